@@ -1,0 +1,19 @@
+// Package store defines the contract between nahook and its storage
+// adapters, and the records that cross it.
+//
+// The nahook package validates every input before it calls a Store, so an
+// adapter may trust the shape of what it is given: IDs are well formed,
+// names are within their limits, times are UTC with millisecond precision.
+// What an adapter must enforce itself, inside one transaction per method, is
+// every rule that needs atomicity: the MaxEnvironments limit, uniqueness
+// (environment slug, application externalId, event type name, key hash),
+// that referenced resources exist in the same workspace, and cascades. The
+// package nahook/storetest proves those rules for any adapter; the adapters
+// in store/sqlite and store/postgres pass it.
+//
+// Every method takes a context first and is atomic by itself. A method that
+// names a workspace and a resource finds the resource only within that
+// workspace: a resource of another workspace is ErrNotFound, exactly as if
+// it did not exist. Errors are *Error values whose Kind is one of the
+// sentinels of this package, wrapping the driver's error when there is one.
+package store

@@ -1,0 +1,78 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+)
+
+// The sentinel errors below classify every failure a store or the nahook API
+// reports for a broken rule. Test for them with errors.Is; the concrete
+// *Error carries the field at fault and a message fit to show a user.
+var (
+	// ErrNotFound: the resource does not exist in the scope asked for. A
+	// resource of another workspace is not found, never revealed.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: the write would break a uniqueness rule (an environment
+	// slug, an application externalId, an event type name).
+	ErrConflict = errors.New("conflict")
+	// ErrLimitExceeded: the write would exceed a limit, such as
+	// MaxEnvironments per workspace.
+	ErrLimitExceeded = errors.New("limit exceeded")
+	// ErrDefaultEnvironment: the operation is not allowed on a workspace's
+	// default environment (it cannot be deleted).
+	ErrDefaultEnvironment = errors.New("default environment")
+	// ErrInvalid: an input breaks a validation rule; Error.Field names it.
+	ErrInvalid = errors.New("invalid")
+)
+
+// Error is the error returned for a broken rule. Kind is one of the sentinel
+// errors above, so errors.Is(err, ErrConflict) and friends work; Err, when
+// set, is the underlying cause (a driver error, say) and is reachable with
+// errors.As and errors.Is too.
+type Error struct {
+	// Kind is ErrNotFound, ErrConflict, ErrLimitExceeded,
+	// ErrDefaultEnvironment or ErrInvalid.
+	Kind error
+	// Field names the input at fault in its JSON spelling ("slug",
+	// "externalId", "eventTypes[1]"), or is empty when no single field is.
+	Field string
+	// Message says what is wrong in a sentence fit for an API response.
+	Message string
+	// Err is the cause, if any.
+	Err error
+}
+
+// Error returns the message, followed by the cause when there is one.
+func (e *Error) Error() string {
+	msg := e.Message
+	if msg == "" {
+		msg = e.Kind.Error()
+	}
+	if e.Err != nil {
+		return msg + ": " + e.Err.Error()
+	}
+	return msg
+}
+
+// Is reports whether target is the error's Kind.
+func (e *Error) Is(target error) bool { return target == e.Kind }
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Invalid returns an ErrInvalid error naming field.
+func Invalid(field, format string, args ...any) *Error {
+	return &Error{Kind: ErrInvalid, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// NotFound returns an ErrNotFound error saying which resource was missing.
+// field names the input that referred to it, or is empty when the resource
+// was the subject of the call (a path parameter, say).
+func NotFound(field, resource string, id any) *Error {
+	return &Error{Kind: ErrNotFound, Field: field, Message: fmt.Sprintf("%s %v not found", resource, id)}
+}
+
+// Conflict returns an ErrConflict error naming field, wrapping cause.
+func Conflict(field, message string, cause error) *Error {
+	return &Error{Kind: ErrConflict, Field: field, Message: message, Err: cause}
+}
