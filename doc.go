@@ -1,0 +1,22 @@
+// Package nahook gives a Go backend multi-tenant webhooks in-process.
+//
+// A host program opens a Store (store/sqlite for an embedded database,
+// store/postgres when several processes share one) and builds a Client on
+// it. The Client's services manage workspaces, environments, applications
+// (one per end-customer), the event-type catalogue and its visibility per
+// environment, endpoints and API keys, enforcing every rule of the product:
+//
+//	st, err := sqlite.Open(ctx, "nahook.db")
+//	...
+//	nh, err := nahook.New(st, nahook.Config{})
+//	ws, err := nh.Workspaces.Create(ctx, nahook.WorkspaceInput{Name: "Acme SaaS"})
+//
+// Every error for a broken rule is an *Error whose kind is tested with
+// errors.Is (ErrInvalid, ErrNotFound, ErrConflict, ErrLimitExceeded,
+// ErrDefaultEnvironment) and whose Field names the input at fault. Invalid
+// input is refused before it reaches the store.
+//
+// IDs are TypeIDs ("app_" followed by a UUIDv7 in 26 Crockford base32
+// characters), so they sort by creation time; lists are paginated with an
+// opaque cursor over them. Times are UTC with millisecond precision.
+package nahook

@@ -1,0 +1,270 @@
+package nahook
+
+import (
+	"context"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/nahook/nahook/internal/typeid"
+	"github.com/nahook/nahook/store"
+)
+
+// EndpointService manages endpoints: the URLs that receive events, each in
+// one environment and optionally owned by one application. Get it from
+// Client.Endpoints.
+type EndpointService struct{ c *Client }
+
+// MaxURLChars bounds an endpoint URL.
+const MaxURLChars = 2048
+
+// EndpointInput creates an endpoint.
+type EndpointInput struct {
+	// EnvironmentID is the environment the endpoint receives events of;
+	// empty means the workspace's default environment.
+	EnvironmentID EnvironmentID
+	// ApplicationID is the application (customer) that owns the endpoint,
+	// or empty.
+	ApplicationID ApplicationID
+	// URL is an absolute http:// or https:// URL with a host, at most 2048
+	// characters. Loopback, private, link-local and unspecified addresses
+	// are refused unless Config.AllowPrivateURLs is set.
+	URL string
+	// Description is optional, at most 1024 characters.
+	Description string
+	// EventTypes are the subscriptions: event type names of the workspace,
+	// "*" or trailing wildcards like "order.*". An endpoint with none
+	// receives only direct deliveries.
+	EventTypes []string
+	// Disabled endpoints receive nothing until enabled.
+	Disabled bool
+}
+
+// EndpointPatch changes an endpoint; nil fields are left as they are.
+type EndpointPatch struct {
+	URL         *string
+	Description *string
+	// EventTypes, when not nil, replaces the subscriptions whole; an empty
+	// slice removes them all.
+	EventTypes []string
+	Disabled   *bool
+}
+
+// EndpointFilter narrows a list of endpoints; empty fields do not filter.
+type EndpointFilter struct {
+	EnvironmentID EnvironmentID
+	ApplicationID ApplicationID
+}
+
+// Create creates an endpoint. It returns ErrNotFound when the environment or
+// application is not in the workspace, and ErrInvalid when a subscription
+// names an event type the workspace does not have.
+func (s *EndpointService) Create(ctx context.Context, ws WorkspaceID, in EndpointInput) (Endpoint, error) {
+	if err := workspace(ws); err != nil {
+		return Endpoint{}, err
+	}
+	if in.EnvironmentID != "" {
+		if err := ref("environmentId", prefixEnvironment, in.EnvironmentID); err != nil {
+			return Endpoint{}, err
+		}
+	}
+	if in.ApplicationID != "" {
+		if err := ref("applicationId", prefixApplication, in.ApplicationID); err != nil {
+			return Endpoint{}, err
+		}
+	}
+	if err := checkURL(in.URL, s.c.cfg.AllowPrivateURLs); err != nil {
+		return Endpoint{}, err
+	}
+	d, err := description("description", in.Description, MaxDescriptionChars)
+	if err != nil {
+		return Endpoint{}, err
+	}
+	subs, err := checkSubscriptions(in.EventTypes)
+	if err != nil {
+		return Endpoint{}, err
+	}
+	env := in.EnvironmentID
+	if env == "" {
+		// The default environment cannot be deleted, so it is still there
+		// when the endpoint is stored.
+		def, err := s.c.store.GetDefaultEnvironment(ctx, ws)
+		if err != nil {
+			return Endpoint{}, err
+		}
+		env = def.ID
+	}
+	now := s.c.now()
+	ep := Endpoint{
+		ID:            EndpointID(typeid.New(prefixEndpoint)),
+		WorkspaceID:   ws,
+		EnvironmentID: env,
+		ApplicationID: in.ApplicationID,
+		URL:           in.URL,
+		Description:   d,
+		EventTypes:    subs,
+		Disabled:      in.Disabled,
+		CreatedAt:     now,
+		UpdatedAt:     now,
+	}
+	if err := s.c.store.CreateEndpoint(ctx, ep); err != nil {
+		return Endpoint{}, err
+	}
+	return ep, nil
+}
+
+// Get returns the endpoint, or ErrNotFound.
+func (s *EndpointService) Get(ctx context.Context, ws WorkspaceID, id EndpointID) (Endpoint, error) {
+	if err := endpoint(ws, id); err != nil {
+		return Endpoint{}, err
+	}
+	return s.c.store.GetEndpoint(ctx, ws, id)
+}
+
+// List returns one page of the workspace's endpoints that match f, oldest
+// first. Filtering by an environment or application that is not in the
+// workspace is ErrNotFound, not an empty page.
+func (s *EndpointService) List(ctx context.Context, ws WorkspaceID, f EndpointFilter, opts ListOptions) (Page[Endpoint], error) {
+	if err := workspace(ws); err != nil {
+		return Page[Endpoint]{}, err
+	}
+	if f.EnvironmentID != "" {
+		if _, err := s.c.Environments.Get(ctx, ws, f.EnvironmentID); err != nil {
+			return Page[Endpoint]{}, err
+		}
+	}
+	if f.ApplicationID != "" {
+		if _, err := s.c.Applications.Get(ctx, ws, f.ApplicationID); err != nil {
+			return Page[Endpoint]{}, err
+		}
+	}
+	sf := store.EndpointFilter{EnvironmentID: f.EnvironmentID, ApplicationID: f.ApplicationID}
+	return list(opts, prefixEndpoint, func(e Endpoint) EndpointID { return e.ID },
+		func(p store.Page) ([]Endpoint, error) { return s.c.store.ListEndpoints(ctx, ws, sf, p) })
+}
+
+// Update applies p and returns the endpoint as it now is.
+func (s *EndpointService) Update(ctx context.Context, ws WorkspaceID, id EndpointID, p EndpointPatch) (Endpoint, error) {
+	if err := endpoint(ws, id); err != nil {
+		return Endpoint{}, err
+	}
+	u := store.EndpointUpdate{UpdatedAt: s.c.now(), Disabled: p.Disabled}
+	if p.URL != nil {
+		if err := checkURL(*p.URL, s.c.cfg.AllowPrivateURLs); err != nil {
+			return Endpoint{}, err
+		}
+		u.URL = p.URL
+	}
+	if p.Description != nil {
+		d, err := description("description", *p.Description, MaxDescriptionChars)
+		if err != nil {
+			return Endpoint{}, err
+		}
+		u.Description = &d
+	}
+	if p.EventTypes != nil {
+		subs, err := checkSubscriptions(p.EventTypes)
+		if err != nil {
+			return Endpoint{}, err
+		}
+		u.EventTypes = subs
+	}
+	if u.URL == nil && u.Description == nil && u.EventTypes == nil && u.Disabled == nil {
+		return s.c.store.GetEndpoint(ctx, ws, id)
+	}
+	return s.c.store.UpdateEndpoint(ctx, ws, id, u)
+}
+
+// Delete deletes the endpoint.
+func (s *EndpointService) Delete(ctx context.Context, ws WorkspaceID, id EndpointID) error {
+	if err := endpoint(ws, id); err != nil {
+		return err
+	}
+	return s.c.store.DeleteEndpoint(ctx, ws, id)
+}
+
+func endpoint(ws WorkspaceID, id EndpointID) error {
+	if err := workspace(ws); err != nil {
+		return err
+	}
+	return subject("", "endpoint", prefixEndpoint, id)
+}
+
+// checkURL enforces the endpoint URL rules. The host is checked as written:
+// a name that resolves to a private address can only be caught when the
+// delivery connects, which is where the delivery client checks it again.
+func checkURL(raw string, allowPrivate bool) error {
+	const field = "url"
+	if raw == "" {
+		return store.Invalid(field, "url is required")
+	}
+	if len(raw) > MaxURLChars {
+		return store.Invalid(field, "url must be at most %d characters", MaxURLChars)
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return store.Invalid(field, "url %s is not a valid URL", quote(raw))
+	}
+	if u.Scheme != "https" && u.Scheme != "http" {
+		return store.Invalid(field, "url must start with https:// or http://")
+	}
+	if u.Opaque != "" || u.Host == "" {
+		return store.Invalid(field, "url must name a host, as in https://example.com/webhooks")
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return store.Invalid(field, "url port must be 1 to 65535")
+		}
+	}
+	host := strings.TrimSuffix(u.Hostname(), ".")
+	if addr, err := netip.ParseAddr(host); err == nil {
+		if !allowPrivate && !publicAddr(addr) {
+			return store.Invalid(field, "url host %s is not a public address; set Config.AllowPrivateURLs to allow it for local testing", host)
+		}
+		return nil
+	}
+	if !validHostname(host) {
+		return store.Invalid(field, "url host %s is not a valid host name or IP address", quote(host))
+	}
+	if !allowPrivate && (strings.EqualFold(host, "localhost") || hasSuffixFold(host, ".localhost")) {
+		return store.Invalid(field, "url host %s is a loopback address; set Config.AllowPrivateURLs to allow it for local testing", host)
+	}
+	return nil
+}
+
+// validHostname accepts DNS names, internationalised ones included. A name
+// whose last label is numeric is refused: it is either an IP address in a
+// legacy form ("2130706433", "0x7f.1") that some resolvers read as
+// 127.0.0.1, or no name at all.
+func validHostname(host string) bool {
+	if host == "" || len(host) > 253 {
+		return false
+	}
+	labels := strings.Split(host, ".")
+	for _, l := range labels {
+		if l == "" || len(l) > 63 {
+			return false
+		}
+		for _, r := range l {
+			if r != '-' && r != '_' && !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+				return false
+			}
+		}
+	}
+	return !numeric(labels[len(labels)-1])
+}
+
+// numeric reports whether a label is a decimal or 0x-hexadecimal number.
+func numeric(label string) bool {
+	l := strings.ToLower(label)
+	if h, ok := strings.CutPrefix(l, "0x"); ok {
+		return strings.Trim(h, "0123456789abcdef") == ""
+	}
+	return strings.Trim(l, "0123456789") == ""
+}
+
+func hasSuffixFold(s, suffix string) bool {
+	return len(s) >= len(suffix) && strings.EqualFold(s[len(s)-len(suffix):], suffix)
+}

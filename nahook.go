@@ -1,0 +1,137 @@
+package nahook
+
+import (
+	"errors"
+	"time"
+
+	"github.com/nahook/nahook/store"
+)
+
+// The records nahook returns are the store's own; these aliases let a host
+// program name them without importing the store package.
+type (
+	// Workspace is the top-level scope; see store.Workspace.
+	Workspace = store.Workspace
+	// Environment is one of a workspace's environments; see store.Environment.
+	Environment = store.Environment
+	// Application is one end-customer; see store.Application.
+	Application = store.Application
+	// EventType is an entry of the event catalogue; see store.EventType.
+	EventType = store.EventType
+	// EventTypeVisibility is an event type's state in one environment.
+	EventTypeVisibility = store.EventTypeVisibility
+	// Endpoint is a URL that receives events; see store.Endpoint.
+	Endpoint = store.Endpoint
+	// APIKey is an issued key, without its plaintext; see store.APIKey.
+	APIKey = store.APIKey
+	// KeyKind tells environment keys from management keys.
+	KeyKind = store.KeyKind
+
+	// WorkspaceID identifies a workspace: "ws_…".
+	WorkspaceID = store.WorkspaceID
+	// EnvironmentID identifies an environment: "env_…".
+	EnvironmentID = store.EnvironmentID
+	// ApplicationID identifies an application: "app_…".
+	ApplicationID = store.ApplicationID
+	// EventTypeID identifies an event type: "evt_…".
+	EventTypeID = store.EventTypeID
+	// EndpointID identifies an endpoint: "ep_…".
+	EndpointID = store.EndpointID
+	// APIKeyID identifies an API key: "key_…".
+	APIKeyID = store.APIKeyID
+
+	// Error is the error returned for every broken rule: errors.Is matches
+	// its Kind, and Field names the input at fault. See store.Error.
+	Error = store.Error
+)
+
+// Key kinds, as stored on APIKey.Kind.
+const (
+	// KeyKindEnvironment keys ("nhk_…") ingest events into one environment.
+	KeyKindEnvironment = store.KeyKindEnvironment
+	// KeyKindManagement keys ("nhm_…") manage one workspace.
+	KeyKindManagement = store.KeyKindManagement
+)
+
+// MaxEnvironments is how many environments a workspace may have, its default
+// environment included.
+const MaxEnvironments = store.MaxEnvironments
+
+// Errors for broken rules, tested with errors.Is.
+var (
+	// ErrNotFound: the resource does not exist in the scope asked for; a
+	// resource of another workspace is not found, never revealed.
+	ErrNotFound = store.ErrNotFound
+	// ErrConflict: a uniqueness rule would break (slug, externalId, event
+	// type name).
+	ErrConflict = store.ErrConflict
+	// ErrLimitExceeded: a limit would be exceeded (MaxEnvironments).
+	ErrLimitExceeded = store.ErrLimitExceeded
+	// ErrDefaultEnvironment: the default environment cannot be deleted.
+	ErrDefaultEnvironment = store.ErrDefaultEnvironment
+	// ErrInvalid: an input breaks a validation rule; Error.Field names it.
+	ErrInvalid = store.ErrInvalid
+	// ErrUnauthorized: an API key is malformed, unknown or revoked.
+	ErrUnauthorized = errors.New("unauthorized")
+)
+
+// Config tunes a Client. Its zero value gives the defaults a production
+// deployment wants.
+type Config struct {
+	// AllowPrivateURLs lets endpoint URLs name loopback, private, link-local
+	// and unspecified addresses (and "localhost"). Leave it off in
+	// production: such URLs let whoever manages endpoints make the host
+	// program's network call its own internal services. Turn it on for local
+	// testing.
+	AllowPrivateURLs bool
+	// Now is the clock. Nil means time.Now.
+	Now func() time.Time
+}
+
+// Client is nahook inside a host program: the services below, all sharing
+// one Store. It is safe for concurrent use.
+type Client struct {
+	// Workspaces manages workspaces, each created with its default
+	// environment.
+	Workspaces *WorkspaceService
+	// Environments manages a workspace's environments.
+	Environments *EnvironmentService
+	// Applications manages applications, one per end-customer.
+	Applications *ApplicationService
+	// EventTypes manages the event-type catalogue and where each type is
+	// published.
+	EventTypes *EventTypeService
+	// Endpoints manages endpoints and their subscriptions.
+	Endpoints *EndpointService
+	// APIKeys issues, lists, revokes and checks API keys.
+	APIKeys *APIKeyService
+
+	store store.Store
+	cfg   Config
+}
+
+// New returns a Client over st. It does no I/O; st must already be migrated
+// (the adapters' constructors say how). The Client does not close st.
+func New(st store.Store, cfg Config) (*Client, error) {
+	if st == nil {
+		return nil, errors.New("nahook: New needs a store")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	c := &Client{store: st, cfg: cfg}
+	c.Workspaces = &WorkspaceService{c}
+	c.Environments = &EnvironmentService{c}
+	c.Applications = &ApplicationService{c}
+	c.EventTypes = &EventTypeService{c}
+	c.Endpoints = &EndpointService{c}
+	c.APIKeys = &APIKeyService{c}
+	return c, nil
+}
+
+// now returns the time to stamp on a record: UTC, truncated to the
+// millisecond every store keeps and every API response shows, so a record
+// reads back exactly as it was returned.
+func (c *Client) now() time.Time {
+	return c.cfg.Now().UTC().Truncate(time.Millisecond)
+}

@@ -1,0 +1,83 @@
+package nahook
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/nahook/nahook/internal/typeid"
+	"github.com/nahook/nahook/store"
+)
+
+// ID prefixes, one per resource.
+const (
+	prefixWorkspace   = "ws"
+	prefixEnvironment = "env"
+	prefixApplication = "app"
+	prefixEventType   = "evt"
+	prefixEndpoint    = "ep"
+	prefixAPIKey      = "key"
+)
+
+// name checks a single-line name: trimmed of surrounding space, between min
+// and max characters, valid UTF-8 and free of control characters (which
+// break logs and dashboards). It returns the trimmed name.
+func name(field, s string, min, max int) (string, error) {
+	s = strings.TrimSpace(s)
+	if err := length(field, s, min, max); err != nil {
+		return "", err
+	}
+	if i := strings.IndexFunc(s, unicode.IsControl); i >= 0 {
+		return "", store.Invalid(field, "%s must not contain control characters", field)
+	}
+	return s, nil
+}
+
+// description checks free text, which may span lines. It returns the
+// trimmed text.
+func description(field, s string, max int) (string, error) {
+	s = strings.TrimSpace(s)
+	return s, length(field, s, 0, max)
+}
+
+// length checks that s is valid UTF-8 of min to max characters.
+func length(field, s string, min, max int) error {
+	if !utf8.ValidString(s) {
+		return store.Invalid(field, "%s must be valid UTF-8", field)
+	}
+	n := utf8.RuneCountInString(s)
+	switch {
+	case n == 0 && min > 0:
+		return store.Invalid(field, "%s is required", field)
+	case n < min || n > max:
+		if min == 0 {
+			return store.Invalid(field, "%s must be at most %d characters", field, max)
+		}
+		return store.Invalid(field, "%s must be %d to %d characters", field, min, max)
+	}
+	return nil
+}
+
+// ref checks an ID given in a request body: refusing one of the wrong shape
+// here names the field, where the store could only say "not found".
+func ref[ID ~string](field, prefix string, id ID) error {
+	if !typeid.Valid(prefix, string(id)) {
+		return store.Invalid(field, "%s %q is not a %s_ ID", field, id, prefix)
+	}
+	return nil
+}
+
+// subject checks the ID of the resource a call is about. An ID of the wrong
+// shape names nothing that exists, so it is not found, exactly as a
+// well-formed ID of another workspace is.
+func subject[ID ~string](field, resource, prefix string, id ID) error {
+	if !typeid.Valid(prefix, string(id)) {
+		return store.NotFound(field, resource, id)
+	}
+	return nil
+}
+
+// workspace checks the workspace a call is scoped to.
+func workspace(ws WorkspaceID) error {
+	return subject("workspaceId", "workspace", prefixWorkspace, ws)
+}
