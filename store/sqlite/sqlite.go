@@ -1,0 +1,238 @@
+// Package sqlite is the embedded nahook store: one SQLite database file,
+// pure Go (modernc.org/sqlite, no cgo).
+//
+// Writes go through a single connection whose transactions begin IMMEDIATE:
+// SQLite admits one writer at a time anyway, and queueing writers in Go
+// rather than in SQLite's busy handler keeps the limit and uniqueness checks
+// of a transaction atomic without retries. Reads use a pool of read-only
+// connections, which WAL mode lets run beside the writer. Several processes
+// may share the file; they wait on each other for up to BusyTimeout.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/nahook/nahook/store"
+)
+
+// BusyTimeout is how long a connection waits for another process holding
+// the database's write lock before giving up.
+const BusyTimeout = 10 * time.Second
+
+// Store is a nahook store on a SQLite database. It is safe for concurrent
+// use.
+type Store struct {
+	w *sql.DB // the one writer connection
+	r *sql.DB // read-only connections; the writer itself for :memory:
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the SQLite database at path, applies any
+// migrations it lacks, and returns the store. path is a file name, or
+// ":memory:" for a private in-memory database that lives as long as the
+// store (for tests and examples).
+func Open(ctx context.Context, path string) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("sqlite: Open needs a database path")
+	}
+	s, err := open(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func open(path string) (*Store, error) {
+	// busy_timeout comes first so that switching to WAL, itself a write,
+	// waits for other processes too.
+	params := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)", BusyTimeout.Milliseconds())
+	if path == ":memory:" {
+		// Every connection to ":memory:" is a database of its own, so the
+		// store has exactly one, which it keeps for life.
+		db, err := sql.Open("sqlite", ":memory:?"+params+"&_txlock=immediate")
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: %w", err)
+		}
+		db.SetMaxOpenConns(1)
+		db.SetMaxIdleConns(1)
+		db.SetConnMaxLifetime(0)
+		db.SetConnMaxIdleTime(0)
+		return &Store{w: db, r: db}, nil
+	}
+	name := "file:" + escapePath(path) + "?" + params
+	w, err := sql.Open("sqlite", name+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	r, err := sql.Open("sqlite", name+"&_query_only=1")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	r.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
+	return &Store{w: w, r: r}, nil
+}
+
+// escapePath makes a file name safe inside a SQLite URI, where "?" starts
+// the parameters, "#" a fragment and "%" an escape.
+func escapePath(p string) string {
+	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(p)
+}
+
+// Close closes the database.
+func (s *Store) Close() error {
+	err := s.w.Close()
+	if s.r != s.w {
+		err = errors.Join(err, s.r.Close())
+	}
+	return err
+}
+
+// write runs fn in an IMMEDIATE transaction on the writer connection and
+// commits it if fn succeeds.
+func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return mapError(err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return mapError(err)
+	}
+	return mapError(tx.Commit())
+}
+
+// read runs fn in a read transaction, so that its queries see one snapshot.
+func (s *Store) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: s.r != s.w})
+	if err != nil {
+		return mapError(err)
+	}
+	defer tx.Rollback()
+	return mapError(fn(tx))
+}
+
+// querier is what *sql.DB and *sql.Tx share, so reads can run in either.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// uniqueFields names, for each unique constraint (as SQLite reports it: the
+// constrained columns), the input field at fault and what to tell the user.
+var uniqueFields = map[string]struct{ field, message string }{
+	"environments.workspace_id, environments.slug":        {"slug", "slug is already used by another environment of this workspace"},
+	"applications.workspace_id, applications.external_id": {"externalId", "externalId is already used by another application of this workspace"},
+	"event_types.workspace_id, event_types.name":          {"name", "name is already used by another event type of this workspace"},
+	"api_keys.hash": {"", "an API key with this hash already exists"},
+}
+
+// mapError is the one place SQLite errors become store errors: a unique
+// violation is ErrConflict naming the field, a foreign-key violation
+// ErrNotFound, no rows ErrNotFound; the driver's error is kept as the cause.
+// Store errors pass through unchanged.
+func mapError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := errors.AsType[*store.Error](err); ok {
+		return err
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return &store.Error{Kind: store.ErrNotFound, Message: "not found", Err: err}
+	}
+	if e, ok := errors.AsType[*sqlite.Error](err); ok {
+		switch e.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			// The message ends "…constraint failed: table.col, table.col (2067)".
+			msg := e.Error()
+			cols := msg[strings.LastIndex(msg, "constraint failed: ")+len("constraint failed: "):]
+			cols, _, _ = strings.Cut(cols, " (")
+			if f, ok := uniqueFields[cols]; ok {
+				return store.Conflict(f.field, f.message, err)
+			}
+			return store.Conflict("", "the resource already exists", err)
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+			return &store.Error{Kind: store.ErrNotFound, Message: "a resource it refers to does not exist", Err: err}
+		}
+	}
+	return fmt.Errorf("sqlite: %w", err)
+}
+
+// ms converts a time to what the database keeps: milliseconds since the
+// Unix epoch.
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+// utc converts milliseconds since the Unix epoch back to a UTC time.
+func utc(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+// null turns the empty string, which the store types use for "none", into
+// SQL NULL.
+func null[T ~string](s T) any {
+	if s == "" {
+		return nil
+	}
+	return string(s)
+}
+
+// exists reports whether a query returning one row returns one.
+func exists(ctx context.Context, q querier, query string, args ...any) (bool, error) {
+	var one int
+	err := q.QueryRowContext(ctx, query, args...).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// requireWorkspace returns ErrNotFound (field "workspaceId") unless the
+// workspace exists.
+func requireWorkspace(ctx context.Context, q querier, ws store.WorkspaceID) error {
+	ok, err := exists(ctx, q, `SELECT 1 FROM workspaces WHERE id = ?`, ws)
+	if err == nil && !ok {
+		err = store.NotFound("workspaceId", "workspace", ws)
+	}
+	return err
+}
+
+// requireEnvironment returns ErrNotFound naming field unless the
+// environment is in the workspace.
+func requireEnvironment(ctx context.Context, q querier, field string, ws store.WorkspaceID, env store.EnvironmentID) error {
+	ok, err := exists(ctx, q, `SELECT 1 FROM environments WHERE workspace_id = ? AND id = ?`, ws, env)
+	if err == nil && !ok {
+		err = store.NotFound(field, "environment", env)
+	}
+	return err
+}
+
+// affected turns an UPDATE or DELETE that touched no row into ErrNotFound.
+func affected(res sql.Result, resource string, id any) error {
+	n, err := res.RowsAffected()
+	if err == nil && n == 0 {
+		err = store.NotFound("", resource, id)
+	}
+	return err
+}
+
+// notFound turns sql.ErrNoRows into ErrNotFound for the named resource.
+func notFound(err error, resource string, id any) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.NotFound("", resource, id)
+	}
+	return err
+}

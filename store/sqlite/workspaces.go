@@ -1,0 +1,119 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+
+	"github.com/nahook/nahook/store"
+)
+
+const workspaceColumns = `id, name, created_at, updated_at`
+
+func scanWorkspace(row interface{ Scan(...any) error }) (store.Workspace, error) {
+	var ws store.Workspace
+	var created, updated int64
+	err := row.Scan(&ws.ID, &ws.Name, &created, &updated)
+	ws.CreatedAt, ws.UpdatedAt = utc(created), utc(updated)
+	return ws, err
+}
+
+// CreateWorkspace implements store.WorkspaceStore.
+func (s *Store) CreateWorkspace(ctx context.Context, ws store.Workspace, env store.Environment) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO workspaces (`+workspaceColumns+`) VALUES (?, ?, ?, ?)`,
+			ws.ID, ws.Name, ms(ws.CreatedAt), ms(ws.UpdatedAt)); err != nil {
+			return err
+		}
+		return insertEnvironment(ctx, tx, env)
+	})
+}
+
+// GetWorkspace implements store.WorkspaceStore.
+func (s *Store) GetWorkspace(ctx context.Context, id store.WorkspaceID) (store.Workspace, error) {
+	ws, err := scanWorkspace(s.r.QueryRowContext(ctx, `SELECT `+workspaceColumns+` FROM workspaces WHERE id = ?`, id))
+	return ws, mapError(notFound(err, "workspace", id))
+}
+
+// ListWorkspaces implements store.WorkspaceStore.
+func (s *Store) ListWorkspaces(ctx context.Context, page store.Page) ([]store.Workspace, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+workspaceColumns+` FROM workspaces WHERE id > ? ORDER BY id LIMIT ?`, page.After, page.Limit)
+	return collect(rows, err, scanWorkspace)
+}
+
+// UpdateWorkspace implements store.WorkspaceStore.
+func (s *Store) UpdateWorkspace(ctx context.Context, id store.WorkspaceID, u store.WorkspaceUpdate) (store.Workspace, error) {
+	var ws store.Workspace
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		set := setter{}
+		set.add("name", u.Name)
+		set.add("updated_at", ms(u.UpdatedAt))
+		res, err := tx.ExecContext(ctx, `UPDATE workspaces SET `+set.sql()+` WHERE id = ?`, append(set.args, id)...)
+		if err != nil {
+			return err
+		}
+		if err := affected(res, "workspace", id); err != nil {
+			return err
+		}
+		ws, err = scanWorkspace(tx.QueryRowContext(ctx, `SELECT `+workspaceColumns+` FROM workspaces WHERE id = ?`, id))
+		return err
+	})
+	return ws, err
+}
+
+// DeleteWorkspace implements store.WorkspaceStore. The schema's foreign keys
+// cascade the delete to everything in the workspace.
+func (s *Store) DeleteWorkspace(ctx context.Context, id store.WorkspaceID) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM workspaces WHERE id = ?`, id)
+		if err != nil {
+			return err
+		}
+		return affected(res, "workspace", id)
+	})
+}
+
+// collect scans every row with scan, closing rows. It takes the error of the
+// query that made rows so callers can pass a query's results straight in.
+func collect[T any](rows *sql.Rows, err error, scan func(interface{ Scan(...any) error }) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, mapError(err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, mapError(err)
+		}
+		out = append(out, v)
+	}
+	return out, mapError(rows.Err())
+}
+
+// setter builds the SET clause of an UPDATE from the fields a patch sets.
+type setter struct {
+	cols []string
+	args []any
+}
+
+// add sets column to v, unless v is a nil pointer (a field the patch leaves
+// alone).
+func (s *setter) add(column string, v any) {
+	switch p := v.(type) {
+	case *string:
+		if p == nil {
+			return
+		}
+		v = *p
+	case *bool:
+		if p == nil {
+			return
+		}
+		v = *p
+	}
+	s.cols = append(s.cols, column+" = ?")
+	s.args = append(s.args, v)
+}
+
+func (s *setter) sql() string { return strings.Join(s.cols, ", ") }
