@@ -68,7 +68,9 @@ var endpointTests = []test{
 				"https://acme.com/webhooks",
 				"http://example.com:8080/hook?source=nahook",
 				"https://bücher.example/hook",
-				"https://[2001:db8::1]/hook",
+				"https://[2606:4700:4700::1111]/hook",
+				"https://भारत.भारत/hook",
+				"https://my_host.example.com/hook",
 				"https://93.184.216.34/hook",
 				long,
 			} {
@@ -100,7 +102,7 @@ var endpointTests = []test{
 			}
 			list, err := h.nh.Endpoints.List(h.ctx, ws.ID, nahook.EndpointFilter{}, nahook.ListOptions{})
 			is.NoErr(err)
-			is.Equal(len(list.Items), 6) // only the valid ones were stored
+			is.Equal(len(list.Items), 8) // only the valid ones were stored
 		},
 	},
 	{
@@ -126,6 +128,14 @@ var endpointTests = []test{
 				"http://[fd00::1]/hook",
 				"http://[::ffff:127.0.0.1]/hook",
 				"http://[::ffff:10.1.2.3]/hook",
+				"http://[::127.0.0.1]/hook",        // IPv4-compatible
+				"http://[64:ff9b::a9fe:a9fe]/hook", // NAT64 to 169.254.169.254
+				"http://[2002:a9fe:a9fe::]/hook",   // 6to4 from 169.254.169.254
+				"http://[::ffff:0:7f00:1]/hook",    // SIIT
+				"http://１２７.０.０.１/hook",            // full-width digits, which IDNA maps to 127.0.0.1
+				"http://ｌｏｃａｌｈｏｓｔ/hook",            // full-width letters
+				"http://192.0.2.10/hook",           // documentation
+				"http://[2001:db8::1]/hook",        // documentation
 			}
 			// Legacy numeric spellings that some resolvers read as
 			// 127.0.0.1 are not host names at all: refused even with the
