@@ -94,7 +94,7 @@ func (s *ApplicationService) GetByExternalID(ctx context.Context, ws WorkspaceID
 		return Application{}, err
 	}
 	if checkExternalID(externalID) != nil {
-		return Application{}, store.NotFound("externalId", "application with externalId", quote(externalID))
+		return Application{}, store.NotFound("externalId", "application with externalId", externalID)
 	}
 	return s.c.store.GetApplicationByExternalID(ctx, ws, externalID)
 }

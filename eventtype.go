@@ -116,7 +116,10 @@ func (s *EventTypeService) Delete(ctx context.Context, ws WorkspaceID, id EventT
 // SetPublished publishes (true) or unpublishes (false) the event type in
 // one environment. Setting the state it already has is not an error.
 func (s *EventTypeService) SetPublished(ctx context.Context, ws WorkspaceID, env EnvironmentID, id EventTypeID, published bool) error {
-	if err := environment(ws, env); err != nil {
+	if err := workspace(ws); err != nil {
+		return err
+	}
+	if err := subject("environmentId", "environment", prefixEnvironment, env); err != nil {
 		return err
 	}
 	if err := eventType(ws, "eventTypeId", id); err != nil {

@@ -11,6 +11,9 @@
 // package nahook/storetest proves those rules for any adapter; the adapters
 // in store/sqlite and store/postgres pass it.
 //
+// The records carry JSON tags with the camelCase names of the HTTP API, so
+// a host program can encode them as they are; the API key hash never is.
+//
 // Every method takes a context first and is atomic by itself. A method that
 // names a workspace and a resource finds the resource only within that
 // workspace: a resource of another workspace is ErrNotFound, exactly as if

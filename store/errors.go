@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"unicode/utf8"
 )
 
 // The sentinel errors below classify every failure a store or the nahook API
@@ -67,9 +68,14 @@ func Invalid(field, format string, args ...any) *Error {
 
 // NotFound returns an ErrNotFound error saying which resource was missing.
 // field names the input that referred to it, or is empty when the resource
-// was the subject of the call (a path parameter, say).
-func NotFound(field, resource string, id any) *Error {
-	return &Error{Kind: ErrNotFound, Field: field, Message: fmt.Sprintf("%s %v not found", resource, id)}
+// was the subject of the call (a path parameter, say). The ID is quoted and
+// cut short, since it may be whatever a client sent.
+func NotFound[ID ~string](field, resource string, id ID) *Error {
+	s := string(id)
+	if utf8.RuneCountInString(s) > 64 {
+		s = string([]rune(s)[:64]) + "…"
+	}
+	return &Error{Kind: ErrNotFound, Field: field, Message: fmt.Sprintf("%s %q not found", resource, s)}
 }
 
 // Conflict returns an ErrConflict error naming field, wrapping cause.

@@ -60,7 +60,7 @@ var concurrencyTests = []test{
 			is := is.New(t)
 			ws := h.workspace(t)
 			errs := race(50, func(i int) error {
-				_, err := h.nh.Environments.Create(h.ctx, ws.ID, nahook.EnvironmentInput{Name: "Racer", Slug: fmt.Sprint("racer-", i)})
+				_, err := h.racer(i).Environments.Create(h.ctx, ws.ID, nahook.EnvironmentInput{Name: "Racer", Slug: fmt.Sprint("racer-", i)})
 				return err
 			})
 			counts := tally(t, errs, nahook.ErrLimitExceeded)
@@ -78,7 +78,7 @@ var concurrencyTests = []test{
 			is := is.New(t)
 			ws := h.workspace(t)
 			errs := race(50, func(i int) error {
-				_, err := h.nh.Applications.Create(h.ctx, ws.ID, nahook.ApplicationInput{Name: fmt.Sprint("Racer ", i), ExternalID: "cust_123"})
+				_, err := h.racer(i).Applications.Create(h.ctx, ws.ID, nahook.ApplicationInput{Name: fmt.Sprint("Racer ", i), ExternalID: "cust_123"})
 				return err
 			})
 			counts := tally(t, errs, nahook.ErrConflict)
@@ -100,15 +100,15 @@ var concurrencyTests = []test{
 		run: func(t *testing.T, h *harness) {
 			is := is.New(t)
 			ws := h.workspace(t)
-			errs := race(20, func(int) error {
-				_, err := h.nh.Environments.Create(h.ctx, ws.ID, nahook.EnvironmentInput{Name: "Staging", Slug: "staging"})
+			errs := race(20, func(i int) error {
+				_, err := h.racer(i).Environments.Create(h.ctx, ws.ID, nahook.EnvironmentInput{Name: "Staging", Slug: "staging"})
 				return err
 			})
 			counts := tally(t, errs, nahook.ErrConflict)
 			is.Equal(counts[nil], 1)
 			is.Equal(counts[nahook.ErrConflict], 19)
-			errs = race(20, func(int) error {
-				_, err := h.nh.EventTypes.Create(h.ctx, ws.ID, nahook.EventTypeInput{Name: "order.created"})
+			errs = race(20, func(i int) error {
+				_, err := h.racer(i).EventTypes.Create(h.ctx, ws.ID, nahook.EventTypeInput{Name: "order.created"})
 				return err
 			})
 			counts = tally(t, errs, nahook.ErrConflict)
@@ -126,12 +126,12 @@ var concurrencyTests = []test{
 			errs := race(41, func(i int) error {
 				switch {
 				case i == 20:
-					return h.nh.Environments.Delete(h.ctx, ws.ID, staging.ID)
+					return h.racer(i).Environments.Delete(h.ctx, ws.ID, staging.ID)
 				case i%2 == 0:
-					_, err := h.nh.Endpoints.Create(h.ctx, ws.ID, nahook.EndpointInput{EnvironmentID: staging.ID, URL: "https://example.com/hook"})
+					_, err := h.racer(i).Endpoints.Create(h.ctx, ws.ID, nahook.EndpointInput{EnvironmentID: staging.ID, URL: "https://example.com/hook"})
 					return err
 				default:
-					_, err := h.nh.APIKeys.Create(h.ctx, ws.ID, nahook.APIKeyInput{EnvironmentID: staging.ID})
+					_, err := h.racer(i).APIKeys.Create(h.ctx, ws.ID, nahook.APIKeyInput{EnvironmentID: staging.ID})
 					return err
 				}
 			})

@@ -97,6 +97,10 @@ var eventTypeTests = []test{
 			h.publish(t, ws.ID, prod.ID, et.ID) // twice is fine
 			is.True(published(prod.ID))
 			is.True(!published(staging.ID)) // staging is untouched
+			h.publish(t, ws.ID, staging.ID, et.ID)
+			is.NoErr(h.nh.EventTypes.SetPublished(h.ctx, ws.ID, staging.ID, et.ID, false))
+			is.True(!published(staging.ID))
+			is.True(published(prod.ID)) // unpublishing in staging leaves production alone
 			is.NoErr(h.nh.EventTypes.SetPublished(h.ctx, ws.ID, prod.ID, et.ID, false))
 			is.NoErr(h.nh.EventTypes.SetPublished(h.ctx, ws.ID, prod.ID, et.ID, false))
 			is.True(!published(prod.ID))

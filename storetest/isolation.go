@@ -6,12 +6,14 @@ import (
 	"github.com/matryer/is"
 
 	"github.com/nahook/nahook"
+	"github.com/nahook/nahook/internal/typeid"
 )
 
 // scoped is one kind of resource that lives in a workspace, with the calls
 // that reach it by ID.
 type scoped struct {
 	kind   string
+	prefix string // of the kind's IDs
 	make   func(t *testing.T, h *harness, ws nahook.WorkspaceID) string
 	get    func(h *harness, ws nahook.WorkspaceID, id string) (any, error)
 	update func(h *harness, ws nahook.WorkspaceID, id string) error
@@ -20,7 +22,8 @@ type scoped struct {
 
 var scopedKinds = []scoped{
 	{
-		kind: "environment",
+		kind:   "environment",
+		prefix: "env",
 		make: func(t *testing.T, h *harness, ws nahook.WorkspaceID) string {
 			return string(h.env(t, ws, "staging").ID)
 		},
@@ -36,8 +39,9 @@ var scopedKinds = []scoped{
 		},
 	},
 	{
-		kind: "application",
-		make: func(t *testing.T, h *harness, ws nahook.WorkspaceID) string { return string(h.app(t, ws, "cust_1").ID) },
+		kind:   "application",
+		prefix: "app",
+		make:   func(t *testing.T, h *harness, ws nahook.WorkspaceID) string { return string(h.app(t, ws, "cust_1").ID) },
 		get: func(h *harness, ws nahook.WorkspaceID, id string) (any, error) {
 			return h.nh.Applications.Get(h.ctx, ws, nahook.ApplicationID(id))
 		},
@@ -50,7 +54,8 @@ var scopedKinds = []scoped{
 		},
 	},
 	{
-		kind: "event type",
+		kind:   "event type",
+		prefix: "evt",
 		make: func(t *testing.T, h *harness, ws nahook.WorkspaceID) string {
 			return string(h.eventType(t, ws, "order.created").ID)
 		},
@@ -66,7 +71,8 @@ var scopedKinds = []scoped{
 		},
 	},
 	{
-		kind: "endpoint",
+		kind:   "endpoint",
+		prefix: "ep",
 		make: func(t *testing.T, h *harness, ws nahook.WorkspaceID) string {
 			return string(h.endpoint(t, ws, nahook.EndpointInput{}).ID)
 		},
@@ -82,8 +88,9 @@ var scopedKinds = []scoped{
 		},
 	},
 	{
-		kind: "API key",
-		make: func(t *testing.T, h *harness, ws nahook.WorkspaceID) string { return string(h.key(t, ws, "").ID) },
+		kind:   "API key",
+		prefix: "key",
+		make:   func(t *testing.T, h *harness, ws nahook.WorkspaceID) string { return string(h.key(t, ws, "").ID) },
 		get: func(h *harness, ws nahook.WorkspaceID, id string) (any, error) {
 			return h.nh.APIKeys.Get(h.ctx, ws, nahook.APIKeyID(id))
 		},
@@ -128,7 +135,10 @@ var isolationTests = []test{
 					is := is.New(t)
 					ws := h.workspace(t)
 					id := k.make(t, h, ws.ID)
-					for _, bad := range []string{"", "nonsense", id[:len(id)-1], "ws_01kaaaaaaaaaaaaaaaaaaaaaaa", "x" + id} {
+					bad := []string{"", "nonsense", id[:len(id)-1], "ws_01kaaaaaaaaaaaaaaaaaaaaaaa", "x" + id, "\n" + id}
+					// Well-formed IDs that exist nowhere reach the store.
+					bad = append(bad, typeid.New(k.prefix), typeid.New(k.prefix))
+					for _, bad := range bad {
 						_, err := k.get(h, ws.ID, bad)
 						wantErr(t, err, nahook.ErrNotFound, "")
 						wantErr(t, k.update(h, ws.ID, bad), nahook.ErrNotFound, "")
@@ -144,6 +154,37 @@ var isolationTests = []test{
 					}
 				})
 			}
+		},
+	},
+	{
+		name:     "Isolation/Lists",
+		contract: "Every list of a workspace holds only that workspace's resources, however many other workspaces hold.",
+		run: func(t *testing.T, h *harness) {
+			for _, l := range listers[1:] { // every list but that of workspaces themselves
+				t.Run(l.kind, func(t *testing.T) {
+					is := is.New(t)
+					a, b := h.workspace(t), h.workspace(t)
+					mine := map[nahook.WorkspaceID][]string{}
+					for _, ws := range []nahook.WorkspaceID{a.ID, b.ID} {
+						mine[ws], _, _ = l.list(h, ws, nahook.ListOptions{}) // a default environment
+						for i := range 3 {
+							mine[ws] = append(mine[ws], l.make(t, h, ws, i))
+						}
+					}
+					for _, ws := range []nahook.WorkspaceID{a.ID, b.ID} {
+						got, _, err := l.list(h, ws, nahook.ListOptions{})
+						is.NoErr(err)
+						is.Equal(got, mine[ws]) // its own, and nothing else
+					}
+				})
+			}
+			is := is.New(t)
+			a, b := h.workspace(t), h.workspace(t)
+			etA := h.eventType(t, a.ID, "order.created")
+			h.eventType(t, b.ID, "order.created")
+			vis, err := h.nh.EventTypes.Visibility(h.ctx, a.ID, h.defaultEnv(t, a.ID).ID)
+			is.NoErr(err)
+			is.Equal(vis, []nahook.EventTypeVisibility{{EventTypeID: etA.ID, EventTypeName: "order.created"}}) // the visibility list too
 		},
 	},
 }

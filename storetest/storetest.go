@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -52,14 +53,6 @@ type test struct {
 // newStore must return an empty, migrated store and close it in a
 // t.Cleanup. Cases run in parallel.
 func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
-	watchdog := time.AfterFunc(Deadline, func() {
-		buf := make([]byte, 1<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		fmt.Fprintf(os.Stderr, "storetest: suite still running after %v; goroutines:\n%s\n", Deadline, buf)
-		panic("storetest: deadline exceeded")
-	})
-	t.Cleanup(func() { watchdog.Stop() })
-
 	groups := [][]test{
 		workspaceTests,
 		environmentTests,
@@ -71,18 +64,37 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		paginationTests,
 		concurrencyTests,
 	}
-	for _, group := range groups {
-		for _, c := range group {
-			t.Run(c.name, func(t *testing.T) {
-				t.Parallel()
-				t.Cleanup(func() {
-					if t.Failed() {
-						t.Logf("contract: %s", c.contract)
-					}
-				})
-				c.run(t, newHarness(t, newStore(t)))
+	run(t, slices.Concat(groups...), func(t *testing.T) *harness { return newHarness(t, newStore(t)) })
+}
+
+// RunShared runs the concurrency cases with the racing writers spread over
+// two stores that share one empty, migrated database, as two processes
+// sharing it would be. newStores must close both in a t.Cleanup.
+func RunShared(t *testing.T, newStores func(t *testing.T) (store.Store, store.Store)) {
+	run(t, concurrencyTests, func(t *testing.T) *harness {
+		a, b := newStores(t)
+		return newHarness(t, a, b)
+	})
+}
+
+func run(t *testing.T, cases []test, newHarness func(t *testing.T) *harness) {
+	watchdog := time.AfterFunc(Deadline, func() {
+		buf := make([]byte, 1<<20)
+		buf = buf[:runtime.Stack(buf, true)]
+		fmt.Fprintf(os.Stderr, "storetest: suite still running after %v; goroutines:\n%s\n", Deadline, buf)
+		panic("storetest: deadline exceeded")
+	})
+	t.Cleanup(func() { watchdog.Stop() })
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			t.Cleanup(func() {
+				if t.Failed() {
+					t.Logf("contract: %s", c.contract)
+				}
 			})
-		}
+			c.run(t, newHarness(t))
+		})
 	}
 }
 
@@ -92,6 +104,9 @@ type harness struct {
 	ctx context.Context
 	st  store.Store
 	nh  *nahook.Client
+	// racers are the clients concurrency cases spread their calls over: nh
+	// alone, or one client per store sharing the database.
+	racers []*nahook.Client
 
 	mu  sync.Mutex
 	now time.Time
@@ -101,11 +116,22 @@ type harness struct {
 // a millisecond, so cases see the normalisation.
 var start = time.Date(2026, 1, 15, 12, 30, 0, 123_456_789, time.FixedZone("CEST", 2*60*60))
 
-func newHarness(t *testing.T, st store.Store) *harness {
+func newHarness(t *testing.T, st store.Store, others ...store.Store) *harness {
 	h := &harness{ctx: t.Context(), st: st, now: start}
 	h.nh = h.client(t, nahook.Config{})
+	h.racers = []*nahook.Client{h.nh}
+	for _, o := range others {
+		nh, err := nahook.New(o, nahook.Config{Now: h.clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.racers = append(h.racers, nh)
+	}
 	return h
 }
+
+// racer returns the client the i-th racing call goes through.
+func (h *harness) racer(i int) *nahook.Client { return h.racers[i%len(h.racers)] }
 
 // client returns another nahook client on the same store and clock.
 func (h *harness) client(t *testing.T, cfg nahook.Config) *nahook.Client {

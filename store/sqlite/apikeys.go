@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"time"
 
 	"github.com/nahook/nahook/store"
@@ -55,7 +56,10 @@ func (s *Store) GetAPIKey(ctx context.Context, ws store.WorkspaceID, id store.AP
 // GetAPIKeyByHash implements store.APIKeyStore.
 func (s *Store) GetAPIKeyByHash(ctx context.Context, hash store.KeyHash) (store.APIKey, error) {
 	k, err := scanAPIKey(s.r.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE hash = ?`, hash[:]))
-	return k, mapError(notFound(err, "API key", "with that hash"))
+	if errors.Is(err, sql.ErrNoRows) {
+		err = &store.Error{Kind: store.ErrNotFound, Message: "no API key has that hash"}
+	}
+	return k, mapError(err)
 }
 
 // ListAPIKeys implements store.APIKeyStore.

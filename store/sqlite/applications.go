@@ -58,7 +58,7 @@ func (s *Store) GetApplicationByExternalID(ctx context.Context, ws store.Workspa
 	app, err := scanApplication(s.r.QueryRowContext(ctx,
 		`SELECT `+applicationColumns+` FROM applications WHERE workspace_id = ? AND external_id = ?`, ws, externalID))
 	if errors.Is(err, sql.ErrNoRows) {
-		err = store.NotFound("externalId", "application with externalId", `"`+externalID+`"`)
+		err = store.NotFound("externalId", "application with externalId", externalID)
 	}
 	return app, mapError(err)
 }

@@ -51,11 +51,10 @@ func migrations() ([]migration, error) {
 	return out, nil
 }
 
-// Migrate brings the database schema up to date. It runs in one IMMEDIATE
+// migrate brings the database schema up to date. It runs in one IMMEDIATE
 // transaction, so concurrent callers, in this process or others, apply each
-// migration once, and a failed migration leaves the schema as it was. Open
-// calls it; call it yourself only on a store you opened otherwise.
-func (s *Store) Migrate(ctx context.Context) error {
+// migration once, and a failed migration leaves the schema as it was.
+func (s *Store) migrate(ctx context.Context) error {
 	all, err := migrations()
 	if err != nil {
 		return err
@@ -68,13 +67,19 @@ func (s *Store) Migrate(ctx context.Context) error {
 		) STRICT`); err != nil {
 			return err
 		}
-		var current int
-		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM nahook_migrations`).Scan(&current); err != nil {
+		applied, err := appliedMigrations(ctx, tx)
+		if err != nil {
 			return err
 		}
-		if current > len(all) {
-			return fmt.Errorf("sqlite: database schema is at version %d, newer than this nahook knows (%d); upgrade nahook", current, len(all))
+		if len(applied) > len(all) {
+			return fmt.Errorf("sqlite: database schema is at version %d, newer than this nahook knows (%d); upgrade nahook", len(applied), len(all))
 		}
+		for i, name := range applied {
+			if name != all[i].name {
+				return fmt.Errorf("sqlite: database has migration %d as %q, but this nahook has it as %q: not a nahook database, or a different one", i+1, name, all[i].name)
+			}
+		}
+		current := len(applied)
 		for _, m := range all[current:] {
 			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 				return fmt.Errorf("sqlite: migration %s: %w", m.name, err)
@@ -86,4 +91,27 @@ func (s *Store) Migrate(ctx context.Context) error {
 		}
 		return nil
 	})
+}
+
+// appliedMigrations returns the names of the migrations the database has,
+// in version order.
+func appliedMigrations(ctx context.Context, tx *sql.Tx) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT version, name FROM nahook_migrations ORDER BY version`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var v int
+		var name string
+		if err := rows.Scan(&v, &name); err != nil {
+			return nil, err
+		}
+		if v != len(names)+1 {
+			return nil, fmt.Errorf("sqlite: database migrations skip from %d to %d", len(names), v)
+		}
+		names = append(names, name)
+	}
+	return names, rows.Err()
 }

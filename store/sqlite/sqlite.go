@@ -38,9 +38,10 @@ type Store struct {
 var _ store.Store = (*Store)(nil)
 
 // Open opens (creating if needed) the SQLite database at path, applies any
-// migrations it lacks, and returns the store. path is a file name, or
-// ":memory:" for a private in-memory database that lives as long as the
-// store (for tests and examples).
+// migrations it lacks, and returns the store. path is a file name or a
+// SQLite URI ("file:nahook.db?mode=rwc"); ":memory:" (or any in-memory URI)
+// gives a private database that lives as long as the store, for tests and
+// examples.
 func Open(ctx context.Context, path string) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("sqlite: Open needs a database path")
@@ -49,7 +50,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Migrate(ctx); err != nil {
+	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -58,12 +59,22 @@ func Open(ctx context.Context, path string) (*Store, error) {
 
 func open(path string) (*Store, error) {
 	// busy_timeout comes first so that switching to WAL, itself a write,
-	// waits for other processes too.
+	// waits for other processes too. synchronous(FULL) makes a commit
+	// durable across power loss, not only across a crash of the process.
 	params := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)", BusyTimeout.Milliseconds())
-	if path == ":memory:" {
-		// Every connection to ":memory:" is a database of its own, so the
-		// store has exactly one, which it keeps for life.
-		db, err := sql.Open("sqlite", ":memory:?"+params+"&_txlock=immediate")
+	name := path
+	if !strings.HasPrefix(name, "file:") {
+		name = "file:" + escapePath(name)
+	}
+	if strings.Contains(name, "?") {
+		name += "&" + params
+	} else {
+		name += "?" + params
+	}
+	if path == ":memory:" || strings.HasPrefix(path, "file::memory:") || strings.Contains(path, "mode=memory") {
+		// Every connection to an in-memory database is a database of its
+		// own, so the store has exactly one, which it keeps for life.
+		db, err := sql.Open("sqlite", name+"&_txlock=immediate")
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: %w", err)
 		}
@@ -73,7 +84,6 @@ func open(path string) (*Store, error) {
 		db.SetConnMaxIdleTime(0)
 		return &Store{w: db, r: db}, nil
 	}
-	name := "file:" + escapePath(path) + "?" + params
 	w, err := sql.Open("sqlite", name+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
@@ -108,23 +118,33 @@ func (s *Store) Close() error {
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return mapError(err)
+		return txError(ctx, err)
 	}
 	defer tx.Rollback()
 	if err := fn(tx); err != nil {
-		return mapError(err)
+		return txError(ctx, err)
 	}
-	return mapError(tx.Commit())
+	return txError(ctx, tx.Commit())
 }
 
 // read runs fn in a read transaction, so that its queries see one snapshot.
 func (s *Store) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: s.r != s.w})
 	if err != nil {
-		return mapError(err)
+		return txError(ctx, err)
 	}
 	defer tx.Rollback()
-	return mapError(fn(tx))
+	return txError(ctx, fn(tx))
+}
+
+// txError maps err, and reports a transaction that database/sql rolled back
+// because ctx ended as the context's error, which callers can test for,
+// rather than as sql.ErrTxDone.
+func txError(ctx context.Context, err error) error {
+	if errors.Is(err, sql.ErrTxDone) && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	return mapError(err)
 }
 
 // querier is what *sql.DB and *sql.Tx share, so reads can run in either.
@@ -145,12 +165,16 @@ var uniqueFields = map[string]struct{ field, message string }{
 // mapError is the one place SQLite errors become store errors: a unique
 // violation is ErrConflict naming the field, a foreign-key violation
 // ErrNotFound, no rows ErrNotFound; the driver's error is kept as the cause.
-// Store errors pass through unchanged.
+// Any other error is marked as the store's, once. Errors it has mapped
+// already pass through unchanged.
 func mapError(err error) error {
 	if err == nil {
 		return nil
 	}
 	if _, ok := errors.AsType[*store.Error](err); ok {
+		return err
+	}
+	if _, ok := errors.AsType[*driverError](err); ok {
 		return err
 	}
 	if errors.Is(err, sql.ErrNoRows) {
@@ -171,8 +195,15 @@ func mapError(err error) error {
 			return &store.Error{Kind: store.ErrNotFound, Message: "a resource it refers to does not exist", Err: err}
 		}
 	}
-	return fmt.Errorf("sqlite: %w", err)
+	return &driverError{err}
 }
+
+// driverError is an error of the database or the driver that is no broken
+// rule: an I/O error, a cancelled context, a closed store.
+type driverError struct{ err error }
+
+func (e *driverError) Error() string { return "sqlite: " + e.err.Error() }
+func (e *driverError) Unwrap() error { return e.err }
 
 // ms converts a time to what the database keeps: milliseconds since the
 // Unix epoch.
@@ -221,7 +252,7 @@ func requireEnvironment(ctx context.Context, q querier, field string, ws store.W
 }
 
 // affected turns an UPDATE or DELETE that touched no row into ErrNotFound.
-func affected(res sql.Result, resource string, id any) error {
+func affected[ID ~string](res sql.Result, resource string, id ID) error {
 	n, err := res.RowsAffected()
 	if err == nil && n == 0 {
 		err = store.NotFound("", resource, id)
@@ -230,7 +261,7 @@ func affected(res sql.Result, resource string, id any) error {
 }
 
 // notFound turns sql.ErrNoRows into ErrNotFound for the named resource.
-func notFound(err error, resource string, id any) error {
+func notFound[ID ~string](err error, resource string, id ID) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.NotFound("", resource, id)
 	}
