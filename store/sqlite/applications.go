@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 
+	"github.com/nahook/nahook/internal/sqlpatch"
 	"github.com/nahook/nahook/store"
 )
 
@@ -74,17 +75,17 @@ func (s *Store) ListApplications(ctx context.Context, ws store.WorkspaceID, page
 func (s *Store) UpdateApplication(ctx context.Context, ws store.WorkspaceID, id store.ApplicationID, u store.ApplicationUpdate) (store.Application, error) {
 	var app store.Application
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		set := setter{}
-		set.add("name", u.Name)
+		set := sqlpatch.Question()
+		set.Add("name", u.Name)
 		if u.ExternalID != nil {
-			set.add("external_id", null(*u.ExternalID))
+			set.Add("external_id", null(*u.ExternalID))
 		}
 		if u.Metadata != nil {
-			set.add("metadata", metadataJSON(u.Metadata))
+			set.Add("metadata", metadataJSON(u.Metadata))
 		}
-		set.add("updated_at", ms(u.UpdatedAt))
-		res, err := tx.ExecContext(ctx, `UPDATE applications SET `+set.sql()+` WHERE workspace_id = ? AND id = ?`,
-			append(set.args, ws, id)...)
+		set.Add("updated_at", ms(u.UpdatedAt))
+		res, err := tx.ExecContext(ctx, `UPDATE applications SET `+set.SQL()+` WHERE workspace_id = ? AND id = ?`,
+			append(set.Args, ws, id)...)
 		if err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/nahook/nahook/internal/sqlpatch"
 	"github.com/nahook/nahook/store"
 )
 
@@ -155,13 +156,13 @@ func (s *Store) ListEndpoints(ctx context.Context, ws store.WorkspaceID, f store
 func (s *Store) UpdateEndpoint(ctx context.Context, ws store.WorkspaceID, id store.EndpointID, u store.EndpointUpdate) (store.Endpoint, error) {
 	var ep store.Endpoint
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		set := setter{}
-		set.add("url", u.URL)
-		set.add("description", u.Description)
-		set.add("disabled", u.Disabled)
-		set.add("updated_at", ms(u.UpdatedAt))
-		res, err := tx.ExecContext(ctx, `UPDATE endpoints SET `+set.sql()+` WHERE workspace_id = ? AND id = ?`,
-			append(set.args, ws, id)...)
+		set := sqlpatch.Question()
+		set.Add("url", u.URL)
+		set.Add("description", u.Description)
+		set.Add("disabled", u.Disabled)
+		set.Add("updated_at", ms(u.UpdatedAt))
+		res, err := tx.ExecContext(ctx, `UPDATE endpoints SET `+set.SQL()+` WHERE workspace_id = ? AND id = ?`,
+			append(set.Args, ws, id)...)
 		if err != nil {
 			return err
 		}

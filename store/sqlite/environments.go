@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/nahook/nahook/internal/sqlpatch"
 	"github.com/nahook/nahook/store"
 )
 
@@ -73,12 +74,12 @@ func (s *Store) ListEnvironments(ctx context.Context, ws store.WorkspaceID, page
 func (s *Store) UpdateEnvironment(ctx context.Context, ws store.WorkspaceID, id store.EnvironmentID, u store.EnvironmentUpdate) (store.Environment, error) {
 	var env store.Environment
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		set := setter{}
-		set.add("name", u.Name)
-		set.add("slug", u.Slug)
-		set.add("updated_at", ms(u.UpdatedAt))
-		res, err := tx.ExecContext(ctx, `UPDATE environments SET `+set.sql()+` WHERE workspace_id = ? AND id = ?`,
-			append(set.args, ws, id)...)
+		set := sqlpatch.Question()
+		set.Add("name", u.Name)
+		set.Add("slug", u.Slug)
+		set.Add("updated_at", ms(u.UpdatedAt))
+		res, err := tx.ExecContext(ctx, `UPDATE environments SET `+set.SQL()+` WHERE workspace_id = ? AND id = ?`,
+			append(set.Args, ws, id)...)
 		if err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 
+	"github.com/nahook/nahook/internal/sqlpatch"
 	"github.com/nahook/nahook/store"
 )
 
@@ -48,12 +49,12 @@ func (s *Store) ListEventTypes(ctx context.Context, ws store.WorkspaceID, page s
 func (s *Store) UpdateEventType(ctx context.Context, ws store.WorkspaceID, id store.EventTypeID, u store.EventTypeUpdate) (store.EventType, error) {
 	var et store.EventType
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		set := setter{}
-		set.add("name", u.Name)
-		set.add("description", u.Description)
-		set.add("updated_at", ms(u.UpdatedAt))
-		res, err := tx.ExecContext(ctx, `UPDATE event_types SET `+set.sql()+` WHERE workspace_id = ? AND id = ?`,
-			append(set.args, ws, id)...)
+		set := sqlpatch.Question()
+		set.Add("name", u.Name)
+		set.Add("description", u.Description)
+		set.Add("updated_at", ms(u.UpdatedAt))
+		res, err := tx.ExecContext(ctx, `UPDATE event_types SET `+set.SQL()+` WHERE workspace_id = ? AND id = ?`,
+			append(set.Args, ws, id)...)
 		if err != nil {
 			return err
 		}

@@ -3,8 +3,8 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"strings"
 
+	"github.com/nahook/nahook/internal/sqlpatch"
 	"github.com/nahook/nahook/store"
 )
 
@@ -45,10 +45,10 @@ func (s *Store) ListWorkspaces(ctx context.Context, page store.Page) ([]store.Wo
 func (s *Store) UpdateWorkspace(ctx context.Context, id store.WorkspaceID, u store.WorkspaceUpdate) (store.Workspace, error) {
 	var ws store.Workspace
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		set := setter{}
-		set.add("name", u.Name)
-		set.add("updated_at", ms(u.UpdatedAt))
-		res, err := tx.ExecContext(ctx, `UPDATE workspaces SET `+set.sql()+` WHERE id = ?`, append(set.args, id)...)
+		set := sqlpatch.Question()
+		set.Add("name", u.Name)
+		set.Add("updated_at", ms(u.UpdatedAt))
+		res, err := tx.ExecContext(ctx, `UPDATE workspaces SET `+set.SQL()+` WHERE id = ?`, append(set.Args, id)...)
 		if err != nil {
 			return err
 		}
@@ -90,30 +90,3 @@ func collect[T any](rows *sql.Rows, err error, scan func(interface{ Scan(...any)
 	}
 	return out, mapError(rows.Err())
 }
-
-// setter builds the SET clause of an UPDATE from the fields a patch sets.
-type setter struct {
-	cols []string
-	args []any
-}
-
-// add sets column to v, unless v is a nil pointer (a field the patch leaves
-// alone).
-func (s *setter) add(column string, v any) {
-	switch p := v.(type) {
-	case *string:
-		if p == nil {
-			return
-		}
-		v = *p
-	case *bool:
-		if p == nil {
-			return
-		}
-		v = *p
-	}
-	s.cols = append(s.cols, column+" = ?")
-	s.args = append(s.args, v)
-}
-
-func (s *setter) sql() string { return strings.Join(s.cols, ", ") }
