@@ -1,0 +1,262 @@
+// Package postgres is the nahook store for PostgreSQL, for host programs
+// that run several processes against one database. It uses pgx (pgxpool).
+//
+// The rules that need atomicity hold across processes: the environment
+// limit serialises on a lock of the workspace row, uniqueness rests on
+// named constraints, and references and cascades on composite foreign keys.
+// Tables live in the connection's search_path, so a host can keep them in a
+// schema of their own ("?search_path=nahook" in the URL).
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/nahook/nahook/internal/migrate"
+	"github.com/nahook/nahook/store"
+)
+
+// Store is a nahook store on a PostgreSQL database. It is safe for
+// concurrent use.
+type Store struct {
+	pool  *pgxpool.Pool
+	owned bool // whether Close closes the pool
+}
+
+var _ store.Store = (*Store)(nil)
+
+// New returns a store on pool. It does no I/O; call Migrate before first
+// use. Close leaves the pool open: it is the caller's.
+func New(pool *pgxpool.Pool) *Store {
+	return &Store{pool: pool}
+}
+
+// Open returns a store on a new pool for the database at url
+// ("postgres://user@host:5432/db?search_path=nahook"). Like New it does no
+// I/O; the pool connects when first used. Close closes the pool.
+func Open(url string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	return &Store{pool: pool, owned: true}, nil
+}
+
+// Close closes the pool if Open made it.
+func (s *Store) Close() error {
+	if s.owned {
+		s.pool.Close()
+	}
+	return nil
+}
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// migrationLock is the first key of the advisory lock Migrate holds; the
+// second is a hash of the schema, so migrations of different schemas in one
+// database do not wait for each other.
+const migrationLock = 0x6e61686f // "naho"
+
+// Migrate brings the schema up to date. It holds an advisory lock for the
+// whole transaction, so any number of processes starting at once apply each
+// migration exactly once, and a failed migration leaves the schema as it
+// was. Version numbers are in step with the SQLite store's.
+func (s *Store) Migrate(ctx context.Context) error {
+	all, err := migrate.Load(migrationFS, "migrations")
+	if err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	return s.write(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))`, migrationLock); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS nahook_migrations (
+			version    integer     PRIMARY KEY,
+			name       text        NOT NULL,
+			applied_at timestamptz NOT NULL DEFAULT now()
+		)`); err != nil {
+			return err
+		}
+		rows, _ := tx.Query(ctx, `SELECT name FROM nahook_migrations ORDER BY version`)
+		applied, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		pending, err := migrate.Pending(all, applied)
+		if err != nil {
+			return err
+		}
+		for _, m := range pending {
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
+				return fmt.Errorf("migration %s: %w", m.Name, err)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO nahook_migrations (version, name) VALUES ($1, $2)`, m.Version, m.Name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// write runs fn in a transaction and commits it if fn succeeds.
+func (s *Store) write(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return mapError(err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if err := fn(tx); err != nil {
+		return mapError(err)
+	}
+	return mapError(tx.Commit(ctx))
+}
+
+// read runs fn in a read-only REPEATABLE READ transaction, so that its
+// queries see one snapshot.
+func (s *Store) read(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return mapError(err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	return mapError(fn(tx))
+}
+
+// querier is what the pool and a transaction share.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// uniqueFields names, for each unique constraint, the input field at fault
+// and what to tell the user.
+var uniqueFields = map[string]struct{ field, message string }{
+	"environments_slug_key":        {"slug", "slug is already used by another environment of this workspace"},
+	"applications_external_id_key": {"externalId", "externalId is already used by another application of this workspace"},
+	"event_types_name_key":         {"name", "name is already used by another event type of this workspace"},
+	"api_keys_hash_key":            {"", "an API key with this hash already exists"},
+}
+
+// foreignKeys names, for each foreign key, the field that referred to a
+// missing resource and what the resource is.
+var foreignKeys = map[string]struct{ field, resource string }{
+	"environments_workspace_fkey":            {"workspaceId", "workspace"},
+	"applications_workspace_fkey":            {"workspaceId", "workspace"},
+	"event_types_workspace_fkey":             {"workspaceId", "workspace"},
+	"endpoints_workspace_fkey":               {"workspaceId", "workspace"},
+	"api_keys_workspace_fkey":                {"workspaceId", "workspace"},
+	"endpoints_environment_fkey":             {"environmentId", "environment"},
+	"api_keys_environment_fkey":              {"environmentId", "environment"},
+	"event_type_visibility_environment_fkey": {"environmentId", "environment"},
+	"event_type_visibility_event_type_fkey":  {"eventTypeId", "event type"},
+	"endpoints_application_fkey":             {"applicationId", "application"},
+	"endpoint_subscriptions_event_type_fkey": {"eventTypes", "event type"},
+	"endpoint_subscriptions_endpoint_fkey":   {"", "endpoint"},
+}
+
+// mapError is the one place Postgres errors become store errors: a unique
+// violation (23505) is ErrConflict naming the field, a foreign-key
+// violation (23503) ErrNotFound naming the field that referred to the
+// missing resource, no rows ErrNotFound; the driver's error is kept as the
+// cause. Any other error is marked as the store's, once. Errors it has
+// mapped already pass through unchanged.
+func mapError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := errors.AsType[*store.Error](err); ok {
+		return err
+	}
+	if _, ok := errors.AsType[*driverError](err); ok {
+		return err
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return &store.Error{Kind: store.ErrNotFound, Message: "not found", Err: err}
+	}
+	if e, ok := errors.AsType[*pgconn.PgError](err); ok {
+		switch e.Code {
+		case "23505":
+			if f, ok := uniqueFields[e.ConstraintName]; ok {
+				return store.Conflict(f.field, f.message, err)
+			}
+			return store.Conflict("", "the resource already exists", err)
+		case "23503":
+			f, ok := foreignKeys[e.ConstraintName]
+			if !ok {
+				f.resource = "a resource it refers to"
+			}
+			return &store.Error{Kind: store.ErrNotFound, Field: f.field, Message: f.resource + " not found", Err: err}
+		}
+	}
+	return &driverError{err}
+}
+
+// driverError is an error of the database or the driver that is no broken
+// rule: a lost connection, a cancelled context, a closed pool.
+type driverError struct{ err error }
+
+func (e *driverError) Error() string { return "postgres: " + e.err.Error() }
+func (e *driverError) Unwrap() error { return e.err }
+
+// requireWorkspace returns ErrNotFound (field "workspaceId") unless the
+// workspace exists.
+func requireWorkspace(ctx context.Context, q querier, ws store.WorkspaceID) error {
+	return require(ctx, q, "workspaceId", "workspace", ws, `SELECT 1 FROM workspaces WHERE id = $1`, ws)
+}
+
+// requireEnvironment returns ErrNotFound naming field unless the
+// environment is in the workspace.
+func requireEnvironment(ctx context.Context, q querier, field string, ws store.WorkspaceID, env store.EnvironmentID) error {
+	return require(ctx, q, field, "environment", env, `SELECT 1 FROM environments WHERE workspace_id = $1 AND id = $2`, ws, env)
+}
+
+// require returns ErrNotFound for the resource unless query returns a row.
+func require[ID ~string](ctx context.Context, q querier, field, resource string, id ID, query string, args ...any) error {
+	var one int
+	err := q.QueryRow(ctx, query, args...).Scan(&one)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.NotFound(field, resource, id)
+	}
+	return err
+}
+
+// affected turns an UPDATE or DELETE that touched no row into ErrNotFound.
+func affected[ID ~string](tag pgconn.CommandTag, err error, resource string, id ID) error {
+	if err == nil && tag.RowsAffected() == 0 {
+		err = store.NotFound("", resource, id)
+	}
+	return err
+}
+
+// notFound turns pgx.ErrNoRows into ErrNotFound for the named resource.
+func notFound[ID ~string](err error, resource string, id ID) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.NotFound("", resource, id)
+	}
+	return err
+}
+
+// null turns the empty string, which the store types use for "none", into
+// SQL NULL.
+func null[T ~string](s T) any {
+	if s == "" {
+		return nil
+	}
+	return string(s)
+}
+
+// utc returns t in UTC: pgx reads timestamptz in the local time zone.
+func utc(t time.Time) time.Time { return t.UTC() }

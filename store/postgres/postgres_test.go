@@ -1,0 +1,134 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/matryer/is"
+
+	"github.com/nahook/nahook/internal/pgtest"
+	"github.com/nahook/nahook/store"
+	"github.com/nahook/nahook/store/postgres"
+	"github.com/nahook/nahook/storetest"
+)
+
+// open returns a migrated store on the database at url, closed when the
+// test ends.
+func open(t *testing.T, url string) *postgres.Store {
+	t.Helper()
+	st, err := postgres.Open(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func TestConformance(t *testing.T) {
+	pgtest.URL(t) // skip, or fail in CI, once rather than in every case
+	storetest.Run(t, func(t *testing.T) store.Store { return open(t, pgtest.Schema(t)) })
+}
+
+func TestConformanceShared(t *testing.T) {
+	pgtest.URL(t)
+	storetest.RunShared(t, func(t *testing.T) (store.Store, store.Store) {
+		url := pgtest.Schema(t)
+		return open(t, url), open(t, url)
+	})
+}
+
+// TestMigrateProcesses starts several processes that migrate one empty
+// schema at the same instant: all must succeed and leave one schema, each
+// migration applied once.
+func TestMigrateProcesses(t *testing.T) {
+	url := pgtest.Schema(t)
+	const processes = 3
+	at := time.Now().Add(time.Second).UnixNano()
+	cmds := make([]*exec.Cmd, processes)
+	for i := range cmds {
+		cmds[i] = exec.Command(os.Args[0], "-test.run=^TestMigrateHelper$", "-test.count=1")
+		cmds[i].Env = append(os.Environ(), "NAHOOK_MIGRATE_URL="+url, fmt.Sprint("NAHOOK_MIGRATE_AT=", at))
+		if err := cmds[i].Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("process %d: %v", i, err)
+		}
+	}
+
+	is := is.New(t)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	is.NoErr(err)
+	defer conn.Close(ctx)
+	var versions, tables int
+	is.NoErr(conn.QueryRow(ctx, `SELECT count(*) FROM nahook_migrations`).Scan(&versions))
+	is.NoErr(conn.QueryRow(ctx, `SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()`).Scan(&tables))
+	all, err := migrationCount()
+	is.NoErr(err)
+	is.Equal(versions, all) // each migration recorded once
+	is.Equal(tables, 9)     // the eight tables of the schema and nahook_migrations, once
+
+	st := open(t, url) // migrating an up-to-date schema changes nothing
+	is.NoErr(st.Migrate(ctx))
+	is.NoErr(conn.QueryRow(ctx, `SELECT count(*) FROM nahook_migrations`).Scan(&versions))
+	is.Equal(versions, all)
+}
+
+// TestMigrateHelper is one of TestMigrateProcesses's processes; run on its
+// own, it does nothing.
+func TestMigrateHelper(t *testing.T) {
+	url := os.Getenv("NAHOOK_MIGRATE_URL")
+	if url == "" {
+		return
+	}
+	at, err := strconv.ParseInt(os.Getenv("NAHOOK_MIGRATE_AT"), 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Until(time.Unix(0, at)))
+	st, err := postgres.Open(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// migrationCount counts the migration files the store embeds, as the
+// SQLite store's must match.
+func migrationCount() (int, error) {
+	entries, err := os.ReadDir("migrations")
+	return len(entries), err
+}
+
+// TestMigrationsInStep checks that the SQLite and Postgres stores have the
+// same migrations, so that version N means the same schema in both.
+func TestMigrationsInStep(t *testing.T) {
+	is := is.New(t)
+	pg, err := os.ReadDir("migrations")
+	is.NoErr(err)
+	lite, err := os.ReadDir("../sqlite/migrations")
+	is.NoErr(err)
+	var a, b []string
+	for _, e := range pg {
+		a = append(a, e.Name())
+	}
+	for _, e := range lite {
+		b = append(b, e.Name())
+	}
+	is.Equal(a, b) // same versions under the same names
+}
