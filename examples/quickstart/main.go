@@ -4,6 +4,7 @@
 //
 //	go run ./examples/quickstart              # in memory
 //	go run ./examples/quickstart -db nahook.db
+//	go run ./examples/quickstart -db 'postgres://user@localhost:5432/app?search_path=nahook'
 package main
 
 import (
@@ -13,13 +14,16 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"strings"
 
 	"github.com/nahook/nahook"
+	"github.com/nahook/nahook/store"
+	"github.com/nahook/nahook/store/postgres"
 	"github.com/nahook/nahook/store/sqlite"
 )
 
 func main() {
-	db := flag.String("db", ":memory:", "SQLite database file (:memory: keeps nothing)")
+	db := flag.String("db", ":memory:", "SQLite database file (:memory: keeps nothing), or a postgres:// URL")
 	flag.Parse()
 	if err := run(context.Background(), *db); err != nil {
 		log.Fatal(err)
@@ -27,7 +31,7 @@ func main() {
 }
 
 func run(ctx context.Context, db string) error {
-	st, err := sqlite.Open(ctx, db)
+	st, err := openStore(ctx, db)
 	if err != nil {
 		return err
 	}
@@ -129,4 +133,21 @@ func run(ctx context.Context, db string) error {
 	}
 	show("an eleventh environment", err)
 	return nil
+}
+
+// openStore opens Postgres for a postgres:// URL and SQLite for anything
+// else, migrating either.
+func openStore(ctx context.Context, db string) (store.Store, error) {
+	if !strings.HasPrefix(db, "postgres://") && !strings.HasPrefix(db, "postgresql://") {
+		return sqlite.Open(ctx, db)
+	}
+	st, err := postgres.Open(db)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
 }
