@@ -15,6 +15,7 @@ type Store interface {
 	EventTypeStore
 	EndpointStore
 	APIKeyStore
+	RoutingStore
 
 	// Close releases the store's resources. The store is unusable after.
 	Close() error

@@ -62,7 +62,9 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		apiKeyTests,
 		isolationTests,
 		paginationTests,
+		routingTests,
 		concurrencyTests,
+		routingConcurrencyTests,
 	}
 	run(t, slices.Concat(groups...), func(t *testing.T) *harness { return newHarness(t, newStore(t)) })
 }
@@ -71,7 +73,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 // two stores that share one empty, migrated database, as two processes
 // sharing it would be. newStores must close both in a t.Cleanup.
 func RunShared(t *testing.T, newStores func(t *testing.T) (store.Store, store.Store)) {
-	run(t, concurrencyTests, func(t *testing.T) *harness {
+	run(t, slices.Concat(concurrencyTests, routingConcurrencyTests), func(t *testing.T) *harness {
 		a, b := newStores(t)
 		return newHarness(t, a, b)
 	})

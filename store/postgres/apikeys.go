@@ -33,9 +33,11 @@ func scanAPIKey(row pgx.Row) (store.APIKey, error) {
 
 // CreateAPIKey implements store.APIKeyStore.
 func (s *Store) CreateAPIKey(ctx context.Context, k store.APIKey) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL)`,
-		k.ID, k.WorkspaceID, null(k.EnvironmentID), k.Kind, k.Name, k.Prefix, k.Hash[:], k.CreatedAt)
-	return mapError(err)
+	return s.write(ctx, k.WorkspaceID, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL)`,
+			k.ID, k.WorkspaceID, null(k.EnvironmentID), k.Kind, k.Name, k.Prefix, k.Hash[:], k.CreatedAt)
+		return err
+	})
 }
 
 // GetAPIKey implements store.APIKeyStore.
@@ -66,7 +68,11 @@ func (s *Store) ListAPIKeys(ctx context.Context, ws store.WorkspaceID, f store.A
 
 // RevokeAPIKey implements store.APIKeyStore.
 func (s *Store) RevokeAPIKey(ctx context.Context, ws store.WorkspaceID, id store.APIKeyID, at time.Time) (store.APIKey, error) {
-	k, err := scanAPIKey(s.pool.QueryRow(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, $1)
-		WHERE workspace_id = $2 AND id = $3 RETURNING `+apiKeyColumns, at, ws, id))
-	return k, mapError(notFound(err, "API key", id))
+	var k store.APIKey
+	err := s.write(ctx, ws, func(tx pgx.Tx) (err error) {
+		k, err = scanAPIKey(tx.QueryRow(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, $1)
+			WHERE workspace_id = $2 AND id = $3 RETURNING `+apiKeyColumns, at, ws, id))
+		return notFound(err, "API key", id)
+	})
+	return k, err
 }

@@ -40,9 +40,11 @@ func metadata(md map[string]string) map[string]string {
 // exactly one insert of an external ID commits, the others fail with
 // ErrConflict.
 func (s *Store) CreateApplication(ctx context.Context, app store.Application) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO applications (`+applicationColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		app.ID, app.WorkspaceID, null(app.ExternalID), app.Name, metadata(app.Metadata), app.CreatedAt, app.UpdatedAt)
-	return mapError(err)
+	return s.write(ctx, app.WorkspaceID, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO applications (`+applicationColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			app.ID, app.WorkspaceID, null(app.ExternalID), app.Name, metadata(app.Metadata), app.CreatedAt, app.UpdatedAt)
+		return err
+	})
 }
 
 // GetApplication implements store.ApplicationStore.
@@ -80,16 +82,22 @@ func (s *Store) UpdateApplication(ctx context.Context, ws store.WorkspaceID, id 
 		set.Add("metadata", u.Metadata)
 	}
 	set.Add("updated_at", u.UpdatedAt)
-	app, err := scanApplication(s.pool.QueryRow(ctx, `UPDATE applications SET `+set.SQL()+
-		` WHERE workspace_id = `+set.Next(1)+` AND id = `+set.Next(2)+` RETURNING `+applicationColumns,
-		append(set.Args, ws, id)...))
-	return app, mapError(notFound(err, "application", id))
+	var app store.Application
+	err := s.write(ctx, ws, func(tx pgx.Tx) (err error) {
+		app, err = scanApplication(tx.QueryRow(ctx, `UPDATE applications SET `+set.SQL()+
+			` WHERE workspace_id = `+set.Next(1)+` AND id = `+set.Next(2)+` RETURNING `+applicationColumns,
+			append(set.Args, ws, id)...))
+		return notFound(err, "application", id)
+	})
+	return app, err
 }
 
 // DeleteApplication implements store.ApplicationStore. The schema's foreign
 // keys cascade the delete to the application's endpoints in every
 // environment.
 func (s *Store) DeleteApplication(ctx context.Context, ws store.WorkspaceID, id store.ApplicationID) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM applications WHERE workspace_id = $1 AND id = $2`, ws, id)
-	return mapError(affected(tag, err, "application", id))
+	return s.write(ctx, ws, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM applications WHERE workspace_id = $1 AND id = $2`, ws, id)
+		return affected(tag, err, "application", id)
+	})
 }

@@ -40,7 +40,7 @@ func scanEndpoint(row pgx.Row) (store.Endpoint, error) {
 
 // CreateEndpoint implements store.EndpointStore.
 func (s *Store) CreateEndpoint(ctx context.Context, ep store.Endpoint) error {
-	return s.write(ctx, func(tx pgx.Tx) error {
+	return s.write(ctx, ep.WorkspaceID, func(tx pgx.Tx) error {
 		if err := requireEnvironment(ctx, tx, "environmentId", ep.WorkspaceID, ep.EnvironmentID); err != nil {
 			return err
 		}
@@ -108,7 +108,7 @@ func (s *Store) ListEndpoints(ctx context.Context, ws store.WorkspaceID, f store
 // UpdateEndpoint implements store.EndpointStore.
 func (s *Store) UpdateEndpoint(ctx context.Context, ws store.WorkspaceID, id store.EndpointID, u store.EndpointUpdate) (store.Endpoint, error) {
 	var ep store.Endpoint
-	err := s.write(ctx, func(tx pgx.Tx) error {
+	err := s.write(ctx, ws, func(tx pgx.Tx) error {
 		set := sqlpatch.Dollar()
 		set.Add("url", u.URL)
 		set.Add("description", u.Description)
@@ -135,6 +135,8 @@ func (s *Store) UpdateEndpoint(ctx context.Context, ws store.WorkspaceID, id sto
 
 // DeleteEndpoint implements store.EndpointStore.
 func (s *Store) DeleteEndpoint(ctx context.Context, ws store.WorkspaceID, id store.EndpointID) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM endpoints WHERE workspace_id = $1 AND id = $2`, ws, id)
-	return mapError(affected(tag, err, "endpoint", id))
+	return s.write(ctx, ws, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM endpoints WHERE workspace_id = $1 AND id = $2`, ws, id)
+		return affected(tag, err, "endpoint", id)
+	})
 }

@@ -32,7 +32,7 @@ func insertEnvironment(ctx context.Context, q querier, env store.Environment) er
 // wait for the key-share locks that inserts of other rows referring to the
 // workspace take.
 func (s *Store) CreateEnvironment(ctx context.Context, env store.Environment) error {
-	return s.write(ctx, func(tx pgx.Tx) error {
+	return s.write(ctx, env.WorkspaceID, func(tx pgx.Tx) error {
 		err := require(ctx, tx, "workspaceId", "workspace", env.WorkspaceID,
 			`SELECT 1 FROM workspaces WHERE id = $1 FOR NO KEY UPDATE`, env.WorkspaceID)
 		if err != nil {
@@ -80,17 +80,21 @@ func (s *Store) UpdateEnvironment(ctx context.Context, ws store.WorkspaceID, id 
 	set.Add("name", u.Name)
 	set.Add("slug", u.Slug)
 	set.Add("updated_at", u.UpdatedAt)
-	env, err := scanEnvironment(s.pool.QueryRow(ctx, `UPDATE environments SET `+set.SQL()+
-		` WHERE workspace_id = `+set.Next(1)+` AND id = `+set.Next(2)+` RETURNING `+environmentColumns,
-		append(set.Args, ws, id)...))
-	return env, mapError(notFound(err, "environment", id))
+	var env store.Environment
+	err := s.write(ctx, ws, func(tx pgx.Tx) (err error) {
+		env, err = scanEnvironment(tx.QueryRow(ctx, `UPDATE environments SET `+set.SQL()+
+			` WHERE workspace_id = `+set.Next(1)+` AND id = `+set.Next(2)+` RETURNING `+environmentColumns,
+			append(set.Args, ws, id)...))
+		return notFound(err, "environment", id)
+	})
+	return env, err
 }
 
 // DeleteEnvironment implements store.EnvironmentStore. The schema's foreign
 // keys cascade the delete to the environment's API keys, endpoints (and
 // their subscriptions) and visibility rows.
 func (s *Store) DeleteEnvironment(ctx context.Context, ws store.WorkspaceID, id store.EnvironmentID) error {
-	return s.write(ctx, func(tx pgx.Tx) error {
+	return s.write(ctx, ws, func(tx pgx.Tx) error {
 		var isDefault bool
 		err := tx.QueryRow(ctx, `SELECT is_default FROM environments WHERE workspace_id = $1 AND id = $2 FOR UPDATE`, ws, id).Scan(&isDefault)
 		if err != nil {

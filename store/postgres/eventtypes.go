@@ -20,9 +20,11 @@ func scanEventType(row pgx.Row) (store.EventType, error) {
 
 // CreateEventType implements store.EventTypeStore.
 func (s *Store) CreateEventType(ctx context.Context, et store.EventType) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO event_types (`+eventTypeColumns+`) VALUES ($1, $2, $3, $4, $5, $6)`,
-		et.ID, et.WorkspaceID, et.Name, et.Description, et.CreatedAt, et.UpdatedAt)
-	return mapError(err)
+	return s.write(ctx, et.WorkspaceID, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO event_types (`+eventTypeColumns+`) VALUES ($1, $2, $3, $4, $5, $6)`,
+			et.ID, et.WorkspaceID, et.Name, et.Description, et.CreatedAt, et.UpdatedAt)
+		return err
+	})
 }
 
 // GetEventType implements store.EventTypeStore.
@@ -46,22 +48,28 @@ func (s *Store) UpdateEventType(ctx context.Context, ws store.WorkspaceID, id st
 	set.Add("name", u.Name)
 	set.Add("description", u.Description)
 	set.Add("updated_at", u.UpdatedAt)
-	et, err := scanEventType(s.pool.QueryRow(ctx, `UPDATE event_types SET `+set.SQL()+
-		` WHERE workspace_id = `+set.Next(1)+` AND id = `+set.Next(2)+` RETURNING `+eventTypeColumns,
-		append(set.Args, ws, id)...))
-	return et, mapError(notFound(err, "event type", id))
+	var et store.EventType
+	err := s.write(ctx, ws, func(tx pgx.Tx) (err error) {
+		et, err = scanEventType(tx.QueryRow(ctx, `UPDATE event_types SET `+set.SQL()+
+			` WHERE workspace_id = `+set.Next(1)+` AND id = `+set.Next(2)+` RETURNING `+eventTypeColumns,
+			append(set.Args, ws, id)...))
+		return notFound(err, "event type", id)
+	})
+	return et, err
 }
 
 // DeleteEventType implements store.EventTypeStore. The schema's foreign keys
 // cascade the delete to visibility rows and subscriptions by name.
 func (s *Store) DeleteEventType(ctx context.Context, ws store.WorkspaceID, id store.EventTypeID) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM event_types WHERE workspace_id = $1 AND id = $2`, ws, id)
-	return mapError(affected(tag, err, "event type", id))
+	return s.write(ctx, ws, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM event_types WHERE workspace_id = $1 AND id = $2`, ws, id)
+		return affected(tag, err, "event type", id)
+	})
 }
 
 // SetEventTypeVisibility implements store.EventTypeStore.
 func (s *Store) SetEventTypeVisibility(ctx context.Context, ws store.WorkspaceID, env store.EnvironmentID, et store.EventTypeID, published bool) error {
-	return s.write(ctx, func(tx pgx.Tx) error {
+	return s.write(ctx, ws, func(tx pgx.Tx) error {
 		if err := requireEnvironment(ctx, tx, "environmentId", ws, env); err != nil {
 			return err
 		}

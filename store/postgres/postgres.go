@@ -78,7 +78,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("postgres: %w", err)
 	}
-	return s.write(ctx, func(tx pgx.Tx) error {
+	return s.transact(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))`, migrationLock); err != nil {
 			return err
 		}
@@ -110,8 +110,19 @@ func (s *Store) Migrate(ctx context.Context) error {
 	})
 }
 
-// write runs fn in a transaction and commits it if fn succeeds.
-func (s *Store) write(ctx context.Context, fn func(tx pgx.Tx) error) error {
+// write runs fn in a transaction, then advances the routing version for
+// workspace ws, and commits if both succeed.
+func (s *Store) write(ctx context.Context, ws store.WorkspaceID, fn func(tx pgx.Tx) error) error {
+	return s.transact(ctx, func(tx pgx.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return bump(ctx, tx, ws)
+	})
+}
+
+// transact runs fn in a transaction and commits it if fn succeeds.
+func (s *Store) transact(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return mapError(err)

@@ -20,7 +20,7 @@ func scanWorkspace(row pgx.Row) (store.Workspace, error) {
 
 // CreateWorkspace implements store.WorkspaceStore.
 func (s *Store) CreateWorkspace(ctx context.Context, ws store.Workspace, env store.Environment) error {
-	return s.write(ctx, func(tx pgx.Tx) error {
+	return s.write(ctx, ws.ID, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO workspaces (`+workspaceColumns+`) VALUES ($1, $2, $3, $4)`,
 			ws.ID, ws.Name, ws.CreatedAt, ws.UpdatedAt); err != nil {
 			return err
@@ -46,16 +46,22 @@ func (s *Store) UpdateWorkspace(ctx context.Context, id store.WorkspaceID, u sto
 	set := sqlpatch.Dollar()
 	set.Add("name", u.Name)
 	set.Add("updated_at", u.UpdatedAt)
-	ws, err := scanWorkspace(s.pool.QueryRow(ctx, `UPDATE workspaces SET `+set.SQL()+` WHERE id = `+set.Next(1)+
-		` RETURNING `+workspaceColumns, append(set.Args, id)...))
-	return ws, mapError(notFound(err, "workspace", id))
+	var ws store.Workspace
+	err := s.write(ctx, id, func(tx pgx.Tx) (err error) {
+		ws, err = scanWorkspace(tx.QueryRow(ctx, `UPDATE workspaces SET `+set.SQL()+` WHERE id = `+set.Next(1)+
+			` RETURNING `+workspaceColumns, append(set.Args, id)...))
+		return notFound(err, "workspace", id)
+	})
+	return ws, err
 }
 
 // DeleteWorkspace implements store.WorkspaceStore. The schema's foreign keys
 // cascade the delete to everything in the workspace.
 func (s *Store) DeleteWorkspace(ctx context.Context, id store.WorkspaceID) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM workspaces WHERE id = $1`, id)
-	return mapError(affected(tag, err, "workspace", id))
+	return s.write(ctx, id, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM workspaces WHERE id = $1`, id)
+		return affected(tag, err, "workspace", id)
+	})
 }
 
 // collect scans every row with scan. It takes the error of the query that

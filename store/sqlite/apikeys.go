@@ -31,7 +31,7 @@ func scanAPIKey(row interface{ Scan(...any) error }) (store.APIKey, error) {
 
 // CreateAPIKey implements store.APIKeyStore.
 func (s *Store) CreateAPIKey(ctx context.Context, k store.APIKey) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, k.WorkspaceID, func(tx *sql.Tx) error {
 		var err error
 		if k.EnvironmentID != "" {
 			err = requireEnvironment(ctx, tx, "environmentId", k.WorkspaceID, k.EnvironmentID)
@@ -81,7 +81,7 @@ func (s *Store) ListAPIKeys(ctx context.Context, ws store.WorkspaceID, f store.A
 // RevokeAPIKey implements store.APIKeyStore.
 func (s *Store) RevokeAPIKey(ctx context.Context, ws store.WorkspaceID, id store.APIKeyID, at time.Time) (store.APIKey, error) {
 	var k store.APIKey
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, ws, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE workspace_id = ? AND id = ?`,
 			ms(at), ws, id); err != nil {
 			return err

@@ -37,7 +37,7 @@ func metadataJSON(md map[string]string) string {
 // (workspace_id, external_id) decides races between creators: exactly one
 // insert of an external ID commits, the others fail with ErrConflict.
 func (s *Store) CreateApplication(ctx context.Context, app store.Application) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, app.WorkspaceID, func(tx *sql.Tx) error {
 		if err := requireWorkspace(ctx, tx, app.WorkspaceID); err != nil {
 			return err
 		}
@@ -74,7 +74,7 @@ func (s *Store) ListApplications(ctx context.Context, ws store.WorkspaceID, page
 // UpdateApplication implements store.ApplicationStore.
 func (s *Store) UpdateApplication(ctx context.Context, ws store.WorkspaceID, id store.ApplicationID, u store.ApplicationUpdate) (store.Application, error) {
 	var app store.Application
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, ws, func(tx *sql.Tx) error {
 		set := sqlpatch.Question()
 		set.Add("name", u.Name)
 		if u.ExternalID != nil {
@@ -102,7 +102,7 @@ func (s *Store) UpdateApplication(ctx context.Context, ws store.WorkspaceID, id 
 // keys cascade the delete to the application's endpoints in every
 // environment.
 func (s *Store) DeleteApplication(ctx context.Context, ws store.WorkspaceID, id store.ApplicationID) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, ws, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM applications WHERE workspace_id = ? AND id = ?`, ws, id)
 		if err != nil {
 			return err

@@ -26,7 +26,7 @@ func scanEndpoint(row interface{ Scan(...any) error }) (store.Endpoint, error) {
 
 // CreateEndpoint implements store.EndpointStore.
 func (s *Store) CreateEndpoint(ctx context.Context, ep store.Endpoint) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, ep.WorkspaceID, func(tx *sql.Tx) error {
 		if err := requireEnvironment(ctx, tx, "environmentId", ep.WorkspaceID, ep.EnvironmentID); err != nil {
 			return err
 		}
@@ -155,7 +155,7 @@ func (s *Store) ListEndpoints(ctx context.Context, ws store.WorkspaceID, f store
 // UpdateEndpoint implements store.EndpointStore.
 func (s *Store) UpdateEndpoint(ctx context.Context, ws store.WorkspaceID, id store.EndpointID, u store.EndpointUpdate) (store.Endpoint, error) {
 	var ep store.Endpoint
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, ws, func(tx *sql.Tx) error {
 		set := sqlpatch.Question()
 		set.Add("url", u.URL)
 		set.Add("description", u.Description)
@@ -185,7 +185,7 @@ func (s *Store) UpdateEndpoint(ctx context.Context, ws store.WorkspaceID, id sto
 
 // DeleteEndpoint implements store.EndpointStore.
 func (s *Store) DeleteEndpoint(ctx context.Context, ws store.WorkspaceID, id store.EndpointID) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, ws, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM endpoints WHERE workspace_id = ? AND id = ?`, ws, id)
 		if err != nil {
 			return err

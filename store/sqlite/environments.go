@@ -30,7 +30,7 @@ func insertEnvironment(ctx context.Context, tx *sql.Tx, env store.Environment) e
 // inserting in one IMMEDIATE transaction is atomic: no other writer, in this
 // process or another, runs between the two.
 func (s *Store) CreateEnvironment(ctx context.Context, env store.Environment) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, env.WorkspaceID, func(tx *sql.Tx) error {
 		if err := requireWorkspace(ctx, tx, env.WorkspaceID); err != nil {
 			return err
 		}
@@ -73,7 +73,7 @@ func (s *Store) ListEnvironments(ctx context.Context, ws store.WorkspaceID, page
 // UpdateEnvironment implements store.EnvironmentStore.
 func (s *Store) UpdateEnvironment(ctx context.Context, ws store.WorkspaceID, id store.EnvironmentID, u store.EnvironmentUpdate) (store.Environment, error) {
 	var env store.Environment
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, ws, func(tx *sql.Tx) error {
 		set := sqlpatch.Question()
 		set.Add("name", u.Name)
 		set.Add("slug", u.Slug)
@@ -97,7 +97,7 @@ func (s *Store) UpdateEnvironment(ctx context.Context, ws store.WorkspaceID, id 
 // keys cascade the delete to the environment's API keys, endpoints (and
 // their subscriptions) and visibility rows.
 func (s *Store) DeleteEnvironment(ctx context.Context, ws store.WorkspaceID, id store.EnvironmentID) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, ws, func(tx *sql.Tx) error {
 		var isDefault bool
 		err := tx.QueryRowContext(ctx, `SELECT is_default FROM environments WHERE workspace_id = ? AND id = ?`, ws, id).Scan(&isDefault)
 		if err != nil {

@@ -20,7 +20,7 @@ func scanEventType(row interface{ Scan(...any) error }) (store.EventType, error)
 
 // CreateEventType implements store.EventTypeStore.
 func (s *Store) CreateEventType(ctx context.Context, et store.EventType) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, et.WorkspaceID, func(tx *sql.Tx) error {
 		if err := requireWorkspace(ctx, tx, et.WorkspaceID); err != nil {
 			return err
 		}
@@ -48,7 +48,7 @@ func (s *Store) ListEventTypes(ctx context.Context, ws store.WorkspaceID, page s
 // the event type by ID, so a rename carries them along.
 func (s *Store) UpdateEventType(ctx context.Context, ws store.WorkspaceID, id store.EventTypeID, u store.EventTypeUpdate) (store.EventType, error) {
 	var et store.EventType
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, ws, func(tx *sql.Tx) error {
 		set := sqlpatch.Question()
 		set.Add("name", u.Name)
 		set.Add("description", u.Description)
@@ -70,7 +70,7 @@ func (s *Store) UpdateEventType(ctx context.Context, ws store.WorkspaceID, id st
 // DeleteEventType implements store.EventTypeStore. The schema's foreign keys
 // cascade the delete to visibility rows and subscriptions by name.
 func (s *Store) DeleteEventType(ctx context.Context, ws store.WorkspaceID, id store.EventTypeID) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, ws, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM event_types WHERE workspace_id = ? AND id = ?`, ws, id)
 		if err != nil {
 			return err
@@ -81,7 +81,7 @@ func (s *Store) DeleteEventType(ctx context.Context, ws store.WorkspaceID, id st
 
 // SetEventTypeVisibility implements store.EventTypeStore.
 func (s *Store) SetEventTypeVisibility(ctx context.Context, ws store.WorkspaceID, env store.EnvironmentID, et store.EventTypeID, published bool) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, ws, func(tx *sql.Tx) error {
 		if err := requireEnvironment(ctx, tx, "environmentId", ws, env); err != nil {
 			return err
 		}

@@ -31,8 +31,9 @@ const BusyTimeout = 10 * time.Second
 // Store is a nahook store on a SQLite database. It is safe for concurrent
 // use.
 type Store struct {
-	w *sql.DB // the one writer connection
-	r *sql.DB // read-only connections; the writer itself for :memory:
+	w    *sql.DB // the one writer connection
+	r    *sql.DB // read-only connections; the writer itself for :memory:
+	name string  // the data source name, for Backup's own connection
 }
 
 var _ store.Store = (*Store)(nil)
@@ -95,7 +96,7 @@ func open(path string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	r.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
-	return &Store{w: w, r: r}, nil
+	return &Store{w: w, r: r, name: name}, nil
 }
 
 // escapePath makes a file name safe inside a SQLite URI, where "?" starts
@@ -113,9 +114,21 @@ func (s *Store) Close() error {
 	return err
 }
 
-// write runs fn in an IMMEDIATE transaction on the writer connection and
+// write runs fn in an IMMEDIATE transaction on the writer connection, then
+// advances the routing version for workspace ws, and commits if both
+// succeed.
+func (s *Store) write(ctx context.Context, ws store.WorkspaceID, fn func(tx *sql.Tx) error) error {
+	return s.transact(ctx, func(tx *sql.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return bump(ctx, tx, ws)
+	})
+}
+
+// transact runs fn in an IMMEDIATE transaction on the writer connection and
 // commits it if fn succeeds.
-func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (s *Store) transact(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return txError(ctx, err)

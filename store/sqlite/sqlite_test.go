@@ -4,6 +4,9 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"github.com/matryer/is"
 
 	"github.com/nahook/nahook/store"
 	"github.com/nahook/nahook/store/sqlite"
@@ -47,4 +50,34 @@ func TestConformanceShared(t *testing.T) {
 		t.Cleanup(func() { b.Close() })
 		return a, b
 	})
+}
+
+// Backup copies a database in use into a file that opens as a store with
+// the same data, and refuses to overwrite a file.
+func TestBackup(t *testing.T) {
+	is := is.New(t)
+	ctx := context.Background()
+	for _, src := range []string{":memory:", filepath.Join(t.TempDir(), "source.db")} {
+		st, err := sqlite.Open(ctx, src)
+		is.NoErr(err)
+		defer st.Close()
+		now := time.Now().UTC().Truncate(time.Millisecond)
+		ws := store.Workspace{ID: "ws_01kaaaaaaaaaaaaaaaaaaaaaaa", Name: "Acme", CreatedAt: now, UpdatedAt: now}
+		env := store.Environment{ID: "env_01kaaaaaaaaaaaaaaaaaaaaaaa", WorkspaceID: ws.ID, Name: "Production", Slug: "production", IsDefault: true, CreatedAt: now, UpdatedAt: now}
+		is.NoErr(st.CreateWorkspace(ctx, ws, env))
+
+		dst := filepath.Join(t.TempDir(), "backup.db")
+		is.NoErr(st.Backup(ctx, dst))
+		is.True(st.Backup(ctx, dst) != nil) // never overwrites
+
+		copied, err := sqlite.Open(ctx, dst)
+		is.NoErr(err)
+		defer copied.Close()
+		got, err := copied.GetWorkspace(ctx, ws.ID)
+		is.NoErr(err)
+		is.Equal(got, ws)
+		gotEnv, err := copied.GetDefaultEnvironment(ctx, ws.ID)
+		is.NoErr(err)
+		is.Equal(gotEnv, env)
+	}
 }

@@ -20,7 +20,7 @@ func scanWorkspace(row interface{ Scan(...any) error }) (store.Workspace, error)
 
 // CreateWorkspace implements store.WorkspaceStore.
 func (s *Store) CreateWorkspace(ctx context.Context, ws store.Workspace, env store.Environment) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, ws.ID, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO workspaces (`+workspaceColumns+`) VALUES (?, ?, ?, ?)`,
 			ws.ID, ws.Name, ms(ws.CreatedAt), ms(ws.UpdatedAt)); err != nil {
 			return err
@@ -44,7 +44,7 @@ func (s *Store) ListWorkspaces(ctx context.Context, page store.Page) ([]store.Wo
 // UpdateWorkspace implements store.WorkspaceStore.
 func (s *Store) UpdateWorkspace(ctx context.Context, id store.WorkspaceID, u store.WorkspaceUpdate) (store.Workspace, error) {
 	var ws store.Workspace
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, id, func(tx *sql.Tx) error {
 		set := sqlpatch.Question()
 		set.Add("name", u.Name)
 		set.Add("updated_at", ms(u.UpdatedAt))
@@ -64,7 +64,7 @@ func (s *Store) UpdateWorkspace(ctx context.Context, id store.WorkspaceID, u sto
 // DeleteWorkspace implements store.WorkspaceStore. The schema's foreign keys
 // cascade the delete to everything in the workspace.
 func (s *Store) DeleteWorkspace(ctx context.Context, id store.WorkspaceID) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, id, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM workspaces WHERE id = ?`, id)
 		if err != nil {
 			return err

@@ -1,0 +1,87 @@
+package store
+
+import "context"
+
+// RoutingStore gives nahook's router what it holds in memory, and tells it
+// what changed since it last looked.
+//
+// Every write a store makes (every method of the other interfaces that
+// changes something) advances the database's routing version in the same
+// transaction, and records that version as the latest change of the
+// workspace written to. Versions are committed in increasing order, across
+// every process sharing the database: a reader that has seen version V has
+// seen every write up to V. A deleted workspace keeps its change record, so
+// readers learn that it is gone.
+type RoutingStore interface {
+	// LoadRouting returns the routing data of the given workspaces, or of
+	// every workspace when ws is nil, read in one snapshot and consistent
+	// with the routing version it reports. Workspaces that do not exist are
+	// left out of Routing.Workspaces and have no data.
+	LoadRouting(ctx context.Context, ws []WorkspaceID) (Routing, error)
+	// RoutingChanges returns the current routing version and, for every
+	// workspace written to after version since, the version of its latest
+	// change.
+	RoutingChanges(ctx context.Context, since int64) (current int64, changed []RoutingChange, err error)
+}
+
+// RoutingNotifier is implemented by stores that can announce routing
+// changes, made by any process, as they commit: faster than polling
+// RoutingChanges.
+type RoutingNotifier interface {
+	// WatchRouting calls changed once it is listening, so that nothing
+	// written before goes unnoticed, and again after each commit of a write
+	// that may have changed routing data (a hint: the caller asks
+	// RoutingChanges what changed). It blocks until ctx ends or the
+	// connection it listens on fails, and returns why.
+	WatchRouting(ctx context.Context, changed func()) error
+}
+
+// RoutingChange says a workspace's routing data changed at Version.
+type RoutingChange struct {
+	WorkspaceID WorkspaceID
+	Version     int64
+}
+
+// Routing is the data that decides where events go, for a set of
+// workspaces.
+type Routing struct {
+	// Version is the routing version the data is consistent with.
+	Version int64
+	// Workspaces are those of the requested workspaces that exist.
+	Workspaces []WorkspaceID
+	// Keys are the active (not revoked) environment keys.
+	Keys []RoutingKey
+	// EventTypes are the event types, with the environments they are
+	// published in.
+	EventTypes []RoutingEventType
+	// Endpoints are the endpoints, disabled ones included.
+	Endpoints []RoutingEndpoint
+}
+
+// RoutingKey is an active environment key, as the router needs it.
+type RoutingKey struct {
+	Hash          KeyHash
+	ID            APIKeyID
+	WorkspaceID   WorkspaceID
+	EnvironmentID EnvironmentID
+}
+
+// RoutingEventType is an event type and where it is published.
+type RoutingEventType struct {
+	ID          EventTypeID
+	WorkspaceID WorkspaceID
+	Name        string
+	PublishedIn []EnvironmentID
+}
+
+// RoutingEndpoint is an endpoint, as the router needs it.
+type RoutingEndpoint struct {
+	ID            EndpointID
+	WorkspaceID   WorkspaceID
+	EnvironmentID EnvironmentID
+	ApplicationID ApplicationID
+	URL           string
+	Disabled      bool
+	// EventTypes are the subscriptions, as in Endpoint.EventTypes.
+	EventTypes []string
+}
