@@ -73,7 +73,7 @@ func (s *ApplicationService) Create(ctx context.Context, ws WorkspaceID, in Appl
 		CreatedAt:   now,
 		UpdatedAt:   now,
 	}
-	if err := s.c.store.CreateApplication(ctx, app); err != nil {
+	if err := s.c.wrote(ws, s.c.store.CreateApplication(ctx, app)); err != nil {
 		return Application{}, err
 	}
 	return app, nil
@@ -139,7 +139,8 @@ func (s *ApplicationService) Update(ctx context.Context, ws WorkspaceID, id Appl
 	if u.Name == nil && u.ExternalID == nil && u.Metadata == nil {
 		return s.c.store.GetApplication(ctx, ws, id)
 	}
-	return s.c.store.UpdateApplication(ctx, ws, id, u)
+	app, err := s.c.store.UpdateApplication(ctx, ws, id, u)
+	return app, s.c.wrote(ws, err)
 }
 
 // Delete deletes the application and all its endpoints, in every
@@ -148,7 +149,7 @@ func (s *ApplicationService) Delete(ctx context.Context, ws WorkspaceID, id Appl
 	if err := application(ws, id); err != nil {
 		return err
 	}
-	return s.c.store.DeleteApplication(ctx, ws, id)
+	return s.c.wrote(ws, s.c.store.DeleteApplication(ctx, ws, id))
 }
 
 func application(ws WorkspaceID, id ApplicationID) error {

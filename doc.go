@@ -11,6 +11,11 @@
 //	nh, err := nahook.New(st, nahook.Config{})
 //	ws, err := nh.Workspaces.Create(ctx, nahook.WorkspaceInput{Name: "Acme SaaS"})
 //
+// Client.Router decides, from an in-memory snapshot kept coherent with the
+// store, which endpoints receive an event sent with an environment's API
+// key: Resolve for fan-out by event type, ResolveDirect for one endpoint,
+// Explain for why each endpoint does or does not receive it.
+//
 // Every error for a broken rule is an *Error whose kind is tested with
 // errors.Is (ErrInvalid, ErrNotFound, ErrConflict, ErrLimitExceeded,
 // ErrDefaultEnvironment) and whose Field names the input at fault. Invalid

@@ -111,7 +111,7 @@ func (s *EndpointService) Create(ctx context.Context, ws WorkspaceID, in Endpoin
 		CreatedAt:     now,
 		UpdatedAt:     now,
 	}
-	if err := s.c.store.CreateEndpoint(ctx, ep); err != nil {
+	if err := s.c.wrote(ws, s.c.store.CreateEndpoint(ctx, ep)); err != nil {
 		return Endpoint{}, err
 	}
 	return ep, nil
@@ -176,7 +176,8 @@ func (s *EndpointService) Update(ctx context.Context, ws WorkspaceID, id Endpoin
 	if u.URL == nil && u.Description == nil && u.EventTypes == nil && u.Disabled == nil {
 		return s.c.store.GetEndpoint(ctx, ws, id)
 	}
-	return s.c.store.UpdateEndpoint(ctx, ws, id, u)
+	ep, err := s.c.store.UpdateEndpoint(ctx, ws, id, u)
+	return ep, s.c.wrote(ws, err)
 }
 
 // Delete deletes the endpoint.
@@ -184,7 +185,7 @@ func (s *EndpointService) Delete(ctx context.Context, ws WorkspaceID, id Endpoin
 	if err := endpoint(ws, id); err != nil {
 		return err
 	}
-	return s.c.store.DeleteEndpoint(ctx, ws, id)
+	return s.c.wrote(ws, s.c.store.DeleteEndpoint(ctx, ws, id))
 }
 
 func endpoint(ws WorkspaceID, id EndpointID) error {

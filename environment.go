@@ -51,7 +51,7 @@ func (s *EnvironmentService) Create(ctx context.Context, ws WorkspaceID, in Envi
 		CreatedAt:   now,
 		UpdatedAt:   now,
 	}
-	if err := s.c.store.CreateEnvironment(ctx, env); err != nil {
+	if err := s.c.wrote(ws, s.c.store.CreateEnvironment(ctx, env)); err != nil {
 		return Environment{}, err
 	}
 	return env, nil
@@ -105,7 +105,8 @@ func (s *EnvironmentService) Update(ctx context.Context, ws WorkspaceID, id Envi
 	if u.Name == nil && u.Slug == nil {
 		return s.c.store.GetEnvironment(ctx, ws, id)
 	}
-	return s.c.store.UpdateEnvironment(ctx, ws, id, u)
+	env, err := s.c.store.UpdateEnvironment(ctx, ws, id, u)
+	return env, s.c.wrote(ws, err)
 }
 
 // Delete deletes the environment together with its API keys, its endpoints
@@ -115,7 +116,7 @@ func (s *EnvironmentService) Delete(ctx context.Context, ws WorkspaceID, id Envi
 	if err := environment(ws, id); err != nil {
 		return err
 	}
-	return s.c.store.DeleteEnvironment(ctx, ws, id)
+	return s.c.wrote(ws, s.c.store.DeleteEnvironment(ctx, ws, id))
 }
 
 func environment(ws WorkspaceID, id EnvironmentID) error {

@@ -55,7 +55,7 @@ func (s *EventTypeService) Create(ctx context.Context, ws WorkspaceID, in EventT
 		CreatedAt:   now,
 		UpdatedAt:   now,
 	}
-	if err := s.c.store.CreateEventType(ctx, et); err != nil {
+	if err := s.c.wrote(ws, s.c.store.CreateEventType(ctx, et)); err != nil {
 		return EventType{}, err
 	}
 	return et, nil
@@ -100,7 +100,8 @@ func (s *EventTypeService) Update(ctx context.Context, ws WorkspaceID, id EventT
 	if u.Name == nil && u.Description == nil {
 		return s.c.store.GetEventType(ctx, ws, id)
 	}
-	return s.c.store.UpdateEventType(ctx, ws, id, u)
+	et, err := s.c.store.UpdateEventType(ctx, ws, id, u)
+	return et, s.c.wrote(ws, err)
 }
 
 // Delete removes the event type from the catalogue, from every
@@ -110,7 +111,7 @@ func (s *EventTypeService) Delete(ctx context.Context, ws WorkspaceID, id EventT
 	if err := eventType(ws, "", id); err != nil {
 		return err
 	}
-	return s.c.store.DeleteEventType(ctx, ws, id)
+	return s.c.wrote(ws, s.c.store.DeleteEventType(ctx, ws, id))
 }
 
 // SetPublished publishes (true) or unpublishes (false) the event type in
@@ -125,7 +126,7 @@ func (s *EventTypeService) SetPublished(ctx context.Context, ws WorkspaceID, env
 	if err := eventType(ws, "eventTypeId", id); err != nil {
 		return err
 	}
-	return s.c.store.SetEventTypeVisibility(ctx, ws, env, id, published)
+	return s.c.wrote(ws, s.c.store.SetEventTypeVisibility(ctx, ws, env, id, published))
 }
 
 // Visibility lists every event type of the workspace with whether it is

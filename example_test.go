@@ -147,3 +147,48 @@ func ExampleApplicationService_List() {
 	// Globex
 	// Initech
 }
+
+// A host program's handler asks the router where an event goes, with the
+// API key it came with. This is the seed's example: a staging key sends
+// order.created; endpoint A (staging, subscribed) receives it, B
+// (production) and C (not subscribed) do not.
+func ExampleRouter_Resolve() {
+	ctx := context.Background()
+	nh := open(ctx)
+	defer nh.Close()
+	ws, _ := nh.Workspaces.Create(ctx, nahook.WorkspaceInput{Name: "Acme SaaS"})
+	prod, _ := nh.Environments.Default(ctx, ws.ID)
+	staging, _ := nh.Environments.Create(ctx, ws.ID, nahook.EnvironmentInput{Name: "Staging", Slug: "staging"})
+	created, _ := nh.EventTypes.Create(ctx, ws.ID, nahook.EventTypeInput{Name: "order.created"})
+	_, _ = nh.EventTypes.Create(ctx, ws.ID, nahook.EventTypeInput{Name: "order.refunded"})
+	_ = nh.EventTypes.SetPublished(ctx, ws.ID, staging.ID, created.ID, true)
+	for _, ep := range []nahook.EndpointInput{
+		{EnvironmentID: staging.ID, URL: "https://a.example/hook", EventTypes: []string{"order.created"}},
+		{EnvironmentID: prod.ID, URL: "https://b.example/hook", EventTypes: []string{"order.created"}},
+		{EnvironmentID: staging.ID, URL: "https://c.example/hook", EventTypes: []string{"order.refunded"}},
+	} {
+		_, _ = nh.Endpoints.Create(ctx, ws.ID, ep)
+	}
+	key, _ := nh.APIKeys.Create(ctx, ws.ID, nahook.APIKeyInput{EnvironmentID: staging.ID})
+
+	route, err := nh.Router.Resolve(ctx, key.Plaintext, "order.created")
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, t := range route.Endpoints {
+		fmt.Println("deliver to", t.URL)
+	}
+	_, err = nh.Router.Resolve(ctx, key.Plaintext, "order.refunded")
+	fmt.Println("order.refunded not published:", errors.Is(err, nahook.ErrNotPublished))
+
+	x, _ := nh.Router.Explain(ctx, key.Plaintext, "order.created")
+	for _, v := range x.Endpoints {
+		fmt.Println(v.URL, v.Receives, v.Reasons)
+	}
+	// Output:
+	// deliver to https://a.example/hook
+	// order.refunded not published: true
+	// https://a.example/hook true []
+	// https://b.example/hook false [other_environment]
+	// https://c.example/hook false [not_subscribed]
+}

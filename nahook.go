@@ -2,6 +2,7 @@ package nahook
 
 import (
 	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/nahook/nahook/store"
@@ -86,6 +87,15 @@ type Config struct {
 	AllowPrivateURLs bool
 	// Now is the clock. Nil means time.Now.
 	Now func() time.Time
+	// RoutingPollInterval is how often the router asks the store for writes
+	// made by other processes sharing the database. Zero means 1s for
+	// stores that also announce changes as they commit (Postgres), where
+	// polling is only a safety net, and 100ms for the others (SQLite).
+	RoutingPollInterval time.Duration
+	// Logger receives what goes wrong in the background, such as a store
+	// that cannot be reached while following routing changes. Nil means
+	// slog.Default().
+	Logger *slog.Logger
 }
 
 // Client is nahook inside a host program: the services below, all sharing
@@ -105,19 +115,25 @@ type Client struct {
 	Endpoints *EndpointService
 	// APIKeys issues, lists, revokes and checks API keys.
 	APIKeys *APIKeyService
+	// Router decides, from memory, which endpoints receive an event.
+	Router *Router
 
 	store store.Store
 	cfg   Config
 }
 
 // New returns a Client over st. It does no I/O; st must already be migrated
-// (the adapters' constructors say how). The Client does not close st.
+// (the adapters' constructors say how). Close the Client when done with it;
+// it does not close st.
 func New(st store.Store, cfg Config) (*Client, error) {
 	if st == nil {
 		return nil, errors.New("nahook: New needs a store")
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
 	}
 	c := &Client{store: st, cfg: cfg}
 	c.Workspaces = &WorkspaceService{c}
@@ -126,7 +142,25 @@ func New(st store.Store, cfg Config) (*Client, error) {
 	c.EventTypes = &EventTypeService{c}
 	c.Endpoints = &EndpointService{c}
 	c.APIKeys = &APIKeyService{c}
+	c.Router = newRouter(c)
 	return c, nil
+}
+
+// Close stops the Client's background work (the router's following of
+// changes). The store stays open.
+func (c *Client) Close() error {
+	c.Router.close()
+	return nil
+}
+
+// wrote tells the router that ws was written to through this Client, so
+// that its next answer includes the write. It returns err, and tells the
+// router nothing when err says the write failed.
+func (c *Client) wrote(ws WorkspaceID, err error) error {
+	if err == nil {
+		c.Router.changed(ws)
+	}
+	return err
 }
 
 // now returns the time to stamp on a record: UTC, truncated to the

@@ -89,3 +89,13 @@ func checkSubscriptions(patterns []string) ([]string, error) {
 func indexed(field string, i int) string {
 	return field + "[" + strconv.Itoa(i) + "]"
 }
+
+// subscriptionMatches reports whether an endpoint subscribed with pattern
+// receives events of the type called name (if it is published).
+func subscriptionMatches(pattern, name string) bool {
+	if pattern == "*" || pattern == name {
+		return true
+	}
+	prefix, ok := wildcardPrefix(pattern)
+	return ok && len(name) > len(prefix) && strings.HasPrefix(name, prefix)
+}

@@ -46,7 +46,7 @@ func (s *WorkspaceService) Create(ctx context.Context, in WorkspaceInput) (Works
 		CreatedAt:   now,
 		UpdatedAt:   now,
 	}
-	if err := s.c.store.CreateWorkspace(ctx, ws, env); err != nil {
+	if err := s.c.wrote(ws.ID, s.c.store.CreateWorkspace(ctx, ws, env)); err != nil {
 		return Workspace{}, err
 	}
 	return ws, nil
@@ -82,7 +82,8 @@ func (s *WorkspaceService) Update(ctx context.Context, id WorkspaceID, p Workspa
 	if u.Name == nil {
 		return s.c.store.GetWorkspace(ctx, id)
 	}
-	return s.c.store.UpdateWorkspace(ctx, id, u)
+	ws, err := s.c.store.UpdateWorkspace(ctx, id, u)
+	return ws, s.c.wrote(id, err)
 }
 
 // Delete deletes the workspace and everything in it: environments,
@@ -91,5 +92,5 @@ func (s *WorkspaceService) Delete(ctx context.Context, id WorkspaceID) error {
 	if err := subject("", "workspace", prefixWorkspace, id); err != nil {
 		return err
 	}
-	return s.c.store.DeleteWorkspace(ctx, id)
+	return s.c.wrote(id, s.c.store.DeleteWorkspace(ctx, id))
 }

@@ -1,0 +1,268 @@
+package nahook_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/nahook/nahook"
+	"github.com/nahook/nahook/internal/pgtest"
+	"github.com/nahook/nahook/store"
+	"github.com/nahook/nahook/store/postgres"
+	"github.com/nahook/nahook/store/sqlite"
+)
+
+var (
+	propertyNames = []string{"order.created", "order.refunded", "order.item.shipped", "invoice.paid",
+		"invoice.payment.failed", "user.signup", "a", "a.b"}
+	propertyPatterns = append([]string{"*", "order.*", "invoice.*", "order.item.*", "a.*", "user.*"}, propertyNames...)
+)
+
+// world is a randomised set of workspaces and the handles to poke at them.
+type world struct {
+	nh        *nahook.Client
+	st        store.Store
+	rng       *rand.Rand
+	wss       []nahook.WorkspaceID
+	envs      map[nahook.WorkspaceID][]nahook.EnvironmentID
+	types     map[nahook.WorkspaceID][]nahook.EventType
+	endpoints map[nahook.WorkspaceID][]nahook.EndpointID
+	keys      []nahook.IssuedAPIKey // every key ever issued, revoked ones included
+}
+
+func pick[T any](rng *rand.Rand, s []T) T { return s[rng.IntN(len(s))] }
+
+func (w *world) patterns() []string {
+	var out []string
+	for range w.rng.IntN(4) {
+		out = append(out, pick(w.rng, propertyPatterns))
+	}
+	return out
+}
+
+// populate makes n random workspaces.
+func (w *world) populate(ctx context.Context, n int) {
+	for i := range n {
+		ws := must(w.nh.Workspaces.Create(ctx, nahook.WorkspaceInput{Name: fmt.Sprint("ws ", i)}))
+		w.wss = append(w.wss, ws.ID)
+		w.envs[ws.ID] = []nahook.EnvironmentID{must(w.nh.Environments.Default(ctx, ws.ID)).ID}
+		for j := range w.rng.IntN(3) {
+			env := must(w.nh.Environments.Create(ctx, ws.ID, nahook.EnvironmentInput{Name: "env", Slug: fmt.Sprint("env-", j)}))
+			w.envs[ws.ID] = append(w.envs[ws.ID], env.ID)
+		}
+		names := slices.Clone(propertyNames)
+		w.rng.Shuffle(len(names), func(a, b int) { names[a], names[b] = names[b], names[a] })
+		for _, name := range names[:1+w.rng.IntN(len(names))] {
+			et := must(w.nh.EventTypes.Create(ctx, ws.ID, nahook.EventTypeInput{Name: name}))
+			w.types[ws.ID] = append(w.types[ws.ID], et)
+			for _, env := range w.envs[ws.ID] {
+				if w.rng.IntN(2) == 0 {
+					check(w.nh.EventTypes.SetPublished(ctx, ws.ID, env, et.ID, true))
+				}
+			}
+		}
+		for range w.rng.IntN(12) {
+			w.addEndpoint(ctx, ws.ID)
+		}
+		for _, env := range w.envs[ws.ID] {
+			for range 1 + w.rng.IntN(2) {
+				w.keys = append(w.keys, must(w.nh.APIKeys.Create(ctx, ws.ID, nahook.APIKeyInput{EnvironmentID: env})))
+			}
+		}
+	}
+}
+
+func (w *world) addEndpoint(ctx context.Context, ws nahook.WorkspaceID) {
+	ep := must(w.nh.Endpoints.Create(ctx, ws, nahook.EndpointInput{
+		EnvironmentID: pick(w.rng, w.envs[ws]),
+		URL:           "https://example.com/hook",
+		EventTypes:    w.existing(ws, w.patterns()),
+		Disabled:      w.rng.IntN(5) == 0,
+	}))
+	w.endpoints[ws] = append(w.endpoints[ws], ep.ID)
+}
+
+// existing drops the names the workspace has no event type for.
+func (w *world) existing(ws nahook.WorkspaceID, patterns []string) []string {
+	out := []string{}
+	for _, p := range patterns {
+		ok := p == "*" || p[len(p)-1] == '*'
+		for _, et := range w.types[ws] {
+			ok = ok || et.Name == p
+		}
+		if ok {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// mutate makes one random change through the client, ignoring refusals:
+// the point is that the router follows whatever the store accepted.
+func (w *world) mutate(ctx context.Context) {
+	ws := pick(w.rng, w.wss)
+	switch w.rng.IntN(9) {
+	case 0:
+		w.addEndpoint(ctx, ws)
+	case 1:
+		if eps := w.endpoints[ws]; len(eps) > 0 {
+			w.nh.Endpoints.Update(ctx, ws, pick(w.rng, eps), nahook.EndpointPatch{EventTypes: w.existing(ws, w.patterns())})
+		}
+	case 2:
+		if eps := w.endpoints[ws]; len(eps) > 0 {
+			w.nh.Endpoints.Update(ctx, ws, pick(w.rng, eps), nahook.EndpointPatch{Disabled: ptr(w.rng.IntN(2) == 0)})
+		}
+	case 3:
+		if eps := w.endpoints[ws]; len(eps) > 0 {
+			w.nh.Endpoints.Delete(ctx, ws, pick(w.rng, eps))
+		}
+	case 4:
+		if ets := w.types[ws]; len(ets) > 0 {
+			w.nh.EventTypes.SetPublished(ctx, ws, pick(w.rng, w.envs[ws]), pick(w.rng, ets).ID, w.rng.IntN(2) == 0)
+		}
+	case 5:
+		k := pick(w.rng, w.keys)
+		w.nh.APIKeys.Revoke(ctx, k.WorkspaceID, k.ID)
+	case 6:
+		if envs := w.envs[ws]; len(envs) > 1 {
+			w.nh.Environments.Delete(ctx, ws, envs[len(envs)-1])
+			w.envs[ws] = envs[:len(envs)-1]
+		}
+	case 7:
+		if ets := w.types[ws]; len(ets) > 0 {
+			i := w.rng.IntN(len(ets))
+			w.nh.EventTypes.Delete(ctx, ws, ets[i].ID)
+			w.types[ws] = slices.Delete(slices.Clone(ets), i, i+1)
+		}
+	case 8:
+		if ets := w.types[ws]; len(ets) > 0 {
+			i := w.rng.IntN(len(ets))
+			if et, err := w.nh.EventTypes.Update(ctx, ws, ets[i].ID, nahook.EventTypePatch{Name: ptr(pick(w.rng, propertyNames))}); err == nil {
+				w.types[ws][i] = et
+			}
+		}
+	}
+}
+
+// agree fails t wherever the router and the store-only oracle disagree.
+func (w *world) agree(t *testing.T, ctx context.Context, router *nahook.Router) {
+	t.Helper()
+	kinds := []error{nahook.ErrUnauthorized, nahook.ErrUnknownEventType, nahook.ErrNotPublished,
+		nahook.ErrOtherEnvironment, nahook.ErrEndpointDisabled, nahook.ErrNotFound}
+	kind := func(err error) error {
+		for _, k := range kinds {
+			if errors.Is(err, k) {
+				return k
+			}
+		}
+		return err
+	}
+	for _, k := range w.keys {
+		for _, name := range append(propertyNames, "unknown.type") {
+			want, wantErr := storeResolve(ctx, w.st, k.Plaintext, name)
+			route, err := router.Resolve(ctx, k.Plaintext, name)
+			if kind(err) != kind(wantErr) || !slices.Equal(targetIDs(route), want) {
+				t.Fatalf("Resolve(%s, %s) = %v, %v; the store says %v, %v", k.ID, name, targetIDs(route), err, want, wantErr)
+			}
+			if err != nil {
+				continue
+			}
+			x, err := router.Explain(ctx, k.Plaintext, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var receiving []nahook.EndpointID
+			for _, v := range x.Endpoints {
+				if v.Receives {
+					receiving = append(receiving, v.ID)
+				}
+			}
+			if !slices.Equal(receiving, want) {
+				t.Fatalf("Explain(%s, %s) receives %v; Resolve routes to %v", k.ID, name, receiving, want)
+			}
+		}
+		for _, ep := range w.endpoints[k.WorkspaceID] {
+			wantErr := storeResolveDirect(ctx, w.st, k.Plaintext, ep)
+			_, err := router.ResolveDirect(ctx, k.Plaintext, ep)
+			if kind(err) != kind(wantErr) {
+				t.Fatalf("ResolveDirect(%s, %s) error = %v; the store says %v", k.ID, ep, err, wantErr)
+			}
+		}
+	}
+}
+
+// testAgreement runs the property on a store: the snapshot answers exactly
+// as a straight store query does, after the first load and after every
+// batch of random changes, both through the writing client (read-your-
+// writes) and through a second client on the same store (following
+// changes).
+func testAgreement(t *testing.T, st store.Store, seed uint64) {
+	ctx := context.Background()
+	w := &world{
+		st: st, rng: rand.New(rand.NewPCG(seed, seed)),
+		envs: map[nahook.WorkspaceID][]nahook.EnvironmentID{}, types: map[nahook.WorkspaceID][]nahook.EventType{},
+		endpoints: map[nahook.WorkspaceID][]nahook.EndpointID{},
+	}
+	w.nh = must(nahook.New(st, nahook.Config{}))
+	defer w.nh.Close()
+	w.populate(ctx, 8)
+	w.agree(t, ctx, w.nh.Router)
+
+	follower := must(nahook.New(st, nahook.Config{}))
+	defer follower.Close()
+	check(follower.Router.Load(ctx))
+	for range 6 {
+		for range 1 + w.rng.IntN(8) {
+			w.mutate(ctx)
+		}
+		w.agree(t, ctx, w.nh.Router)
+		check(follower.Router.Load(ctx)) // no-op once loaded; the follower catches up below
+		waitFollowed(t, ctx, follower, st)
+		w.agree(t, ctx, follower.Router)
+	}
+}
+
+// waitFollowed waits until a client's router has followed every change the
+// store has: it asks the store for its version, then for a Resolve that
+// must see it.
+func waitFollowed(t *testing.T, ctx context.Context, nh *nahook.Client, st store.Store) {
+	t.Helper()
+	target, _, err := st.RoutingChanges(ctx, 0)
+	check(err)
+	for range 500 {
+		if nh.Router.Version() >= target {
+			return
+		}
+		sleep()
+	}
+	t.Fatalf("router did not follow the store to version %d", target)
+}
+
+func sleep() { time.Sleep(10 * time.Millisecond) }
+
+func TestRouterAgreesWithStoreSQLite(t *testing.T) {
+	for seed := range uint64(4) {
+		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
+			t.Parallel()
+			st := must(sqlite.Open(context.Background(), ":memory:"))
+			defer st.Close()
+			testAgreement(t, st, seed)
+		})
+	}
+}
+
+func TestRouterAgreesWithStorePostgres(t *testing.T) {
+	pgtest.URL(t)
+	for seed := range uint64(2) {
+		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
+			st := must(postgres.Open(pgtest.Schema(t)))
+			defer st.Close()
+			check(st.Migrate(context.Background()))
+			testAgreement(t, st, seed)
+		})
+	}
+}

@@ -1,0 +1,374 @@
+package nahook_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/matryer/is"
+
+	"github.com/nahook/nahook"
+	"github.com/nahook/nahook/store/sqlite"
+)
+
+// newClient returns a client on a fresh in-memory SQLite store, closed when
+// the test ends.
+func newClient(t testing.TB, cfg nahook.Config) *nahook.Client {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), ":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nh, err := nahook.New(st, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		nh.Close()
+		st.Close()
+	})
+	return nh
+}
+
+// must returns v, or panics with err: for test set-up, where any error
+// is a broken test.
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+func targetIDs(r nahook.Route) []nahook.EndpointID {
+	var ids []nahook.EndpointID
+	for _, e := range r.Endpoints {
+		ids = append(ids, e.ID)
+	}
+	return ids
+}
+
+// The seed's example: a staging key sends order.created, published in
+// staging. A (staging, subscribed) receives it; B (production, subscribed)
+// and C (staging, not subscribed) do not.
+func TestResolveSeedExample(t *testing.T) {
+	is := is.New(t)
+	ctx := context.Background()
+	nh := newClient(t, nahook.Config{})
+	ws := must(nh.Workspaces.Create(ctx, nahook.WorkspaceInput{Name: "Acme SaaS"}))
+	prod := must(nh.Environments.Default(ctx, ws.ID))
+	staging := must(nh.Environments.Create(ctx, ws.ID, nahook.EnvironmentInput{Name: "Staging", Slug: "staging"}))
+	created := must(nh.EventTypes.Create(ctx, ws.ID, nahook.EventTypeInput{Name: "order.created"}))
+	must(nh.EventTypes.Create(ctx, ws.ID, nahook.EventTypeInput{Name: "order.refunded"}))
+	for _, env := range []nahook.Environment{prod, staging} {
+		is.NoErr(nh.EventTypes.SetPublished(ctx, ws.ID, env.ID, created.ID, true))
+	}
+	a := must(nh.Endpoints.Create(ctx, ws.ID, nahook.EndpointInput{EnvironmentID: staging.ID, URL: "https://a.example/hook", EventTypes: []string{"order.created"}}))
+	must(nh.Endpoints.Create(ctx, ws.ID, nahook.EndpointInput{EnvironmentID: prod.ID, URL: "https://b.example/hook", EventTypes: []string{"order.created"}}))
+	must(nh.Endpoints.Create(ctx, ws.ID, nahook.EndpointInput{EnvironmentID: staging.ID, URL: "https://c.example/hook", EventTypes: []string{"order.refunded"}}))
+	key := must(nh.APIKeys.Create(ctx, ws.ID, nahook.APIKeyInput{EnvironmentID: staging.ID}))
+
+	route, err := nh.Router.Resolve(ctx, key.Plaintext, "order.created")
+	is.NoErr(err)
+	is.Equal(route.Endpoints, []nahook.Target{{ID: a.ID, URL: "https://a.example/hook"}}) // A only
+	is.Equal(route.WorkspaceID, ws.ID)
+	is.Equal(route.EnvironmentID, staging.ID)
+	is.Equal(route.KeyID, key.ID)
+	is.Equal(route.EventTypeID, created.ID)
+	is.Equal(route.EventType, "order.created")
+
+	x, err := nh.Router.Explain(ctx, key.Plaintext, "order.created")
+	is.NoErr(err)
+	is.Equal(len(x.Endpoints), 3)
+	is.Equal(x.Endpoints[0].Reasons, []nahook.Reason(nil)) // A receives
+	is.True(x.Endpoints[0].Receives)
+	is.Equal(x.Endpoints[1].Reasons, []nahook.Reason{nahook.ReasonOtherEnvironment}) // B: production
+	is.Equal(x.Endpoints[2].Reasons, []nahook.Reason{nahook.ReasonNotSubscribed})    // C: not subscribed
+}
+
+// fixture is a workspace with two environments, event types, endpoints
+// and keys, for the router tests.
+type fixture struct {
+	nh                   *nahook.Client
+	ws                   nahook.Workspace
+	prod, staging        nahook.Environment
+	created, refunded    nahook.EventType
+	prodKey, stagingKey  nahook.IssuedAPIKey
+	exact, wild, all     nahook.Endpoint // staging: order.created, order.*, *
+	prodEP, disabled     nahook.Endpoint
+	otherWS, otherEP     nahook.Endpoint
+	unsubscribed         nahook.Endpoint
+	otherKey             nahook.IssuedAPIKey
+	shipped, invoicePaid nahook.EventType
+}
+
+func newFixture(t testing.TB) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	nh := newClient(t, nahook.Config{})
+	f := &fixture{nh: nh}
+	f.ws = must(nh.Workspaces.Create(ctx, nahook.WorkspaceInput{Name: "Acme SaaS"}))
+	ws := f.ws.ID
+	f.prod = must(nh.Environments.Default(ctx, ws))
+	f.staging = must(nh.Environments.Create(ctx, ws, nahook.EnvironmentInput{Name: "Staging", Slug: "staging"}))
+	f.created = must(nh.EventTypes.Create(ctx, ws, nahook.EventTypeInput{Name: "order.created"}))
+	f.refunded = must(nh.EventTypes.Create(ctx, ws, nahook.EventTypeInput{Name: "order.refunded"}))
+	f.shipped = must(nh.EventTypes.Create(ctx, ws, nahook.EventTypeInput{Name: "order.item.shipped"}))
+	f.invoicePaid = must(nh.EventTypes.Create(ctx, ws, nahook.EventTypeInput{Name: "invoice.paid"}))
+	for _, et := range []nahook.EventType{f.created, f.shipped, f.invoicePaid} {
+		check(nh.EventTypes.SetPublished(ctx, ws, f.staging.ID, et.ID, true))
+	}
+	check(nh.EventTypes.SetPublished(ctx, ws, f.prod.ID, f.created.ID, true))
+	ep := func(env nahook.EnvironmentID, url string, subs []string, disabled bool) nahook.Endpoint {
+		return must(nh.Endpoints.Create(ctx, ws, nahook.EndpointInput{EnvironmentID: env, URL: url, EventTypes: subs, Disabled: disabled}))
+	}
+	f.exact = ep(f.staging.ID, "https://exact.example/", []string{"order.created"}, false)
+	f.wild = ep(f.staging.ID, "https://wild.example/", []string{"order.*", "order.created"}, false)
+	f.all = ep(f.staging.ID, "https://all.example/", []string{"*"}, false)
+	f.prodEP = ep(f.prod.ID, "https://prod.example/", []string{"*"}, false)
+	f.disabled = ep(f.staging.ID, "https://disabled.example/", []string{"*"}, true)
+	f.unsubscribed = ep(f.staging.ID, "https://none.example/", nil, false)
+	f.stagingKey = must(nh.APIKeys.Create(ctx, ws, nahook.APIKeyInput{EnvironmentID: f.staging.ID}))
+	f.prodKey = must(nh.APIKeys.Create(ctx, ws, nahook.APIKeyInput{EnvironmentID: f.prod.ID}))
+
+	other := must(nh.Workspaces.Create(ctx, nahook.WorkspaceInput{Name: "Other"}))
+	f.otherEP = must(nh.Endpoints.Create(ctx, other.ID, nahook.EndpointInput{URL: "https://other.example/"}))
+	f.otherKey = must(nh.APIKeys.Create(ctx, other.ID, nahook.APIKeyInput{}))
+	return f
+}
+
+func TestResolveWildcards(t *testing.T) {
+	is := is.New(t)
+	ctx := context.Background()
+	f := newFixture(t)
+	for _, c := range []struct {
+		eventType string
+		want      []nahook.EndpointID
+	}{
+		{"order.created", []nahook.EndpointID{f.exact.ID, f.wild.ID, f.all.ID}}, // once each, in creation order
+		{"order.item.shipped", []nahook.EndpointID{f.wild.ID, f.all.ID}},        // order.* reaches any depth
+		{"invoice.paid", []nahook.EndpointID{f.all.ID}},                         // only *
+	} {
+		r, err := f.nh.Router.Resolve(ctx, f.stagingKey.Plaintext, c.eventType)
+		is.NoErr(err)
+		is.Equal(targetIDs(r), c.want)
+	}
+	r, err := f.nh.Router.Resolve(ctx, f.prodKey.Plaintext, "order.created")
+	is.NoErr(err)
+	is.Equal(targetIDs(r), []nahook.EndpointID{f.prodEP.ID}) // the other environment's own endpoints
+}
+
+func TestResolveErrors(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	r := f.nh.Router
+	mgmt := must(f.nh.APIKeys.CreateManagement(ctx, f.ws.ID, "ops"))
+	for _, c := range []struct {
+		name      string
+		key, evt  string
+		kind      error
+		wantField string
+	}{
+		{"unknown key", "nhk_" + f.stagingKey.Plaintext[4:43] + "x", "order.created", nahook.ErrUnauthorized, ""},
+		{"malformed key", "Bearer " + f.stagingKey.Plaintext, "order.created", nahook.ErrUnauthorized, ""},
+		{"empty key", "", "order.created", nahook.ErrUnauthorized, ""},
+		{"management key", mgmt.Plaintext, "order.created", nahook.ErrUnauthorized, ""},
+		{"unknown event type", f.stagingKey.Plaintext, "order.lost", nahook.ErrUnknownEventType, "eventType"},
+		{"other workspace's event type", f.otherKey.Plaintext, "order.created", nahook.ErrUnknownEventType, "eventType"},
+		{"not published", f.stagingKey.Plaintext, "order.refunded", nahook.ErrNotPublished, "eventType"},
+		{"published elsewhere only", f.prodKey.Plaintext, "invoice.paid", nahook.ErrNotPublished, "eventType"},
+	} {
+		_, err := r.Resolve(ctx, c.key, c.evt)
+		wantErr(t, c.name, err, c.kind, c.wantField)
+	}
+
+	route, err := r.ResolveDirect(ctx, f.stagingKey.Plaintext, f.unsubscribed.ID)
+	if err != nil || len(route.Endpoints) != 1 || route.Endpoints[0].ID != f.unsubscribed.ID || route.EventType != "" {
+		t.Fatalf("direct to a staging endpoint: %+v, %v", route, err) // subscriptions do not matter
+	}
+	for _, c := range []struct {
+		name string
+		key  string
+		ep   nahook.EndpointID
+		kind error
+	}{
+		{"other environment", f.stagingKey.Plaintext, f.prodEP.ID, nahook.ErrOtherEnvironment},
+		{"disabled", f.stagingKey.Plaintext, f.disabled.ID, nahook.ErrEndpointDisabled},
+		{"other workspace", f.stagingKey.Plaintext, f.otherEP.ID, nahook.ErrNotFound},
+		{"unknown", f.stagingKey.Plaintext, "ep_01kaaaaaaaaaaaaaaaaaaaaaaa", nahook.ErrNotFound},
+		{"bad key", "nhk_nope", f.exact.ID, nahook.ErrUnauthorized},
+	} {
+		_, err := r.ResolveDirect(ctx, c.key, c.ep)
+		if !errors.Is(err, c.kind) {
+			t.Errorf("direct, %s: error = %v, want %v", c.name, err, c.kind)
+		}
+	}
+}
+
+func wantErr(t *testing.T, name string, err, kind error, field string) {
+	t.Helper()
+	if !errors.Is(err, kind) {
+		t.Errorf("%s: error = %v, want %v", name, err, kind)
+		return
+	}
+	if e, ok := errors.AsType[*nahook.Error](err); !ok || e.Field != field {
+		t.Errorf("%s: error %v does not name field %q", name, err, field)
+	}
+}
+
+// A write through a Client is seen by that Client's next Resolve: there is
+// no window in which its router answers from before the write.
+func TestResolveReadYourWrites(t *testing.T) {
+	is := is.New(t)
+	ctx := context.Background()
+	f := newFixture(t)
+	nh, key := f.nh, f.stagingKey.Plaintext
+	resolve := func(evt string) ([]nahook.EndpointID, error) {
+		r, err := nh.Router.Resolve(ctx, key, evt)
+		return targetIDs(r), err
+	}
+	ids, err := resolve("order.created")
+	is.NoErr(err)
+	is.Equal(len(ids), 3)
+
+	fresh := must(nh.Endpoints.Create(ctx, f.ws.ID, nahook.EndpointInput{EnvironmentID: f.staging.ID, URL: "https://new.example/", EventTypes: []string{"order.created"}}))
+	ids, _ = resolve("order.created")
+	is.Equal(ids[len(ids)-1], fresh.ID) // a new endpoint receives at once
+
+	must(nh.Endpoints.Update(ctx, f.ws.ID, fresh.ID, nahook.EndpointPatch{Disabled: ptr(true)}))
+	ids, _ = resolve("order.created")
+	is.Equal(len(ids), 3) // a disabled one stops at once
+
+	must(nh.Endpoints.Update(ctx, f.ws.ID, f.exact.ID, nahook.EndpointPatch{EventTypes: []string{"invoice.paid"}}))
+	ids, _ = resolve("order.created")
+	is.Equal(ids, []nahook.EndpointID{f.wild.ID, f.all.ID}) // resubscribing moves it
+
+	is.NoErr(nh.EventTypes.SetPublished(ctx, f.ws.ID, f.staging.ID, f.created.ID, false))
+	_, err = resolve("order.created")
+	is.True(errors.Is(err, nahook.ErrNotPublished)) // unpublishing stops the type
+
+	renamed := must(nh.EventTypes.Update(ctx, f.ws.ID, f.shipped.ID, nahook.EventTypePatch{Name: ptr("order.shipped")}))
+	_, err = resolve("order.item.shipped")
+	is.True(errors.Is(err, nahook.ErrUnknownEventType)) // the old name is gone
+	ids, err = resolve(renamed.Name)
+	is.NoErr(err)
+	is.Equal(ids, []nahook.EndpointID{f.wild.ID, f.all.ID})
+
+	newKey := must(nh.APIKeys.Create(ctx, f.ws.ID, nahook.APIKeyInput{EnvironmentID: f.staging.ID}))
+	_, err = nh.Router.Resolve(ctx, newKey.Plaintext, "invoice.paid")
+	is.NoErr(err) // a new key works at once
+	must(nh.APIKeys.Revoke(ctx, f.ws.ID, newKey.ID))
+	_, err = nh.Router.Resolve(ctx, newKey.Plaintext, "invoice.paid")
+	is.True(errors.Is(err, nahook.ErrUnauthorized)) // a revoked one stops at once
+
+	is.NoErr(nh.Environments.Delete(ctx, f.ws.ID, f.staging.ID))
+	_, err = resolve("invoice.paid")
+	is.True(errors.Is(err, nahook.ErrUnauthorized)) // its environment's keys went with it
+
+	_, err = nh.Router.Resolve(ctx, f.prodKey.Plaintext, "order.created")
+	is.NoErr(err)
+	is.NoErr(nh.Workspaces.Delete(ctx, f.ws.ID))
+	_, err = nh.Router.Resolve(ctx, f.prodKey.Plaintext, "order.created")
+	is.True(errors.Is(err, nahook.ErrUnauthorized)) // and a deleted workspace routes nothing
+	_, err = nh.Router.Resolve(ctx, f.otherKey.Plaintext, "order.created")
+	is.True(errors.Is(err, nahook.ErrUnknownEventType)) // while the other workspace still answers
+}
+
+func TestExplainReasons(t *testing.T) {
+	is := is.New(t)
+	ctx := context.Background()
+	f := newFixture(t)
+	verdicts := func(key, evt string) map[nahook.EndpointID][]nahook.Reason {
+		x, err := f.nh.Router.Explain(ctx, key, evt)
+		is.NoErr(err)
+		route, rerr := f.nh.Router.Resolve(ctx, key, evt)
+		receiving := map[nahook.EndpointID]bool{}
+		for _, id := range targetIDs(route) {
+			receiving[id] = true
+		}
+		out := map[nahook.EndpointID][]nahook.Reason{}
+		for _, v := range x.Endpoints {
+			is.Equal(v.Receives, receiving[v.ID]) // Explain agrees with Resolve
+			is.Equal(v.Receives, len(v.Reasons) == 0)
+			out[v.ID] = v.Reasons
+		}
+		if rerr != nil {
+			is.Equal(len(receiving), 0)
+		}
+		return out
+	}
+	v := verdicts(f.stagingKey.Plaintext, "order.created")
+	is.Equal(len(v), 6) // every endpoint of the workspace, none of another
+	is.Equal(v[f.exact.ID], []nahook.Reason(nil))
+	is.Equal(v[f.prodEP.ID], []nahook.Reason{nahook.ReasonOtherEnvironment})
+	is.Equal(v[f.disabled.ID], []nahook.Reason{nahook.ReasonDisabled})
+	is.Equal(v[f.unsubscribed.ID], []nahook.Reason{nahook.ReasonNotSubscribed})
+
+	v = verdicts(f.stagingKey.Plaintext, "order.refunded") // not published in staging
+	is.Equal(v[f.wild.ID], []nahook.Reason{nahook.ReasonNotPublished})
+	is.Equal(v[f.exact.ID], []nahook.Reason{nahook.ReasonNotPublished, nahook.ReasonNotSubscribed})
+	is.Equal(v[f.prodEP.ID], []nahook.Reason{nahook.ReasonOtherEnvironment, nahook.ReasonNotPublished})
+
+	v = verdicts(f.stagingKey.Plaintext, "order.lost")
+	is.Equal(v[f.all.ID], []nahook.Reason{nahook.ReasonUnknownEventType})
+	is.Equal(v[f.disabled.ID], []nahook.Reason{nahook.ReasonUnknownEventType, nahook.ReasonDisabled})
+
+	_, err := f.nh.Router.Explain(ctx, "nhk_bad", "order.created")
+	is.True(errors.Is(err, nahook.ErrUnauthorized))
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// check panics with err, if any: for test set-up.
+func check(err error) {
+	if err != nil {
+		panic(err)
+	}
+}
+
+// Resolves racing with writes, through the writing client and a second
+// one following it on the same store, under -race: no data race, and no
+// answer but a route or one of the expected errors.
+func TestRouterConcurrentUse(t *testing.T) {
+	ctx := context.Background()
+	st := must(sqlite.Open(ctx, ":memory:"))
+	defer st.Close()
+	writer := must(nahook.New(st, nahook.Config{RoutingPollInterval: time.Millisecond}))
+	defer writer.Close()
+	follower := must(nahook.New(st, nahook.Config{RoutingPollInterval: time.Millisecond}))
+	defer follower.Close()
+	ws := must(writer.Workspaces.Create(ctx, nahook.WorkspaceInput{Name: "Busy"}))
+	env := must(writer.Environments.Default(ctx, ws.ID))
+	et := must(writer.EventTypes.Create(ctx, ws.ID, nahook.EventTypeInput{Name: "order.created"}))
+	key := must(writer.APIKeys.Create(ctx, ws.ID, nahook.APIKeyInput{}))
+
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for _, nh := range []*nahook.Client{writer, follower, writer, follower} {
+		wg.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				_, err := nh.Router.Resolve(ctx, key.Plaintext, "order.created")
+				if err != nil && !errors.Is(err, nahook.ErrNotPublished) {
+					t.Errorf("Resolve: %v", err)
+					return
+				}
+				if _, err := nh.Router.Explain(ctx, key.Plaintext, "order.created"); err != nil {
+					t.Errorf("Explain: %v", err)
+					return
+				}
+			}
+		})
+	}
+	for i := range 100 {
+		check(writer.EventTypes.SetPublished(ctx, ws.ID, env.ID, et.ID, i%2 == 0))
+		must(writer.Endpoints.Create(ctx, ws.ID, nahook.EndpointInput{URL: "https://example.com/", EventTypes: []string{"*"}}))
+	}
+	close(done)
+	wg.Wait()
+}
