@@ -97,7 +97,7 @@ type fixture struct {
 	prodKey, stagingKey  nahook.IssuedAPIKey
 	exact, wild, all     nahook.Endpoint // staging: order.created, order.*, *
 	prodEP, disabled     nahook.Endpoint
-	otherWS, otherEP     nahook.Endpoint
+	otherEP              nahook.Endpoint
 	unsubscribed         nahook.Endpoint
 	otherKey             nahook.IssuedAPIKey
 	shipped, invoicePaid nahook.EventType

@@ -222,12 +222,6 @@ type driverError struct{ err error }
 func (e *driverError) Error() string { return "postgres: " + e.err.Error() }
 func (e *driverError) Unwrap() error { return e.err }
 
-// requireWorkspace returns ErrNotFound (field "workspaceId") unless the
-// workspace exists.
-func requireWorkspace(ctx context.Context, q querier, ws store.WorkspaceID) error {
-	return require(ctx, q, "workspaceId", "workspace", ws, `SELECT 1 FROM workspaces WHERE id = $1`, ws)
-}
-
 // requireEnvironment returns ErrNotFound naming field unless the
 // environment is in the workspace.
 func requireEnvironment(ctx context.Context, q querier, field string, ws store.WorkspaceID, env store.EnvironmentID) error {
