@@ -1,0 +1,529 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/matryer/is"
+
+	"github.com/nahook/nahook"
+	"github.com/nahook/nahook/store/sqlite"
+)
+
+// harness is an API on a fresh in-memory store with one workspace, its
+// management key and a dashboard session. Every response it sees is
+// checked against the OpenAPI document.
+type harness struct {
+	t    *testing.T
+	api  *api
+	nh   *nahook.Client
+	doc  *openAPIDoc
+	ws   nahook.WorkspaceID
+	mgmt string // Authorization header values
+	dash string
+}
+
+func newHarness(t *testing.T, cfg Config) *harness {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, ":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nh, err := nahook.New(st, nahook.Config{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		nh.Close()
+		st.Close()
+	})
+	h := &harness{t: t, nh: nh}
+	h.ws, h.mgmt = h.workspace()
+	h.dash = "Bearer session-" + string(h.ws)
+	cfg.Client = nh
+	if cfg.Dashboard == nil {
+		cfg.Dashboard = func(r *http.Request, ws nahook.WorkspaceID) error {
+			token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer session-")
+			switch {
+			case !ok:
+				return nahook.ErrUnauthorized
+			case token != string(ws):
+				return nahook.ErrNotFound
+			}
+			return nil
+		}
+	}
+	cfg.Logger = slog.New(slog.DiscardHandler)
+	handler, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.api = handler.(*api)
+	if h.doc, err = loadOpenAPI(); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// workspace makes a workspace and returns it with a management key's
+// Authorization header.
+func (h *harness) workspace() (nahook.WorkspaceID, string) {
+	ctx := context.Background()
+	ws, err := h.nh.Workspaces.Create(ctx, nahook.WorkspaceInput{Name: "Acme SaaS"})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	k, err := h.nh.APIKeys.CreateManagement(ctx, ws.ID, "ci")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return ws.ID, "Bearer " + k.Plaintext
+}
+
+// response is an answer of the API, its body decoded.
+type response struct {
+	status int
+	header http.Header
+	raw    []byte
+	body   any
+}
+
+// field returns a top-level string field of an object body.
+func (r response) field(name string) string {
+	m, _ := r.body.(map[string]any)
+	s, _ := m[name].(string)
+	return s
+}
+
+// errorCode and errorField read an error body.
+func (r response) errorCode() string  { return r.errorPart("code") }
+func (r response) errorField() string { return r.errorPart("field") }
+func (r response) errorPart(name string) string {
+	m, _ := r.body.(map[string]any)
+	e, _ := m["error"].(map[string]any)
+	s, _ := e[name].(string)
+	return s
+}
+
+// do sends a request: body is sent as is when a string, as JSON otherwise.
+// The answer must be documented for the route, in status and shape.
+func (h *harness) do(method, path, auth string, body any) response {
+	h.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		rd = bytes.NewReader(j)
+	}
+	req := httptest.NewRequest(method, path, rd)
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	h.api.ServeHTTP(rec, req)
+	res := response{status: rec.Code, header: rec.Header(), raw: rec.Body.Bytes()}
+	if len(res.raw) > 0 {
+		if err := json.Unmarshal(res.raw, &res.body); err != nil {
+			h.t.Fatalf("%s %s: %d with a body that is not JSON: %q", method, path, res.status, res.raw)
+		}
+	}
+	if res.status >= 500 {
+		h.t.Fatalf("%s %s: %d %s", method, path, res.status, res.raw)
+	}
+	h.conforms(req, res)
+	return res
+}
+
+// conforms fails the test unless the response is what the OpenAPI
+// document says the route answers.
+func (h *harness) conforms(req *http.Request, res response) {
+	h.t.Helper()
+	_, pattern := h.api.mux.Handler(req)
+	if pattern == "" {
+		if res.errorCode() != "not_found" && res.errorCode() != "method_not_allowed" {
+			h.t.Fatalf("%s %s: no route, but answered %d %s", req.Method, req.URL.Path, res.status, res.raw)
+		}
+		return
+	}
+	method, path, _ := strings.Cut(pattern, " ")
+	s, ok, err := h.doc.responseSchema(method, path, res.status)
+	if err != nil {
+		h.t.Fatalf("%s: %v", pattern, err)
+	}
+	if !ok {
+		h.t.Fatalf("%s answered %d, which the OpenAPI document does not list: %s", pattern, res.status, res.raw)
+	}
+	if res.status == http.StatusNoContent {
+		if len(res.raw) > 0 {
+			h.t.Fatalf("%s answered 204 with a body", pattern)
+		}
+		return
+	}
+	if errs := h.doc.validate(s, res.body, "body"); len(errs) > 0 {
+		h.t.Fatalf("%s answered %d with a body the OpenAPI document does not describe:\n%s\n%s", pattern, res.status, strings.Join(errs, "\n"), res.raw)
+	}
+}
+
+// want fails the test unless the response has the status, and for an
+// error, the code and field.
+func (h *harness) want(res response, status int, codeAndField ...string) {
+	h.t.Helper()
+	if res.status != status {
+		h.t.Fatalf("status %d, want %d: %s", res.status, status, res.raw)
+	}
+	if len(codeAndField) > 0 && res.errorCode() != codeAndField[0] {
+		h.t.Fatalf("error code %q, want %q: %s", res.errorCode(), codeAndField[0], res.raw)
+	}
+	if len(codeAndField) > 1 && res.errorField() != codeAndField[1] {
+		h.t.Fatalf("error field %q, want %q: %s", res.errorField(), codeAndField[1], res.raw)
+	}
+}
+
+func (h *harness) mgmtPath(p string) string { return "/management/v1/workspaces/" + string(h.ws) + p }
+func (h *harness) dashPath(p string) string { return "/api/workspaces/" + string(h.ws) + p }
+
+// TestEveryRoute walks every workspace route, through the management API
+// and the dashboard API alike, checking each answer against the OpenAPI
+// document.
+func TestEveryRoute(t *testing.T) {
+	for _, via := range []string{"management", "dashboard"} {
+		t.Run(via, func(t *testing.T) {
+			h := newHarness(t, Config{})
+			p, auth := h.mgmtPath, h.mgmt
+			if via == "dashboard" {
+				p, auth = h.dashPath, h.dash
+			}
+			is := is.New(t)
+			created := func(path string, body any) response {
+				t.Helper()
+				res := h.do("POST", p(path), auth, body)
+				h.want(res, http.StatusCreated)
+				return res
+			}
+
+			app := created("/applications", map[string]any{"externalId": "cust_123", "name": "Acme Corp", "metadata": map[string]string{"plan": "enterprise"}})
+			appID := app.field("id")
+			is.Equal(app.body.(map[string]any)["metadata"], map[string]any{"plan": "enterprise"})
+			h.want(h.do("GET", p("/applications"), auth, nil), http.StatusOK)
+			found := h.do("GET", p("/applications?externalId=cust_123"), auth, nil)
+			is.Equal(len(found.body.(map[string]any)["data"].([]any)), 1)
+			none := h.do("GET", p("/applications?externalId=cust_999"), auth, nil)
+			is.Equal(len(none.body.(map[string]any)["data"].([]any)), 0)
+			h.want(h.do("GET", p("/applications/"+appID), auth, nil), http.StatusOK)
+			patched := h.do("PATCH", p("/applications/"+appID), auth, map[string]any{"externalId": nil, "metadata": map[string]string{}})
+			h.want(patched, http.StatusOK)
+			is.Equal(patched.body.(map[string]any)["externalId"], nil) // null removes it
+
+			env := created("/environments", map[string]string{"name": "Staging", "slug": "staging"})
+			envID := env.field("id")
+			h.want(h.do("GET", p("/environments"), auth, nil), http.StatusOK)
+			h.want(h.do("GET", p("/environments/"+envID), auth, nil), http.StatusOK)
+			h.want(h.do("PATCH", p("/environments/"+envID), auth, map[string]string{"name": "Stage"}), http.StatusOK)
+
+			et := created("/event-types", map[string]string{"name": "order.created", "description": "An order was placed."})
+			etID := et.field("id")
+			h.want(h.do("GET", p("/event-types"), auth, nil), http.StatusOK)
+			h.want(h.do("GET", p("/event-types/"+etID), auth, nil), http.StatusOK)
+			h.want(h.do("PATCH", p("/event-types/"+etID), auth, map[string]any{"description": nil}), http.StatusOK)
+			vis := h.do("PUT", p("/environments/"+envID+"/event-types/"+etID+"/visibility"), auth, map[string]bool{"published": true})
+			h.want(vis, http.StatusOK)
+			is.Equal(vis.body, map[string]any{"eventTypeId": etID, "eventTypeName": "order.created", "published": true})
+			list := h.do("GET", p("/environments/"+envID+"/event-types"), auth, nil)
+			h.want(list, http.StatusOK)
+			is.Equal(list.body, []any{map[string]any{"eventTypeId": etID, "eventTypeName": "order.created", "published": true}}) // the seed's bare array
+
+			ep := created("/applications/"+appID+"/endpoints", map[string]any{"url": "https://acme.com/webhooks", "description": "Production webhook"})
+			epID := ep.field("id")
+			is.Equal(ep.field("applicationId"), appID)
+			h.want(h.do("GET", p("/applications/"+appID+"/endpoints"), auth, nil), http.StatusOK)
+			ep2 := created("/endpoints", map[string]any{"url": "https://acme.com/staging", "environmentId": envID, "eventTypes": []string{"order.*"}})
+			h.want(h.do("GET", p("/endpoints?environmentId="+envID), auth, nil), http.StatusOK)
+			h.want(h.do("GET", p("/endpoints/"+epID), auth, nil), http.StatusOK)
+			h.want(h.do("PATCH", p("/endpoints/"+ep2.field("id")), auth, map[string]any{"disabled": true, "eventTypes": nil}), http.StatusOK)
+
+			key := created("/api-keys", map[string]string{"environmentId": envID, "name": "backend"})
+			is.True(strings.HasPrefix(key.field("key"), "nhk_"))
+			is.Equal(key.header.Get("Cache-Control"), "no-store")
+			keys := h.do("GET", p("/api-keys"), auth, nil)
+			h.want(keys, http.StatusOK)
+			is.True(!strings.Contains(string(keys.raw), key.field("key"))) // never the plaintext again
+			h.want(h.do("DELETE", p("/api-keys/"+key.field("id")), auth, nil), http.StatusNoContent)
+
+			h.want(h.do("DELETE", p("/endpoints/"+epID), auth, nil), http.StatusNoContent)
+			h.want(h.do("DELETE", p("/event-types/"+etID), auth, nil), http.StatusNoContent)
+			h.want(h.do("DELETE", p("/applications/"+appID), auth, nil), http.StatusNoContent)
+			h.want(h.do("DELETE", p("/environments/"+envID), auth, nil), http.StatusNoContent)
+			h.want(h.do("GET", p("/environments/"+envID), auth, nil), http.StatusNotFound, "not_found")
+		})
+	}
+}
+
+// The seed's routing example, through the ingest routes.
+func TestIngest(t *testing.T) {
+	is := is.New(t)
+	h := newHarness(t, Config{MaxBodyBytes: 4096})
+	p, auth := h.mgmtPath, h.mgmt
+	prod := h.do("GET", p("/environments"), auth, nil).body.(map[string]any)["data"].([]any)[0].(map[string]any)["id"].(string)
+	staging := h.do("POST", p("/environments"), auth, map[string]string{"name": "Staging", "slug": "staging"}).field("id")
+	et := h.do("POST", p("/event-types"), auth, map[string]string{"name": "order.created"}).field("id")
+	h.do("POST", p("/event-types"), auth, map[string]string{"name": "order.refunded"})
+	h.want(h.do("PUT", p("/environments/"+staging+"/event-types/"+et+"/visibility"), auth, map[string]bool{"published": true}), http.StatusOK)
+	endpoint := func(env string, subs ...string) string {
+		return h.do("POST", p("/endpoints"), auth, map[string]any{"url": "https://example.com/" + env, "environmentId": env, "eventTypes": subs}).field("id")
+	}
+	a := endpoint(staging, "order.created")
+	b := endpoint(prod, "order.created")
+	c := endpoint(staging, "order.refunded")
+	key := "Bearer " + h.do("POST", p("/api-keys"), auth, map[string]string{"environmentId": staging}).field("key")
+
+	res := h.do("POST", "/api/ingest/event/order.created", key, `{"orderId": "o_1", "total": 42}`)
+	h.want(res, http.StatusAccepted)
+	is.True(strings.HasPrefix(res.field("eventId"), "msg_"))
+	is.Equal(res.body.(map[string]any)["deliveries"], []any{map[string]any{"endpointId": a}}) // A only: not B (production), not C (not subscribed)
+
+	h.want(h.do("POST", "/api/ingest/event/order.refunded", key, `{}`), http.StatusConflict, "not_published", "eventType")
+	h.want(h.do("POST", "/api/ingest/event/order.lost", key, `{}`), http.StatusNotFound, "unknown_event_type", "eventType")
+	h.want(h.do("POST", "/api/ingest/event/order.created", key, `{"unterminated": `), http.StatusBadRequest, "invalid", "body")
+	h.want(h.do("POST", "/api/ingest/event/order.created", key, `{"big": "`+strings.Repeat("x", 5000)+`"}`), http.StatusRequestEntityTooLarge, "payload_too_large")
+	h.want(h.do("POST", "/api/ingest/event/order.created", "", `{}`), http.StatusUnauthorized, "unauthorized")
+	h.want(h.do("POST", "/api/ingest/event/order.created", "Bearer nhk_nope", `{}`), http.StatusUnauthorized, "unauthorized")
+	h.want(h.do("POST", "/api/ingest/event/order.created", h.mgmt, `{}`), http.StatusForbidden, "forbidden")
+
+	direct := h.do("POST", "/api/ingest/"+c, key, `[1, 2, 3]`)
+	h.want(direct, http.StatusAccepted)
+	is.Equal(direct.body.(map[string]any)["eventType"], nil)
+	is.Equal(direct.body.(map[string]any)["deliveries"], []any{map[string]any{"endpointId": c}})
+	other := h.do("POST", "/api/ingest/"+b, key, `{}`)
+	h.want(other, http.StatusNotFound, "not_found") // another environment's endpoint is not found
+	is.True(!strings.Contains(string(other.raw), "environment"))
+	h.want(h.do("POST", "/api/ingest/ep_01kaaaaaaaaaaaaaaaaaaaaaaa", key, `{}`), http.StatusNotFound, "not_found")
+}
+
+// Hostile bodies are refused with 400 naming the field, or 413, and store
+// nothing.
+func TestHostileBodies(t *testing.T) {
+	h := newHarness(t, Config{MaxBodyBytes: 2048})
+	apps := h.mgmtPath("/applications")
+	for _, c := range []struct {
+		body, field string
+	}{
+		{``, "body"},
+		{`   `, "body"},
+		{`{`, "body"},
+		{`{"name": "Acme",}`, "body"},
+		{`[]`, "body"},
+		{`"Acme"`, "body"},
+		{`null`, "name"},
+		{`{"name": 5}`, "name"},
+		{`{"name": "Acme", "plan": "pro"}`, "plan"},
+		{`{"name": "Acme", "metadata": {"plan": 5}}`, "metadata"},
+		{`{"name": "Acme", "metadata": ["plan"]}`, "metadata"},
+		{`{"name": "Acme", "externalId": ""}`, "externalId"},
+		{`{"name": "Acme", "externalId": "no spaces"}`, "externalId"},
+		{`{"name": "Acme"} {"name": "Again"}`, "body"},
+		{`{"name": "` + strings.Repeat("é", 257) + `"}`, "name"},
+	} {
+		res := h.do("POST", apps, h.mgmt, c.body)
+		if res.status != http.StatusBadRequest || res.errorField() != c.field {
+			t.Errorf("body %.40q: %d field %q, want 400 field %q: %s", c.body, res.status, res.errorField(), c.field, res.raw)
+		}
+	}
+	h.want(h.do("POST", apps, h.mgmt, `{"name": "`+strings.Repeat("x", 3000)+`"}`), http.StatusRequestEntityTooLarge, "payload_too_large")
+	h.want(h.do("POST", h.mgmtPath("/endpoints"), h.mgmt, `{"url": "https://a.example/", "eventTypes": "order.created"}`), http.StatusBadRequest, "invalid", "eventTypes")
+	h.want(h.do("POST", h.mgmtPath("/endpoints"), h.mgmt, `{"url": "https://a.example/", "disabled": "yes"}`), http.StatusBadRequest, "invalid", "disabled")
+	h.want(h.do("POST", h.mgmtPath("/endpoints"), h.mgmt, `{"url": "http://169.254.169.254/"}`), http.StatusBadRequest, "invalid", "url")
+	h.want(h.do("PATCH", h.mgmtPath("/applications/app_01kaaaaaaaaaaaaaaaaaaaaaaa"), h.mgmt, `{"name": null}`), http.StatusBadRequest, "invalid", "name")
+	h.want(h.do("PUT", h.mgmtPath("/environments/env_01kaaaaaaaaaaaaaaaaaaaaaaa/event-types/evt_01kaaaaaaaaaaaaaaaaaaaaaaa/visibility"), h.mgmt, `{}`), http.StatusBadRequest, "invalid", "published")
+	h.want(h.do("GET", apps+"?limit=251", h.mgmt, nil), http.StatusBadRequest, "invalid", "limit")
+	h.want(h.do("GET", apps+"?limit=ten", h.mgmt, nil), http.StatusBadRequest, "invalid", "limit")
+	h.want(h.do("GET", apps+"?cursor=forged", h.mgmt, nil), http.StatusBadRequest, "invalid", "cursor")
+
+	list := h.do("GET", apps, h.mgmt, nil)
+	if n := len(list.body.(map[string]any)["data"].([]any)); n != 0 {
+		t.Fatalf("%d applications stored by refused requests", n)
+	}
+}
+
+// A key or session of one workspace reaches nothing of another, and an ID
+// of another workspace is not found through this one: 404, no data.
+func TestIsolation(t *testing.T) {
+	h := newHarness(t, Config{})
+	otherWS, otherKey := h.workspace()
+	other := func(p string) string { return "/management/v1/workspaces/" + string(otherWS) + p }
+	app := h.do("POST", other("/applications"), otherKey, map[string]string{"name": "Globex", "externalId": "globex"}).field("id")
+	env := h.do("POST", other("/environments"), otherKey, map[string]string{"name": "Staging", "slug": "staging"}).field("id")
+	et := h.do("POST", other("/event-types"), otherKey, map[string]string{"name": "secret.event"}).field("id")
+	ep := h.do("POST", other("/endpoints"), otherKey, map[string]string{"url": "https://globex.example/"}).field("id")
+	key := h.do("POST", other("/api-keys"), otherKey, map[string]string{}).field("id")
+	// What the other workspace holds; the IDs are the caller's own input
+	// and may be echoed, its data may not.
+	secrets := []string{"Globex", "globex", "secret.event", "globex.example"}
+	check := func(res response) {
+		t.Helper()
+		if res.status != http.StatusNotFound {
+			t.Fatalf("status %d, want 404: %s", res.status, res.raw)
+		}
+		for _, s := range secrets {
+			if strings.Contains(string(res.raw), s) {
+				t.Fatalf("a 404 reveals %q: %s", s, res.raw)
+			}
+		}
+	}
+	// This workspace's key and session on the other's paths.
+	for _, path := range []string{"/applications", "/applications/" + app, "/environments/" + env, "/event-types", "/endpoints/" + ep, "/api-keys"} {
+		check(h.do("GET", other(path), h.mgmt, nil))
+		check(h.do("GET", "/api/workspaces/"+string(otherWS)+path, h.dash, nil))
+	}
+	check(h.do("POST", other("/applications"), h.mgmt, map[string]string{"name": "Intruder"}))
+	// The other workspace's IDs on this workspace's paths.
+	p := h.mgmtPath
+	for _, path := range []string{"/applications/" + app, "/applications/" + app + "/endpoints", "/environments/" + env, "/environments/" + env + "/event-types", "/event-types/" + et, "/endpoints/" + ep} {
+		check(h.do("GET", p(path), h.mgmt, nil))
+	}
+	check(h.do("DELETE", p("/api-keys/"+key), h.mgmt, nil))
+	check(h.do("DELETE", p("/endpoints/"+ep), h.mgmt, nil))
+	check(h.do("PATCH", p("/applications/"+app), h.mgmt, map[string]string{"name": "Mine"}))
+	check(h.do("POST", p("/applications/"+app+"/endpoints"), h.mgmt, map[string]string{"url": "https://x.example/"}))
+	check(h.do("PUT", p("/environments/"+env+"/event-types/"+et+"/visibility"), h.mgmt, map[string]bool{"published": true}))
+	res := h.do("POST", p("/endpoints"), h.mgmt, map[string]string{"url": "https://x.example/", "environmentId": env})
+	h.want(res, http.StatusNotFound, "not_found", "environmentId")
+	// And everything of the other workspace is as it was.
+	h.want(h.do("GET", other("/applications/"+app), otherKey, nil), http.StatusOK)
+	h.want(h.do("GET", other("/endpoints/"+ep), otherKey, nil), http.StatusOK)
+}
+
+func TestAuthentication(t *testing.T) {
+	h := newHarness(t, Config{})
+	p := h.mgmtPath("/applications")
+	h.want(h.do("GET", p, "", nil), http.StatusUnauthorized, "unauthorized")
+	h.want(h.do("GET", p, "Basic dXNlcjpwYXNz", nil), http.StatusUnauthorized, "unauthorized")
+	h.want(h.do("GET", p, "Bearer nhm_unknown", nil), http.StatusUnauthorized, "unauthorized")
+	h.want(h.do("GET", p, h.dash, nil), http.StatusUnauthorized, "unauthorized") // a dashboard session is no management key
+	envKey := h.do("POST", h.mgmtPath("/api-keys"), h.mgmt, map[string]string{}).field("key")
+	h.want(h.do("GET", p, "Bearer "+envKey, nil), http.StatusForbidden, "forbidden")
+	h.want(h.do("GET", h.dashPath("/applications"), h.mgmt, nil), http.StatusUnauthorized, "unauthorized") // nor the reverse
+	h.want(h.do("GET", "/management/v1/workspaces/nonsense/applications", h.mgmt, nil), http.StatusNotFound, "not_found")
+
+	ctx := context.Background()
+	k, err := h.nh.APIKeys.CreateManagement(ctx, h.ws, "temporary")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.want(h.do("GET", p, "Bearer "+k.Plaintext, nil), http.StatusOK)
+	if _, err := h.nh.APIKeys.Revoke(ctx, h.ws, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	h.want(h.do("GET", p, "Bearer "+k.Plaintext, nil), http.StatusUnauthorized, "unauthorized") // revoked at once
+
+	h.want(h.do("GET", "/nowhere", "", nil), http.StatusNotFound, "not_found")
+	noDashboard, err := New(Config{Client: h.nh, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	noDashboard.ServeHTTP(rec, httptest.NewRequest("GET", h.dashPath("/applications"), nil))
+	if rec.Code != http.StatusNotFound {
+		t.Fatalf("without Config.Dashboard, the dashboard routes answer %d, want 404", rec.Code)
+	}
+	h.want(h.do("PUT", p, h.mgmt, nil), http.StatusMethodNotAllowed, "method_not_allowed")
+}
+
+// The OpenAPI document lists exactly the routes the handler serves, and
+// every reference in it resolves.
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	is := is.New(t)
+	h := newHarness(t, Config{})
+	documented := map[string]bool{}
+	for path, item := range h.doc.Paths {
+		for method := range item {
+			if method != "parameters" {
+				documented[strings.ToUpper(method)+" "+path] = true
+			}
+		}
+	}
+	served := map[string]bool{}
+	for _, rt := range workspaceRoutes {
+		served[rt.method+" "+managementPrefix+rt.path] = true
+		served[rt.method+" "+dashboardPrefix+rt.path] = true
+	}
+	for _, rt := range otherRoutes {
+		served[rt.method+" "+rt.path] = true
+	}
+	for route := range served {
+		if !documented[route] {
+			t.Errorf("%s is served but not documented", route)
+		}
+		// And it really is served: the mux knows the pattern.
+		method, path, _ := strings.Cut(route, " ")
+		concrete := strings.NewReplacer("{workspaceId}", string(h.ws), "{", "x", "}", "").Replace(path)
+		if _, pattern := h.api.mux.Handler(httptest.NewRequest(method, concrete, nil)); pattern != route {
+			t.Errorf("%s is not what the mux serves for %s %s (got %q)", route, method, concrete, pattern)
+		}
+	}
+	for route := range documented {
+		is.True(served[route]) // documented routes are served
+	}
+	refs := regexpRefs.FindAllStringSubmatch(string(openAPI), -1)
+	var doc map[string]any
+	is.NoErr(json.Unmarshal(openAPI, &doc))
+	is.Equal(doc["openapi"], "3.1.0")
+	for _, m := range refs {
+		parts := strings.Split(m[1], "/")
+		var node any = doc
+		for _, part := range parts {
+			node = node.(map[string]any)[part]
+		}
+		if node == nil {
+			t.Errorf("$ref #/%s does not resolve", m[1])
+		}
+	}
+	res := h.do("GET", "/openapi.json", "", nil)
+	h.want(res, http.StatusOK)
+	is.Equal(res.raw, openAPI)
+}
+
+var regexpRefs = mustCompile(`"\$ref": "#/([^"]+)"`)
+
+// TestNeverAServerError throws mangled bodies and paths at every route:
+// whatever a client sends, the answer is never a 5xx, and always documented.
+func TestNeverAServerError(t *testing.T) {
+	h := newHarness(t, Config{MaxBodyBytes: 4096})
+	app := h.do("POST", h.mgmtPath("/applications"), h.mgmt, map[string]string{"name": "Acme"}).field("id")
+	bodies := []string{``, `{}`, `null`, `[]`, `{"name": null}`, `{"name": ""}`, `{"name": {}}`, `{"url": 1}`, `{"eventTypes": [1]}`,
+		`{"eventTypes": [""]}`, `{"environmentId": "env_x"}`, `{"applicationId": "app_x"}`, `{"metadata": null}`, `{"published": "true"}`,
+		`{"slug": "-"}`, `{"name": "x", "slug": "x"}`, `{"url": "https://a.example/", "environmentId": "` + app + `"}`, "\x00", `{"a":` + strings.Repeat("[", 5000)}
+	ids := []string{app, "app_01kaaaaaaaaaaaaaaaaaaaaaaa", "x", "%00", strings.Repeat("a", 300)}
+	for _, rt := range workspaceRoutes {
+		for _, id := range ids {
+			path := rt.path
+			for _, name := range []string{"{appId}", "{envId}", "{eventTypeId}", "{endpointId}", "{keyId}"} {
+				path = strings.ReplaceAll(path, name, id)
+			}
+			for _, body := range bodies {
+				for _, auth := range []struct{ prefix, header string }{{"/management/v1/workspaces/", h.mgmt}, {"/api/workspaces/", h.dash}} {
+					h.do(rt.method, auth.prefix+string(h.ws)+path, auth.header, body) // fails the test on a 5xx or an undocumented answer
+				}
+			}
+		}
+	}
+	for _, body := range bodies {
+		h.do("POST", "/api/ingest/event/order.created", h.mgmt, body)
+		h.do("POST", "/api/ingest/event/"+fmt.Sprint(len(body)), "Bearer nhk_"+strings.Repeat("a", 40), body)
+	}
+}

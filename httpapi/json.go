@@ -1,0 +1,296 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nahook/nahook"
+)
+
+// errorResponse is the body of every error: {"error": {...}}.
+type errorResponse struct {
+	Error errorBody `json:"error"`
+}
+
+type errorBody struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+// API-level failures that are no rule of the library.
+var (
+	errForbiddenKind = errors.New("forbidden")
+	errTooLarge      = errors.New("payload too large")
+)
+
+func errForbidden(msg string) error {
+	return &nahook.Error{Kind: errForbiddenKind, Message: msg}
+}
+
+func notFound(resource, id string) error {
+	return &nahook.Error{Kind: nahook.ErrNotFound, Message: fmt.Sprintf("%s %s not found", resource, strconv.Quote(id))}
+}
+
+func isNotFound(err error) bool { return errors.Is(err, nahook.ErrNotFound) }
+
+func invalid(field, format string, args ...any) error {
+	return &nahook.Error{Kind: nahook.ErrInvalid, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// statuses maps each kind of error to its status and code, most specific
+// first.
+var statuses = []struct {
+	kind   error
+	status int
+	code   string
+}{
+	{nahook.ErrInvalid, http.StatusBadRequest, "invalid"},
+	{nahook.ErrUnauthorized, http.StatusUnauthorized, "unauthorized"},
+	{errForbiddenKind, http.StatusForbidden, "forbidden"},
+	{nahook.ErrUnknownEventType, http.StatusNotFound, "unknown_event_type"},
+	{nahook.ErrNotFound, http.StatusNotFound, "not_found"},
+	{nahook.ErrOtherEnvironment, http.StatusNotFound, "not_found"},
+	{nahook.ErrDefaultEnvironment, http.StatusConflict, "default_environment"},
+	{nahook.ErrLimitExceeded, http.StatusConflict, "limit_exceeded"},
+	{nahook.ErrConflict, http.StatusConflict, "conflict"},
+	{nahook.ErrNotPublished, http.StatusConflict, "not_published"},
+	{nahook.ErrEndpointDisabled, http.StatusConflict, "endpoint_disabled"},
+	{errTooLarge, http.StatusRequestEntityTooLarge, "payload_too_large"},
+}
+
+// fail writes err as the API's error body. An error that is no broken rule
+// is a 500 whose details go to the log, never to the client.
+func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
+	for _, s := range statuses {
+		if !errors.Is(err, s.kind) {
+			continue
+		}
+		body := errorBody{Code: s.code, Message: err.Error()}
+		if e, ok := errors.AsType[*nahook.Error](err); ok {
+			body.Message, body.Field = e.Message, e.Field
+		}
+		if s.kind == nahook.ErrOtherEnvironment {
+			// Another environment's endpoint is not found, as if it did not
+			// exist.
+			body.Message = "endpoint not found"
+		}
+		writeJSON(w, s.status, errorResponse{body})
+		return
+	}
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		return // the client went away; nobody is listening
+	}
+	a.cfg.Logger.ErrorContext(r.Context(), "httpapi: internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	writeJSON(w, http.StatusInternalServerError, errorResponse{errorBody{Code: "internal", Message: "internal error"}})
+}
+
+// writeJSON writes v with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		// Only the API's own types are encoded, so this is a bug.
+		panic("httpapi: encoding a response: " + err.Error())
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// readBody reads the request body up to the size limit.
+func (a *api) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.cfg.MaxBodyBytes))
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return nil, &nahook.Error{Kind: errTooLarge, Message: fmt.Sprintf("the body is larger than %d bytes", a.cfg.MaxBodyBytes)}
+	}
+	return b, err
+}
+
+// decode reads a JSON request body into v, strictly: one JSON value, no
+// unknown fields, every field of its type. Each refusal names the field.
+func (a *api) decode(w http.ResponseWriter, r *http.Request, v any) error {
+	body, err := a.readBody(w, r)
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return invalid("body", "the request body must be a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return invalid("body", "the request body must hold a single JSON value")
+	}
+	return nil
+}
+
+// jsonError turns a decoding error into an ErrInvalid naming the field.
+func jsonError(err error) error {
+	if e, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+		if e.Field == "" {
+			return invalid("body", "the request body must be a JSON object")
+		}
+		// For a map's values Field names the map: "metadata: expected a
+		// string, got number" reads right for both.
+		return invalid(e.Field, "%s: expected %s, got %s", e.Field, jsonType(e.Type), e.Value)
+	}
+	if e, ok := errors.AsType[*json.SyntaxError](err); ok {
+		return invalid("body", "the request body is not valid JSON (at byte %d): %s", e.Offset, e.Error())
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return invalid("body", "the request body is cut short: not complete JSON")
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		name, _ = strconv.Unquote(name)
+		return invalid(name, "unknown field %q", name)
+	}
+	if e, ok := errors.AsType[*nahook.Error](err); ok {
+		return e
+	}
+	return invalid("body", "the request body is not valid: %v", err)
+}
+
+// jsonType names a Go type as JSON calls it.
+func jsonType(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int64, reflect.Int32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return "of another type"
+}
+
+// optional is a field of a PATCH body: left out (Set false), null (Null),
+// or a value.
+type optional[T any] struct {
+	Set, Null bool
+	Value     T
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (o *optional[T]) UnmarshalJSON(b []byte) error {
+	o.Set = true
+	if string(b) == "null" {
+		o.Null = true
+		return nil
+	}
+	return json.Unmarshal(b, &o.Value)
+}
+
+// ptr returns the value as a pointer, or nil when left out.
+func (o optional[T]) ptr() *T {
+	if !o.Set {
+		return nil
+	}
+	return &o.Value
+}
+
+// notNull refuses a null for a field that cannot be cleared.
+func (o optional[T]) notNull(field string) error {
+	if o.Null {
+		return invalid(field, "%s cannot be null", field)
+	}
+	return nil
+}
+
+// timestamp is a time as the API writes it: RFC 3339, UTC, milliseconds.
+type timestamp time.Time
+
+// MarshalJSON implements json.Marshaler.
+func (t timestamp) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + time.Time(t).UTC().Format("2006-01-02T15:04:05.000Z") + `"`), nil
+}
+
+// nullableTime is a timestamp that may be absent: null.
+func nullableTime(t time.Time) *timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	ts := timestamp(t)
+	return &ts
+}
+
+// nullable returns nil for the empty string, which the API writes as null.
+func nullable[T ~string](s T) *T {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// listResponse is a page of a list: {"data": [...], "nextCursor": …}.
+type listResponse[T any] struct {
+	Data       []T     `json:"data"`
+	NextCursor *string `json:"nextCursor"`
+}
+
+// page converts a page of records to the API's list.
+func page[R, T any](p nahook.Page[R], convert func(R) T) listResponse[T] {
+	out := listResponse[T]{Data: make([]T, 0, len(p.Items)), NextCursor: nullable(p.NextCursor)}
+	for _, item := range p.Items {
+		out.Data = append(out.Data, convert(item))
+	}
+	return out
+}
+
+// respond writes convert(v) with status, or returns err.
+func respond[T, J any](w http.ResponseWriter, status int, convert func(T) J, v T, err error) error {
+	if err != nil {
+		return err
+	}
+	writeJSON(w, status, convert(v))
+	return nil
+}
+
+// respondPage writes a page of records as the API's list, or returns err.
+func respondPage[T, J any](w http.ResponseWriter, convert func(T) J, p nahook.Page[T], err error) error {
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, page(p, convert))
+	return nil
+}
+
+// noContent answers 204 for a delete that worked, or returns err.
+func noContent(w http.ResponseWriter, err error) error {
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// listOptions reads ?limit= and ?cursor=.
+func listOptions(r *http.Request) (nahook.ListOptions, error) {
+	q := r.URL.Query()
+	opts := nahook.ListOptions{Cursor: q.Get("cursor")}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > nahook.MaxLimit {
+			return opts, invalid("limit", "limit must be a whole number from 1 to %d", nahook.MaxLimit)
+		}
+		opts.Limit = n
+	}
+	return opts, nil
+}

@@ -1,0 +1,486 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/nahook/nahook"
+)
+
+// Applications.
+
+type applicationJSON struct {
+	ID         nahook.ApplicationID `json:"id"`
+	ExternalID *string              `json:"externalId"`
+	Name       string               `json:"name"`
+	Metadata   map[string]string    `json:"metadata"`
+	CreatedAt  timestamp            `json:"createdAt"`
+	UpdatedAt  timestamp            `json:"updatedAt"`
+}
+
+func applicationOut(a nahook.Application) applicationJSON {
+	return applicationJSON{ID: a.ID, ExternalID: nullable(a.ExternalID), Name: a.Name, Metadata: a.Metadata,
+		CreatedAt: timestamp(a.CreatedAt), UpdatedAt: timestamp(a.UpdatedAt)}
+}
+
+func createApplication(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
+	var in struct {
+		ExternalID *string           `json:"externalId"`
+		Name       string            `json:"name"`
+		Metadata   map[string]string `json:"metadata"`
+	}
+	if err := a.decode(w, r, &in); err != nil {
+		return err
+	}
+	input := nahook.ApplicationInput{Name: in.Name, Metadata: in.Metadata}
+	if in.ExternalID != nil {
+		if *in.ExternalID == "" {
+			return invalid("externalId", "externalId must be 1 to 256 characters, or left out")
+		}
+		input.ExternalID = *in.ExternalID
+	}
+	app, err := a.nh.Applications.Create(r.Context(), ws, input)
+	return respond(w, http.StatusCreated, applicationOut, app, err)
+}
+
+func listApplications(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
+	opts, err := listOptions(r)
+	if err != nil {
+		return err
+	}
+	if r.URL.Query().Has("externalId") {
+		// A lookup by external ID is a list of at most one.
+		out := listResponse[applicationJSON]{Data: []applicationJSON{}}
+		app, err := a.nh.Applications.GetByExternalID(r.Context(), ws, r.URL.Query().Get("externalId"))
+		switch {
+		case err == nil:
+			out.Data = append(out.Data, applicationOut(app))
+		case !isNotFound(err):
+			return err
+		}
+		writeJSON(w, http.StatusOK, out)
+		return nil
+	}
+	p, err := a.nh.Applications.List(r.Context(), ws, opts)
+	return respondPage(w, applicationOut, p, err)
+}
+
+func getApplication(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
+	app, err := a.nh.Applications.Get(r.Context(), ws, nahook.ApplicationID(r.PathValue("appId")))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, applicationOut(app))
+	return nil
+}
+
+func updateApplication(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
+	var in struct {
+		ExternalID optional[string]            `json:"externalId"`
+		Name       optional[string]            `json:"name"`
+		Metadata   optional[map[string]string] `json:"metadata"`
+	}
+	if err := a.decode(w, r, &in); err != nil {
+		return err
+	}
+	if err := in.Name.notNull("name"); err != nil {
+		return err
+	}
+	p := nahook.ApplicationPatch{Name: in.Name.ptr(), ExternalID: in.ExternalID.ptr()}
+	if in.ExternalID.Set && !in.ExternalID.Null && in.ExternalID.Value == "" {
+		return invalid("externalId", "externalId must be 1 to 256 characters, or null to remove it")
+	}
+	if in.Metadata.Set {
+		p.Metadata = in.Metadata.Value
+		if p.Metadata == nil {
+			p.Metadata = map[string]string{} // null removes every pair
+		}
+	}
+	app, err := a.nh.Applications.Update(r.Context(), ws, nahook.ApplicationID(r.PathValue("appId")), p)
+	return respond(w, http.StatusOK, applicationOut, app, err)
+}
+
+func deleteApplication(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
+	return noContent(w, a.nh.Applications.Delete(r.Context(), ws, nahook.ApplicationID(r.PathValue("appId"))))
+}
+
+// Environments.
+
+type environmentJSON struct {
+	ID        nahook.EnvironmentID `json:"id"`
+	Name      string               `json:"name"`
+	Slug      string               `json:"slug"`
+	IsDefault bool                 `json:"isDefault"`
+	CreatedAt timestamp            `json:"createdAt"`
+	UpdatedAt timestamp            `json:"updatedAt"`
+}
+
+func environmentOut(e nahook.Environment) environmentJSON {
+	return environmentJSON{ID: e.ID, Name: e.Name, Slug: e.Slug, IsDefault: e.IsDefault,
+		CreatedAt: timestamp(e.CreatedAt), UpdatedAt: timestamp(e.UpdatedAt)}
+}
+
+func createEnvironment(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
+	var in struct {
+		Name string `json:"name"`
+		Slug string `json:"slug"`
+	}
+	if err := a.decode(w, r, &in); err != nil {
+		return err
+	}
+	env, err := a.nh.Environments.Create(r.Context(), ws, nahook.EnvironmentInput{Name: in.Name, Slug: in.Slug})
+	return respond(w, http.StatusCreated, environmentOut, env, err)
+}
+
+func listEnvironments(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
+	opts, err := listOptions(r)
+	if err != nil {
+		return err
+	}
+	p, err := a.nh.Environments.List(r.Context(), ws, opts)
+	return respondPage(w, environmentOut, p, err)
+}
+
+func getEnvironment(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
+	env, err := a.nh.Environments.Get(r.Context(), ws, nahook.EnvironmentID(r.PathValue("envId")))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, environmentOut(env))
+	return nil
+}
+
+func updateEnvironment(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
+	var in struct {
+		Name optional[string] `json:"name"`
+		Slug optional[string] `json:"slug"`
+	}
+	if err := a.decode(w, r, &in); err != nil {
+		return err
+	}
+	if err := in.Name.notNull("name"); err != nil {
+		return err
+	}
+	if err := in.Slug.notNull("slug"); err != nil {
+		return err
+	}
+	env, err := a.nh.Environments.Update(r.Context(), ws, nahook.EnvironmentID(r.PathValue("envId")),
+		nahook.EnvironmentPatch{Name: in.Name.ptr(), Slug: in.Slug.ptr()})
+	return respond(w, http.StatusOK, environmentOut, env, err)
+}
+
+func deleteEnvironment(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
+	return noContent(w, a.nh.Environments.Delete(r.Context(), ws, nahook.EnvironmentID(r.PathValue("envId"))))
+}
+
+type visibilityJSON struct {
+	EventTypeID   nahook.EventTypeID `json:"eventTypeId"`
+	EventTypeName string             `json:"eventTypeName"`
+	Published     bool               `json:"published"`
+}
+
+// listVisibility answers the seed's shape: a bare array, not a page.
+func listVisibility(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
+	vis, err := a.nh.EventTypes.Visibility(r.Context(), ws, nahook.EnvironmentID(r.PathValue("envId")))
+	if err != nil {
+		return err
+	}
+	out := make([]visibilityJSON, 0, len(vis))
+	for _, v := range vis {
+		out = append(out, visibilityJSON(v))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func setVisibility(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
+	var in struct {
+		Published *bool `json:"published"`
+	}
+	if err := a.decode(w, r, &in); err != nil {
+		return err
+	}
+	if in.Published == nil {
+		return invalid("published", "published is required: true or false")
+	}
+	env, et := nahook.EnvironmentID(r.PathValue("envId")), nahook.EventTypeID(r.PathValue("eventTypeId"))
+	if err := a.nh.EventTypes.SetPublished(r.Context(), ws, env, et, *in.Published); err != nil {
+		return err
+	}
+	got, err := a.nh.EventTypes.Get(r.Context(), ws, et)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, visibilityJSON{EventTypeID: got.ID, EventTypeName: got.Name, Published: *in.Published})
+	return nil
+}
+
+// Event types.
+
+type eventTypeJSON struct {
+	ID          nahook.EventTypeID `json:"id"`
+	Name        string             `json:"name"`
+	Description string             `json:"description"`
+	CreatedAt   timestamp          `json:"createdAt"`
+	UpdatedAt   timestamp          `json:"updatedAt"`
+}
+
+func eventTypeOut(e nahook.EventType) eventTypeJSON {
+	return eventTypeJSON{ID: e.ID, Name: e.Name, Description: e.Description,
+		CreatedAt: timestamp(e.CreatedAt), UpdatedAt: timestamp(e.UpdatedAt)}
+}
+
+func createEventType(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
+	var in struct {
+		Name        string `json:"name"`
+		Description string `json:"description"`
+	}
+	if err := a.decode(w, r, &in); err != nil {
+		return err
+	}
+	et, err := a.nh.EventTypes.Create(r.Context(), ws, nahook.EventTypeInput{Name: in.Name, Description: in.Description})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, eventTypeOut(et))
+	return nil
+}
+
+func listEventTypes(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
+	opts, err := listOptions(r)
+	if err != nil {
+		return err
+	}
+	p, err := a.nh.EventTypes.List(r.Context(), ws, opts)
+	return respondPage(w, eventTypeOut, p, err)
+}
+
+func getEventType(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
+	et, err := a.nh.EventTypes.Get(r.Context(), ws, nahook.EventTypeID(r.PathValue("eventTypeId")))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, eventTypeOut(et))
+	return nil
+}
+
+func updateEventType(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
+	var in struct {
+		Name        optional[string] `json:"name"`
+		Description optional[string] `json:"description"`
+	}
+	if err := a.decode(w, r, &in); err != nil {
+		return err
+	}
+	if err := in.Name.notNull("name"); err != nil {
+		return err
+	}
+	et, err := a.nh.EventTypes.Update(r.Context(), ws, nahook.EventTypeID(r.PathValue("eventTypeId")),
+		nahook.EventTypePatch{Name: in.Name.ptr(), Description: in.Description.ptr()})
+	return respond(w, http.StatusOK, eventTypeOut, et, err)
+}
+
+func deleteEventType(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
+	return noContent(w, a.nh.EventTypes.Delete(r.Context(), ws, nahook.EventTypeID(r.PathValue("eventTypeId"))))
+}
+
+// Endpoints.
+
+type endpointJSON struct {
+	ID            nahook.EndpointID     `json:"id"`
+	EnvironmentID nahook.EnvironmentID  `json:"environmentId"`
+	ApplicationID *nahook.ApplicationID `json:"applicationId"`
+	URL           string                `json:"url"`
+	Description   string                `json:"description"`
+	EventTypes    []string              `json:"eventTypes"`
+	Disabled      bool                  `json:"disabled"`
+	CreatedAt     timestamp             `json:"createdAt"`
+	UpdatedAt     timestamp             `json:"updatedAt"`
+}
+
+func endpointOut(e nahook.Endpoint) endpointJSON {
+	return endpointJSON{ID: e.ID, EnvironmentID: e.EnvironmentID, ApplicationID: nullable(e.ApplicationID), URL: e.URL,
+		Description: e.Description, EventTypes: e.EventTypes, Disabled: e.Disabled,
+		CreatedAt: timestamp(e.CreatedAt), UpdatedAt: timestamp(e.UpdatedAt)}
+}
+
+// endpointInput is the body that creates an endpoint. ApplicationID is
+// refused where the path names the application.
+type endpointInput struct {
+	EnvironmentID nahook.EnvironmentID  `json:"environmentId"`
+	ApplicationID *nahook.ApplicationID `json:"applicationId"`
+	URL           string                `json:"url"`
+	Description   string                `json:"description"`
+	EventTypes    []string              `json:"eventTypes"`
+	Disabled      bool                  `json:"disabled"`
+}
+
+func (in endpointInput) input() nahook.EndpointInput {
+	out := nahook.EndpointInput{EnvironmentID: in.EnvironmentID, URL: in.URL, Description: in.Description,
+		EventTypes: in.EventTypes, Disabled: in.Disabled}
+	if in.ApplicationID != nil {
+		out.ApplicationID = *in.ApplicationID
+	}
+	return out
+}
+
+func createEndpoint(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
+	var in endpointInput
+	if err := a.decode(w, r, &in); err != nil {
+		return err
+	}
+	return a.createEndpoint(w, r, ws, in.input())
+}
+
+func createApplicationEndpoint(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
+	var in endpointInput
+	if err := a.decode(w, r, &in); err != nil {
+		return err
+	}
+	app := nahook.ApplicationID(r.PathValue("appId"))
+	if in.ApplicationID != nil && *in.ApplicationID != app {
+		return invalid("applicationId", "applicationId must be left out here: the path names the application")
+	}
+	// The path's application must exist whatever the body says, so that a
+	// bad body cannot tell apart applications that exist from those that
+	// do not.
+	if _, err := a.nh.Applications.Get(r.Context(), ws, app); err != nil {
+		return err
+	}
+	input := in.input()
+	input.ApplicationID = app
+	return a.createEndpoint(w, r, ws, input)
+}
+
+func (a *api) createEndpoint(w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID, in nahook.EndpointInput) error {
+	ep, err := a.nh.Endpoints.Create(r.Context(), ws, in)
+	return respond(w, http.StatusCreated, endpointOut, ep, err)
+}
+
+func listEndpoints(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
+	q := r.URL.Query()
+	return a.listEndpoints(w, r, ws, nahook.EndpointFilter{
+		EnvironmentID: nahook.EnvironmentID(q.Get("environmentId")),
+		ApplicationID: nahook.ApplicationID(q.Get("applicationId")),
+	})
+}
+
+func listApplicationEndpoints(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
+	return a.listEndpoints(w, r, ws, nahook.EndpointFilter{
+		EnvironmentID: nahook.EnvironmentID(r.URL.Query().Get("environmentId")),
+		ApplicationID: nahook.ApplicationID(r.PathValue("appId")),
+	})
+}
+
+func (a *api) listEndpoints(w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID, f nahook.EndpointFilter) error {
+	opts, err := listOptions(r)
+	if err != nil {
+		return err
+	}
+	p, err := a.nh.Endpoints.List(r.Context(), ws, f, opts)
+	return respondPage(w, endpointOut, p, err)
+}
+
+func getEndpoint(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
+	ep, err := a.nh.Endpoints.Get(r.Context(), ws, nahook.EndpointID(r.PathValue("endpointId")))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, endpointOut(ep))
+	return nil
+}
+
+func updateEndpoint(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
+	var in struct {
+		URL         optional[string]   `json:"url"`
+		Description optional[string]   `json:"description"`
+		EventTypes  optional[[]string] `json:"eventTypes"`
+		Disabled    optional[bool]     `json:"disabled"`
+	}
+	if err := a.decode(w, r, &in); err != nil {
+		return err
+	}
+	if err := in.URL.notNull("url"); err != nil {
+		return err
+	}
+	if err := in.Disabled.notNull("disabled"); err != nil {
+		return err
+	}
+	p := nahook.EndpointPatch{URL: in.URL.ptr(), Description: in.Description.ptr(), Disabled: in.Disabled.ptr()}
+	if in.EventTypes.Set {
+		p.EventTypes = in.EventTypes.Value
+		if p.EventTypes == nil {
+			p.EventTypes = []string{} // null clears the subscriptions
+		}
+	}
+	ep, err := a.nh.Endpoints.Update(r.Context(), ws, nahook.EndpointID(r.PathValue("endpointId")), p)
+	return respond(w, http.StatusOK, endpointOut, ep, err)
+}
+
+func deleteEndpoint(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
+	return noContent(w, a.nh.Endpoints.Delete(r.Context(), ws, nahook.EndpointID(r.PathValue("endpointId"))))
+}
+
+// API keys: the environment keys of the workspace.
+
+type apiKeyJSON struct {
+	ID            nahook.APIKeyID      `json:"id"`
+	EnvironmentID nahook.EnvironmentID `json:"environmentId"`
+	Name          string               `json:"name"`
+	Prefix        string               `json:"prefix"`
+	// Key is the plaintext, present only in the answer that creates it.
+	Key       string     `json:"key,omitempty"`
+	CreatedAt timestamp  `json:"createdAt"`
+	RevokedAt *timestamp `json:"revokedAt"`
+}
+
+func apiKeyOut(k nahook.APIKey) apiKeyJSON {
+	return apiKeyJSON{ID: k.ID, EnvironmentID: k.EnvironmentID, Name: k.Name, Prefix: k.Prefix,
+		CreatedAt: timestamp(k.CreatedAt), RevokedAt: nullableTime(k.RevokedAt)}
+}
+
+func createAPIKey(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
+	var in struct {
+		EnvironmentID nahook.EnvironmentID `json:"environmentId"`
+		Name          string               `json:"name"`
+	}
+	if err := a.decode(w, r, &in); err != nil {
+		return err
+	}
+	k, err := a.nh.APIKeys.Create(r.Context(), ws, nahook.APIKeyInput{EnvironmentID: in.EnvironmentID, Name: in.Name})
+	if err != nil {
+		return err
+	}
+	out := apiKeyOut(k.APIKey)
+	out.Key = k.Plaintext
+	w.Header().Set("Cache-Control", "no-store") // the plaintext must not linger in caches
+	writeJSON(w, http.StatusCreated, out)
+	return nil
+}
+
+func listAPIKeys(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
+	opts, err := listOptions(r)
+	if err != nil {
+		return err
+	}
+	f := nahook.APIKeyFilter{Kind: nahook.KeyKindEnvironment, EnvironmentID: nahook.EnvironmentID(r.URL.Query().Get("environmentId"))}
+	p, err := a.nh.APIKeys.List(r.Context(), ws, f, opts)
+	return respondPage(w, apiKeyOut, p, err)
+}
+
+// revokeAPIKey revokes an environment key; management keys are not
+// reachable here.
+func revokeAPIKey(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
+	id := nahook.APIKeyID(r.PathValue("keyId"))
+	k, err := a.nh.APIKeys.Get(r.Context(), ws, id)
+	if err != nil {
+		return err
+	}
+	if k.Kind != nahook.KeyKindEnvironment {
+		return notFound("API key", string(id))
+	}
+	if _, err := a.nh.APIKeys.Revoke(r.Context(), ws, id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

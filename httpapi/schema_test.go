@@ -1,0 +1,199 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// openAPIDoc is the parsed OpenAPI document, for the tests.
+type openAPIDoc struct {
+	Paths      map[string]map[string]json.RawMessage `json:"paths"`
+	Components struct {
+		Schemas    map[string]schema          `json:"schemas"`
+		Parameters map[string]json.RawMessage `json:"parameters"`
+		Responses  map[string]struct {
+			Content map[string]struct {
+				Schema schema `json:"schema"`
+			} `json:"content"`
+		} `json:"responses"`
+	} `json:"components"`
+}
+
+// operation is the part of an OpenAPI operation the tests read.
+type operation struct {
+	OperationID string `json:"operationId"`
+	Responses   map[string]struct {
+		Ref     string `json:"$ref"`
+		Content map[string]struct {
+			Schema schema `json:"schema"`
+		} `json:"content"`
+	} `json:"responses"`
+}
+
+func loadOpenAPI() (*openAPIDoc, error) {
+	var d openAPIDoc
+	if err := json.Unmarshal(openAPI, &d); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// responseSchema returns the schema of an operation's response with the
+// given status, or false when the operation does not document it.
+func (d *openAPIDoc) responseSchema(method, path string, status int) (schema, bool, error) {
+	raw, ok := d.Paths[path][strings.ToLower(method)]
+	if !ok {
+		return schema{}, false, fmt.Errorf("no operation %s %s", method, path)
+	}
+	var op operation
+	if err := json.Unmarshal(raw, &op); err != nil {
+		return schema{}, false, err
+	}
+	r, ok := op.Responses[fmt.Sprint(status)]
+	if !ok {
+		return schema{}, false, nil
+	}
+	if r.Ref != "" {
+		name := strings.TrimPrefix(r.Ref, "#/components/responses/")
+		return d.Components.Responses[name].Content["application/json"].Schema, true, nil
+	}
+	return r.Content["application/json"].Schema, true, nil
+}
+
+// schema is the subset of JSON Schema the document uses.
+type schema struct {
+	Ref                  string            `json:"$ref"`
+	Type                 any               `json:"type"` // a name or a list of names
+	Properties           map[string]schema `json:"properties"`
+	Required             []string          `json:"required"`
+	AdditionalProperties any               `json:"additionalProperties"` // false, or a schema
+	Items                *schema           `json:"items"`
+	Enum                 []any             `json:"enum"`
+	Pattern              string            `json:"pattern"`
+	Format               string            `json:"format"`
+	MinLength            *int              `json:"minLength"`
+	MaxLength            *int              `json:"maxLength"`
+	MaxProperties        *int              `json:"maxProperties"`
+}
+
+// validate checks the JSON value v against s, resolving references in d,
+// and returns every violation with its path.
+func (d *openAPIDoc) validate(s schema, v any, path string) []string {
+	if s.Ref != "" {
+		name := strings.TrimPrefix(s.Ref, "#/components/schemas/")
+		target, ok := d.Components.Schemas[name]
+		if !ok {
+			return []string{path + ": unresolved $ref " + s.Ref}
+		}
+		return d.validate(target, v, path)
+	}
+	var errs []string
+	fail := func(format string, args ...any) { errs = append(errs, path+": "+fmt.Sprintf(format, args...)) }
+	if s.Type != nil && !typeMatches(s.Type, v) {
+		fail("is %s, want type %v", jsonKind(v), s.Type)
+		return errs
+	}
+	if len(s.Enum) > 0 {
+		found := false
+		for _, e := range s.Enum {
+			found = found || e == v
+		}
+		if !found {
+			fail("%v is not one of %v", v, s.Enum)
+		}
+	}
+	switch x := v.(type) {
+	case string:
+		if s.Pattern != "" && !regexp.MustCompile(s.Pattern).MatchString(x) {
+			fail("%q does not match %s", x, s.Pattern)
+		}
+		if s.Format == "date-time" {
+			if _, err := time.Parse("2006-01-02T15:04:05.000Z", x); err != nil {
+				fail("%q is not an RFC 3339 UTC time with milliseconds", x)
+			}
+		}
+		if s.MinLength != nil && utf8.RuneCountInString(x) < *s.MinLength || s.MaxLength != nil && utf8.RuneCountInString(x) > *s.MaxLength {
+			fail("length of %q out of bounds", x)
+		}
+	case []any:
+		if s.Items != nil {
+			for i, item := range x {
+				errs = append(errs, d.validate(*s.Items, item, fmt.Sprintf("%s[%d]", path, i))...)
+			}
+		}
+	case map[string]any:
+		for _, r := range s.Required {
+			if _, ok := x[r]; !ok {
+				fail("missing required %q", r)
+			}
+		}
+		if s.MaxProperties != nil && len(x) > *s.MaxProperties {
+			fail("has %d properties, at most %d allowed", len(x), *s.MaxProperties)
+		}
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if p, ok := s.Properties[k]; ok {
+				errs = append(errs, d.validate(p, x[k], path+"."+k)...)
+				continue
+			}
+			switch ap := s.AdditionalProperties.(type) {
+			case bool:
+				if !ap {
+					fail("has undocumented property %q", k)
+				}
+			case map[string]any:
+				b, _ := json.Marshal(ap)
+				var sub schema
+				json.Unmarshal(b, &sub)
+				errs = append(errs, d.validate(sub, x[k], path+"."+k)...)
+			}
+		}
+	}
+	return errs
+}
+
+func typeMatches(t any, v any) bool {
+	switch t := t.(type) {
+	case string:
+		return jsonKind(v) == t || (t == "number" && jsonKind(v) == "integer")
+	case []any:
+		for _, name := range t {
+			if typeMatches(name, v) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func jsonKind(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "boolean"
+	case string:
+		return "string"
+	case float64:
+		if x == float64(int64(x)) {
+			return "integer"
+		}
+		return "number"
+	case []any:
+		return "array"
+	case map[string]any:
+		return "object"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+func mustCompile(s string) *regexp.Regexp { return regexp.MustCompile(s) }
