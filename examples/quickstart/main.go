@@ -14,12 +14,9 @@ import (
 	"fmt"
 	"log"
 	"os"
-	"strings"
 
 	"github.com/nahook/nahook"
-	"github.com/nahook/nahook/store"
-	"github.com/nahook/nahook/store/postgres"
-	"github.com/nahook/nahook/store/sqlite"
+	"github.com/nahook/nahook/examples/internal/opendb"
 )
 
 func main() {
@@ -31,7 +28,7 @@ func main() {
 }
 
 func run(ctx context.Context, db string) error {
-	st, err := openStore(ctx, db)
+	st, err := opendb.Open(ctx, db)
 	if err != nil {
 		return err
 	}
@@ -133,21 +130,4 @@ func run(ctx context.Context, db string) error {
 	}
 	show("an eleventh environment", err)
 	return nil
-}
-
-// openStore opens Postgres for a postgres:// URL and SQLite for anything
-// else, migrating either.
-func openStore(ctx context.Context, db string) (store.Store, error) {
-	if !strings.HasPrefix(db, "postgres://") && !strings.HasPrefix(db, "postgresql://") {
-		return sqlite.Open(ctx, db)
-	}
-	st, err := postgres.Open(db)
-	if err != nil {
-		return nil, err
-	}
-	if err := st.Migrate(ctx); err != nil {
-		st.Close()
-		return nil, err
-	}
-	return st, nil
 }

@@ -1,0 +1,185 @@
+// Command server runs nahook's HTTP API on an embedded SQLite database, or
+// on Postgres: the management API, a dashboard API and ingestion, with the
+// paths and JSON shapes of the hosted service's documentation.
+//
+//	go run ./examples/server                           # :8080, ./nahook.db
+//	go run ./examples/server -db 'postgres://user@localhost/app?search_path=nahook'
+//
+// On its first start on an empty database it creates a workspace, a
+// management key and a dashboard token, and prints them once as lines a
+// shell can source. Later starts print nothing secret.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/nahook/nahook"
+	"github.com/nahook/nahook/examples/internal/opendb"
+	"github.com/nahook/nahook/httpapi"
+)
+
+// dashboardKeyName names the management key the example's dashboard
+// routes accept as a session. A real host program checks its own sessions
+// instead.
+const dashboardKeyName = "dashboard"
+
+func main() {
+	var cfg config
+	flag.StringVar(&cfg.addr, "addr", env("NAHOOK_ADDR", ":8080"), "listen address (env NAHOOK_ADDR)")
+	flag.StringVar(&cfg.db, "db", env("NAHOOK_DB", "nahook.db"), "SQLite file or postgres:// URL (env NAHOOK_DB)")
+	flag.BoolVar(&cfg.allowPrivate, "allow-private-urls", envBool("NAHOOK_ALLOW_PRIVATE_URLS"),
+		"accept endpoint URLs on loopback and private addresses, for local testing (env NAHOOK_ALLOW_PRIVATE_URLS)")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if err := run(ctx, cfg, os.Stdout, log); err != nil {
+		log.Error("server stopped", "err", err)
+		os.Exit(1)
+	}
+}
+
+type config struct {
+	addr         string
+	db           string
+	allowPrivate bool
+}
+
+// run serves until ctx ends, then shuts down gracefully. Secrets made on
+// first start go to out; everything else is logged.
+func run(ctx context.Context, cfg config, out io.Writer, log *slog.Logger) error {
+	st, err := opendb.Open(ctx, cfg.db)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", redact(cfg.db), err)
+	}
+	defer st.Close()
+	nh, err := nahook.New(st, nahook.Config{AllowPrivateURLs: cfg.allowPrivate, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer nh.Close()
+	if err := bootstrap(ctx, nh, out); err != nil {
+		return err
+	}
+	if err := nh.Router.Load(ctx); err != nil {
+		return err
+	}
+
+	api, err := httpapi.New(httpapi.Config{Client: nh, Dashboard: dashboardCheck(nh), Logger: log})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("listening", "url", "http://"+ln.Addr().String(), "db", redact(cfg.db), "allowPrivateURLs", cfg.allowPrivate)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing requests in flight")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// bootstrap gives an empty database a workspace, a management key and a
+// dashboard token, and prints them once.
+func bootstrap(ctx context.Context, nh *nahook.Client, out io.Writer) error {
+	page, err := nh.Workspaces.List(ctx, nahook.ListOptions{Limit: 1})
+	if err != nil || len(page.Items) > 0 {
+		return err
+	}
+	ws, err := nh.Workspaces.Create(ctx, nahook.WorkspaceInput{Name: "Default workspace"})
+	if err != nil {
+		return err
+	}
+	mgmt, err := nh.APIKeys.CreateManagement(ctx, ws.ID, "management")
+	if err != nil {
+		return err
+	}
+	dash, err := nh.APIKeys.CreateManagement(ctx, ws.ID, dashboardKeyName)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(out, "# nahook: first start. These are shown once; keep them.\nNAHOOK_WORKSPACE_ID=%s\nNAHOOK_MANAGEMENT_KEY=%s\nNAHOOK_DASHBOARD_TOKEN=%s\n",
+		ws.ID, mgmt.Plaintext, dash.Plaintext)
+	return err
+}
+
+// dashboardCheck is the example's stand-in for a host program's session
+// check: the bearer token must be the workspace's dashboard key.
+func dashboardCheck(nh *nahook.Client) func(*http.Request, nahook.WorkspaceID) error {
+	return func(r *http.Request, ws nahook.WorkspaceID) error {
+		scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		if scheme != "Bearer" {
+			return nahook.ErrUnauthorized
+		}
+		k, err := nh.APIKeys.Authenticate(r.Context(), token)
+		switch {
+		case err != nil:
+			return err
+		case k.Kind != nahook.KeyKindManagement || k.Name != dashboardKeyName:
+			return nahook.ErrUnauthorized
+		case k.WorkspaceID != ws:
+			return nahook.ErrNotFound
+		}
+		return nil
+	}
+}
+
+// redact hides the password of a database URL in logs.
+func redact(db string) string {
+	if !opendb.IsPostgres(db) {
+		return db
+	}
+	if u, err := url.Parse(db); err == nil {
+		return u.Redacted()
+	}
+	return "postgres://…"
+}
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func envBool(name string) bool {
+	b, _ := strconv.ParseBool(os.Getenv(name))
+	return b
+}
