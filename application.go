@@ -4,6 +4,8 @@ import (
 	"context"
 	"maps"
 	"strconv"
+	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/nahook/nahook/internal/typeid"
@@ -182,11 +184,11 @@ func checkMetadata(md map[string]string) (map[string]string, error) {
 		return nil, store.Invalid("metadata", "metadata may hold at most %d pairs, not %d", MaxMetadataPairs, len(md))
 	}
 	for k, v := range md {
-		if err := length("metadata", k, 1, MaxMetadataKeyChars); err != nil {
-			return nil, store.Invalid("metadata", "metadata keys must be 1 to %d characters of valid UTF-8 (key %q)", MaxMetadataKeyChars, k)
+		if length("metadata", k, 1, MaxMetadataKeyChars) != nil || strings.IndexFunc(k, unicode.IsControl) >= 0 {
+			return nil, store.Invalid("metadata", "metadata keys must be 1 to %d characters of valid UTF-8, without control characters (key %s)", MaxMetadataKeyChars, quote(k))
 		}
-		if err := length("metadata", v, 0, MaxMetadataValueChars); err != nil {
-			return nil, store.Invalid("metadata", "metadata values must be at most %d characters of valid UTF-8 (key %q)", MaxMetadataValueChars, k)
+		if length("metadata", v, 0, MaxMetadataValueChars) != nil || text("metadata", v) != nil {
+			return nil, store.Invalid("metadata", "metadata values must be at most %d characters of valid UTF-8, without control characters other than tab and newline (key %s)", MaxMetadataValueChars, quote(k))
 		}
 	}
 	out := make(map[string]string, len(md))

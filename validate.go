@@ -33,11 +33,25 @@ func name(field, s string, min, max int) (string, error) {
 	return s, nil
 }
 
-// description checks free text, which may span lines. It returns the
+// description checks free text, which may span lines and hold tabs, but no
+// other control character: NUL in particular, which Postgres cannot store
+// and which truncates strings in C libraries downstream. It returns the
 // trimmed text.
 func description(field, s string, max int) (string, error) {
 	s = strings.TrimSpace(s)
-	return s, length(field, s, 0, max)
+	if err := length(field, s, 0, max); err != nil {
+		return "", err
+	}
+	return s, text(field, s)
+}
+
+// text refuses control characters other than tab, newline and carriage
+// return.
+func text(field, s string) error {
+	if strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r' }) >= 0 {
+		return store.Invalid(field, "%s must not contain control characters other than tab and newline", field)
+	}
+	return nil
 }
 
 // length checks that s is valid UTF-8 of min to max characters.

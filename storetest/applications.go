@@ -146,6 +146,9 @@ var applicationTests = []test{
 				{strings.Repeat("k", 65): "v"},
 				{"k": strings.Repeat("v", 513)},
 				{"k": "\xff"},
+				{"k": "a\x00b"},
+				{"a\x00b": "v"},
+				{"k\n": "v"},
 			} {
 				_, err := h.nh.Applications.Create(h.ctx, ws.ID, nahook.ApplicationInput{Name: "Bad", Metadata: md})
 				wantErr(t, err, nahook.ErrInvalid, "metadata")

@@ -31,6 +31,12 @@ var eventTypeTests = []test{
 			}
 			_, err := h.nh.EventTypes.Create(h.ctx, ws.ID, nahook.EventTypeInput{Name: "ok.name", Description: strings.Repeat("d", 1025)})
 			wantErr(t, err, nahook.ErrInvalid, "description")
+			_, err = h.nh.EventTypes.Create(h.ctx, ws.ID, nahook.EventTypeInput{Name: "ok.name", Description: "a\x00b"})
+			wantErr(t, err, nahook.ErrInvalid, "description") // NUL, which Postgres cannot store
+			multi, err := h.nh.EventTypes.Create(h.ctx, ws.ID, nahook.EventTypeInput{Name: "multi.line", Description: "First line.\n\tSecond line."})
+			is.NoErr(err)
+			is.Equal(multi.Description, "First line.\n\tSecond line.") // newlines and tabs are text
+			is.NoErr(h.nh.EventTypes.Delete(h.ctx, ws.ID, multi.ID))
 			list, err := h.nh.EventTypes.List(h.ctx, ws.ID, nahook.ListOptions{})
 			is.NoErr(err)
 			is.Equal(len(list.Items), 5) // only the valid ones were stored
