@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -71,22 +72,29 @@ type Router struct {
 	c    *Client
 	snap atomic.Pointer[snapshot]
 
-	mu    sync.Mutex // serialises loads and swaps of snap
-	since int64      // the routing version changes have been followed to
+	// lock serialises loads and swaps of snap. It is a channel rather than
+	// a mutex so that a caller waiting for it gives up when its context
+	// ends: a load holds it across database calls.
+	lock  chan struct{}
+	since atomic.Int64 // the routing version changes have been followed to
 
-	// Workspaces written to through this Client and not yet reloaded.
-	pendingMu sync.Mutex
-	pendingWS map[WorkspaceID]struct{}
-	pending   atomic.Bool
+	// Workspaces written to through this Client and not yet reloaded, each
+	// with the generation of its latest write, so that a write made while
+	// a reload runs is not taken as reloaded by it.
+	pendingMu  sync.Mutex
+	pendingWS  map[WorkspaceID]uint64
+	pendingGen uint64
+	pendingN   atomic.Int32
 
 	hint    chan struct{}
-	stop    context.CancelFunc // under mu
-	closed  bool               // under mu
+	stopMu  sync.Mutex
+	stop    context.CancelFunc // under stopMu
+	closed  bool               // under stopMu
 	stopped sync.WaitGroup
 }
 
 func newRouter(c *Client) *Router {
-	return &Router{c: c, pendingWS: map[WorkspaceID]struct{}{}, hint: make(chan struct{}, 1)}
+	return &Router{c: c, lock: make(chan struct{}, 1), pendingWS: map[WorkspaceID]uint64{}, hint: make(chan struct{}, 1)}
 }
 
 // Resolve returns where an event of the named type, sent with apiKey, goes:
@@ -222,17 +230,10 @@ func (r *Router) Explain(ctx context.Context, apiKey, eventType string) (Explana
 	return x, nil
 }
 
-// Load loads the routing snapshot now, rather than on the first Resolve,
-// and starts following changes. Calling it again is harmless.
-func (r *Router) Load(ctx context.Context) error {
-	_, err := r.catchUp(ctx)
-	return err
-}
-
 // keyRoute returns the route of an active environment key from the
 // current snapshot.
 func (r *Router) keyRoute(ctx context.Context, apiKey string) (*keyRoute, error) {
-	s, err := r.current(ctx)
+	s, err := r.current(ctx, apiKey)
 	if err != nil {
 		return nil, err
 	}
@@ -245,39 +246,80 @@ func (r *Router) keyRoute(ctx context.Context, apiKey string) (*keyRoute, error)
 // Version returns the store's routing version the router has followed
 // changes to: its answers include every write up to it, by any process. It
 // is 0 until the router has loaded.
-func (r *Router) Version() int64 {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.since
+func (r *Router) Version() int64 { return r.since.Load() }
+
+// Load loads the routing snapshot now, rather than on the first Resolve,
+// and starts following changes. Calling it again is harmless.
+func (r *Router) Load(ctx context.Context) error {
+	_, err := r.catchUp(ctx)
+	return err
 }
 
-// current returns the snapshot to answer from, loading it first if this is
-// the first call and reloading the workspaces this Client wrote to.
-func (r *Router) current(ctx context.Context) (*snapshot, error) {
-	if s := r.snap.Load(); s != nil && !r.pending.Load() {
-		return s, nil
+// current returns the snapshot to answer a call with apiKey from: loading
+// it on first use, and first reloading the key's workspace if this Client
+// wrote to it since. A key the snapshot does not know may belong to a
+// workspace just written to, so it waits for every pending reload. Calls
+// for other workspaces answer from the snapshot as it is.
+//
+// The pending state is read before the snapshot: a reload stores its
+// snapshot before it clears the pending mark, so a snapshot loaded after
+// seeing no mark holds every write that was marked.
+func (r *Router) current(ctx context.Context, apiKey string) (*snapshot, error) {
+	if r.pendingN.Load() == 0 {
+		if s := r.snap.Load(); s != nil {
+			return s, nil
+		}
+	} else if s := r.snap.Load(); s != nil {
+		if k := s.key(apiKey); k != nil && !r.isPending(k.ws.id) {
+			return r.snap.Load(), nil
+		}
 	}
 	return r.catchUp(ctx)
 }
 
-// changed records that this Client wrote to ws, so that the next call of
-// the router reloads it before answering.
+// changed records that this Client wrote to ws, so that the next call that
+// needs ws reloads it first.
 func (r *Router) changed(ws WorkspaceID) {
 	r.pendingMu.Lock()
-	r.pendingWS[ws] = struct{}{}
-	r.pending.Store(true)
-	r.pendingMu.Unlock()
+	defer r.pendingMu.Unlock()
+	r.pendingGen++
+	r.pendingWS[ws] = r.pendingGen
+	r.pendingN.Store(int32(len(r.pendingWS)))
 }
 
-// catchUp loads the whole snapshot if there is none, or reloads the
-// workspaces written to through this Client.
-func (r *Router) catchUp(ctx context.Context) (*snapshot, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *Router) isPending(ws WorkspaceID) bool {
 	r.pendingMu.Lock()
-	taken := r.pendingWS
-	r.pendingWS = map[WorkspaceID]struct{}{}
-	r.pending.Store(false)
+	defer r.pendingMu.Unlock()
+	_, ok := r.pendingWS[ws]
+	return ok
+}
+
+// acquire takes r.lock, or gives up when ctx ends.
+func (r *Router) acquire(ctx context.Context) error {
+	select {
+	case r.lock <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (r *Router) release() { <-r.lock }
+
+// catchUp loads the whole snapshot if there is none, and reloads the
+// workspaces written to through this Client. A workspace leaves the
+// pending set only once a snapshot holding its reload is stored, and only
+// if no write came after the one the reload covers.
+func (r *Router) catchUp(ctx context.Context) (*snapshot, error) {
+	if err := r.acquire(ctx); err != nil {
+		return nil, err
+	}
+	defer r.release()
+	r.pendingMu.Lock()
+	taken := make(map[WorkspaceID]uint64, len(r.pendingWS))
+	for ws, gen := range r.pendingWS {
+		taken[ws] = gen
+	}
 	r.pendingMu.Unlock()
 
 	var err error
@@ -291,32 +333,55 @@ func (r *Router) catchUp(ctx context.Context) (*snapshot, error) {
 		err = r.reload(ctx, wss)
 	}
 	if err != nil {
-		// Put the workspaces back, so that the next call tries again.
-		for ws := range taken {
-			r.changed(ws)
-		}
 		return nil, err
 	}
+	r.pendingMu.Lock()
+	for ws, gen := range taken {
+		if r.pendingWS[ws] == gen {
+			delete(r.pendingWS, ws)
+		}
+	}
+	r.pendingN.Store(int32(len(r.pendingWS)))
+	r.pendingMu.Unlock()
 	return r.snap.Load(), nil
 }
 
-// loadAll builds the first snapshot, from every workspace, and starts
-// following changes. r.mu is held.
+// loadAll builds the whole snapshot and starts following changes. r.lock
+// is held.
 func (r *Router) loadAll(ctx context.Context) error {
 	data, err := r.c.store.LoadRouting(ctx, nil)
 	if err != nil {
 		return err
 	}
-	r.snap.Store((&snapshot{}).with(build(data), nil))
-	r.since = data.Version
+	var gone []WorkspaceID
+	if old := r.snap.Load(); old != nil {
+		built := build(data)
+		old.each(func(w *wsRoutes) {
+			if built[w.id] == nil {
+				gone = append(gone, w.id)
+			}
+		})
+		r.snap.Store(old.with(built, gone))
+	} else {
+		r.snap.Store((&snapshot{}).with(build(data), nil))
+	}
+	r.since.Store(data.Version)
 	r.start()
 	return nil
 }
 
+// reloadAllAbove is how many workspaces a reload may name before loading
+// everything is the cheaper (and, for stores that bound the size of a
+// query, the only) way.
+const reloadAllAbove = 1000
+
 // reload rebuilds the given workspaces from the store and swaps in a
-// snapshot holding them; the rest are shared with the old one. r.mu is
+// snapshot holding them; the rest are shared with the old one. r.lock is
 // held.
 func (r *Router) reload(ctx context.Context, wss []WorkspaceID) error {
+	if len(wss) > reloadAllAbove {
+		return r.loadAll(ctx)
+	}
 	data, err := r.c.store.LoadRouting(ctx, wss)
 	if err != nil {
 		return err
@@ -332,19 +397,27 @@ func (r *Router) reload(ctx context.Context, wss []WorkspaceID) error {
 	return nil
 }
 
+// followTimeout bounds one round of following changes, so that a store
+// that hangs cannot hold r.lock for ever.
+const followTimeout = 30 * time.Second
+
 // follow reloads the workspaces that changed since the version followed
 // last, by this process or any other.
 func (r *Router) follow(ctx context.Context) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	current, changes, err := r.c.store.RoutingChanges(ctx, r.since)
+	ctx, cancel := context.WithTimeout(ctx, followTimeout)
+	defer cancel()
+	if err := r.acquire(ctx); err != nil {
+		return err
+	}
+	defer r.release()
+	current, changes, err := r.c.store.RoutingChanges(ctx, r.since.Load())
 	if err != nil {
 		return err
 	}
 	s := r.snap.Load()
 	var stale []WorkspaceID
 	for _, c := range changes {
-		if w := s.workspaces[c.WorkspaceID]; w == nil || w.version < c.Version {
+		if w := s.workspace(c.WorkspaceID); w == nil || w.version < c.Version {
 			stale = append(stale, c.WorkspaceID)
 		}
 	}
@@ -353,14 +426,17 @@ func (r *Router) follow(ctx context.Context) error {
 			return err
 		}
 	}
-	r.since = current
+	r.since.Store(max(r.since.Load(), current))
 	return nil
 }
 
 // start runs the goroutines that follow changes: a poll, and a listener
-// when the store announces changes. r.mu is held.
+// when the store announces changes. It does nothing once started or
+// closed.
 func (r *Router) start() {
-	if r.closed {
+	r.stopMu.Lock()
+	defer r.stopMu.Unlock()
+	if r.closed || r.stop != nil {
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -428,12 +504,13 @@ func (r *Router) nudge() {
 	}
 }
 
-// close stops following changes, for good.
+// close stops following changes, for good. It cancels first, so a round
+// of following blocked in the store ends rather than holding it up.
 func (r *Router) close() {
-	r.mu.Lock()
+	r.stopMu.Lock()
 	stop := r.stop
 	r.closed = true
-	r.mu.Unlock()
+	r.stopMu.Unlock()
 	if stop != nil {
 		stop()
 		r.stopped.Wait()
@@ -441,12 +518,34 @@ func (r *Router) close() {
 }
 
 // snapshot is an immutable picture of routing: replaced whole, never
-// changed, so readers need no lock.
+// changed, so readers need no lock. Both of its maps are sharded, so that
+// a change copies only the shards it touches, not one entry per tenant.
 type snapshot struct {
 	// keys maps active environment keys by hash, sharded on the hash's
-	// first byte so that a change copies only the shards it touches.
-	keys       [256]map[store.KeyHash]*keyRoute
-	workspaces map[WorkspaceID]*wsRoutes
+	// first byte.
+	keys [256]map[store.KeyHash]*keyRoute
+	// workspaces is sharded on wsShard; only reloads read it.
+	workspaces [256]map[WorkspaceID]*wsRoutes
+}
+
+// wsShard spreads workspace IDs over the shards by their last two
+// characters, which are random bits of the UUIDv7.
+func wsShard(id WorkspaceID) byte {
+	if len(id) < 2 {
+		return 0
+	}
+	return id[len(id)-1]*31 + id[len(id)-2]
+}
+
+func (s *snapshot) workspace(id WorkspaceID) *wsRoutes { return s.workspaces[wsShard(id)][id] }
+
+// each calls fn for every workspace.
+func (s *snapshot) each(fn func(*wsRoutes)) {
+	for _, shard := range s.workspaces {
+		for _, w := range shard {
+			fn(w)
+		}
+	}
 }
 
 type keyRoute struct {
@@ -524,28 +623,35 @@ func hashKey(plaintext string) store.KeyHash {
 // with returns a snapshot with the built workspaces replacing their old
 // versions and the gone ones removed; everything else is shared with s.
 func (s *snapshot) with(built map[WorkspaceID]*wsRoutes, gone []WorkspaceID) *snapshot {
-	next := &snapshot{keys: s.keys, workspaces: make(map[WorkspaceID]*wsRoutes, len(s.workspaces)+len(built))}
-	for id, w := range s.workspaces {
-		next.workspaces[id] = w
-	}
-	copied := [256]bool{}
-	shard := func(b byte) map[store.KeyHash]*keyRoute {
-		if !copied[b] {
-			m := make(map[store.KeyHash]*keyRoute, len(next.keys[b])+1)
-			for h, k := range next.keys[b] {
-				m[h] = k
+	next := &snapshot{keys: s.keys, workspaces: s.workspaces}
+	var keysCopied, wsCopied [256]bool
+	keyShard := func(b byte) map[store.KeyHash]*keyRoute {
+		if !keysCopied[b] {
+			next.keys[b] = maps.Clone(next.keys[b])
+			if next.keys[b] == nil {
+				next.keys[b] = map[store.KeyHash]*keyRoute{}
 			}
-			next.keys[b] = m
-			copied[b] = true
+			keysCopied[b] = true
 		}
 		return next.keys[b]
 	}
-	drop := func(id WorkspaceID) {
-		if old := next.workspaces[id]; old != nil {
-			for h := range old.keys {
-				delete(shard(h[0]), h)
+	wsShardOf := func(id WorkspaceID) map[WorkspaceID]*wsRoutes {
+		b := wsShard(id)
+		if !wsCopied[b] {
+			next.workspaces[b] = maps.Clone(next.workspaces[b])
+			if next.workspaces[b] == nil {
+				next.workspaces[b] = map[WorkspaceID]*wsRoutes{}
 			}
-			delete(next.workspaces, id)
+			wsCopied[b] = true
+		}
+		return next.workspaces[b]
+	}
+	drop := func(id WorkspaceID) {
+		if old := next.workspace(id); old != nil {
+			for h := range old.keys {
+				delete(keyShard(h[0]), h)
+			}
+			delete(wsShardOf(id), id)
 		}
 	}
 	for _, id := range gone {
@@ -553,9 +659,9 @@ func (s *snapshot) with(built map[WorkspaceID]*wsRoutes, gone []WorkspaceID) *sn
 	}
 	for id, w := range built {
 		drop(id)
-		next.workspaces[id] = w
+		wsShardOf(id)[id] = w
 		for h, k := range w.keys {
-			shard(h[0])[h] = k
+			keyShard(h[0])[h] = k
 		}
 	}
 	return next

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/nahook/nahook"
 	"github.com/nahook/nahook/internal/pgtest"
@@ -145,4 +147,32 @@ func TestRouterListenerReconnectsPostgres(t *testing.T) {
 	lag := p.flip(t, false, 10*time.Second)
 	t.Logf("change seen %v after the listener was cut", lag)
 	p.flip(t, true, 5*time.Second) // and notifications flow again
+}
+
+// A pool that sets search_path in AfterConnect rather than in its URL: the
+// listener, set up as the pool's connections are, hears the schema the
+// writers notify.
+func TestRouterListenerUsesPoolSetupPostgres(t *testing.T) {
+	schemaURL := pgtest.Schema(t)
+	u := must(url.Parse(schemaURL))
+	schema := u.Query().Get("search_path")
+	q := u.Query()
+	q.Del("search_path")
+	u.RawQuery = q.Encode()
+	open := func() store.Store {
+		cfg := must(pgxpool.ParseConfig(u.String()))
+		cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
+			_, err := c.Exec(ctx, "SET search_path TO "+pgx.Identifier{schema}.Sanitize())
+			return err
+		}
+		pool := must(pgxpool.NewWithConfig(context.Background(), cfg))
+		t.Cleanup(pool.Close)
+		st := postgres.New(pool)
+		check(st.Migrate(context.Background()))
+		return st
+	}
+	p := newPair(t, open, nahook.Config{RoutingPollInterval: time.Minute})
+	for i := range 10 {
+		p.flip(t, i%2 == 0, 5*time.Second) // a minute's poll would fail this; only notifications pass
+	}
 }

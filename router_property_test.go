@@ -105,7 +105,27 @@ func (w *world) existing(ws nahook.WorkspaceID, patterns []string) []string {
 // the point is that the router follows whatever the store accepted.
 func (w *world) mutate(ctx context.Context) {
 	ws := pick(w.rng, w.wss)
-	switch w.rng.IntN(9) {
+	switch w.rng.IntN(14) {
+	case 9:
+		w.populate(ctx, 1) // a new workspace, with keys, types and endpoints
+	case 10:
+		if len(w.wss) > 1 {
+			i := w.rng.IntN(len(w.wss))
+			w.nh.Workspaces.Delete(ctx, w.wss[i])
+			w.wss = slices.Delete(slices.Clone(w.wss), i, i+1)
+		}
+	case 11:
+		if env, err := w.nh.Environments.Create(ctx, ws, nahook.EnvironmentInput{Name: "late", Slug: fmt.Sprint("late-", w.rng.IntN(1e6))}); err == nil {
+			w.envs[ws] = append(w.envs[ws], env.ID)
+			w.keys = append(w.keys, must(w.nh.APIKeys.Create(ctx, ws, nahook.APIKeyInput{EnvironmentID: env.ID})))
+		}
+	case 12:
+		w.keys = append(w.keys, must(w.nh.APIKeys.Create(ctx, ws, nahook.APIKeyInput{EnvironmentID: pick(w.rng, w.envs[ws])})))
+	case 13:
+		if et, err := w.nh.EventTypes.Create(ctx, ws, nahook.EventTypeInput{Name: pick(w.rng, propertyNames)}); err == nil {
+			w.types[ws] = append(w.types[ws], et)
+			w.nh.EventTypes.SetPublished(ctx, ws, pick(w.rng, w.envs[ws]), et.ID, true)
+		}
 	case 0:
 		w.addEndpoint(ctx, ws)
 	case 1:

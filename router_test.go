@@ -3,6 +3,7 @@ package nahook_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/matryer/is"
 
 	"github.com/nahook/nahook"
+	"github.com/nahook/nahook/store"
 	"github.com/nahook/nahook/store/sqlite"
 )
 
@@ -371,4 +373,98 @@ func TestRouterConcurrentUse(t *testing.T) {
 	}
 	close(done)
 	wg.Wait()
+
+	// Both routers end agreeing with the store: none lost an update.
+	want, wantErr := storeResolve(ctx, st, key.Plaintext, "order.created")
+	waitFollowed(t, ctx, follower, st)
+	for _, nh := range []*nahook.Client{writer, follower} {
+		route, err := nh.Router.Resolve(ctx, key.Plaintext, "order.created")
+		if !errors.Is(err, wantErr) && !(err == nil && wantErr == nil) || len(route.Endpoints) != len(want) {
+			t.Fatalf("after the writes a router answers %d endpoints, %v; the store says %d, %v", len(route.Endpoints), err, len(want), wantErr)
+		}
+	}
+}
+
+// A Client's own write is seen by its very next Resolve even while other
+// goroutines resolve through it all along (and so race to reload).
+func TestRouterReadYourWritesUnderLoad(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				f.nh.Router.Resolve(ctx, f.stagingKey.Plaintext, "order.created")
+				f.nh.Router.Resolve(ctx, f.otherKey.Plaintext, "order.created")
+			}
+		})
+	}
+	defer func() { close(done); wg.Wait() }()
+	for i := range 500 {
+		publish := i%2 == 1
+		check(f.nh.EventTypes.SetPublished(ctx, f.ws.ID, f.staging.ID, f.created.ID, publish))
+		_, err := f.nh.Router.Resolve(ctx, f.stagingKey.Plaintext, "order.created")
+		if (err == nil) != publish {
+			t.Fatalf("write %d (published=%v): the next Resolve said %v", i, publish, err)
+		}
+	}
+}
+
+// blockingStore is a store whose change feed hangs until its caller gives
+// up, as one behind a dead network does.
+type blockingStore struct {
+	store.Store
+	blocked chan struct{}
+	once    sync.Once
+}
+
+func (b *blockingStore) RoutingChanges(ctx context.Context, since int64) (int64, []store.RoutingChange, error) {
+	b.once.Do(func() { close(b.blocked) })
+	<-ctx.Done()
+	return 0, nil, ctx.Err()
+}
+
+// Close returns promptly even while the router is stuck in the store, and
+// leaves no goroutine behind; a Resolve that must wait for the stuck
+// router gives up with its own context.
+func TestRouterCloseWhileStoreHangs(t *testing.T) {
+	ctx := context.Background()
+	st := must(sqlite.Open(ctx, ":memory:"))
+	defer st.Close()
+	base := runtime.NumGoroutine() // the store's own included
+	bs := &blockingStore{Store: st, blocked: make(chan struct{})}
+	nh := must(nahook.New(bs, nahook.Config{RoutingPollInterval: time.Millisecond, Logger: quiet}))
+	ws := must(nh.Workspaces.Create(ctx, nahook.WorkspaceInput{Name: "Stuck"}))
+	key := must(nh.APIKeys.Create(ctx, ws.ID, nahook.APIKeyInput{}))
+	check(nh.Router.Load(ctx))
+	<-bs.blocked // the poll is now stuck in RoutingChanges, holding the router
+
+	must(nh.EventTypes.Create(ctx, ws.ID, nahook.EventTypeInput{Name: "order.created"})) // makes the workspace pending
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	_, err := nh.Router.Resolve(short, key.Plaintext, "order.created")
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Resolve behind a stuck router: %v, want its context's deadline", err)
+	}
+
+	closed := make(chan struct{})
+	go func() { nh.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not return while the store hung")
+	}
+	for range 100 {
+		if runtime.NumGoroutine() <= base {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("%d goroutines after Close, %d before", runtime.NumGoroutine(), base)
 }

@@ -121,17 +121,42 @@ func (s *Store) write(ctx context.Context, ws store.WorkspaceID, fn func(tx pgx.
 	})
 }
 
-// transact runs fn in a transaction and commits it if fn succeeds.
+// transactTries bounds the tries of a transaction that Postgres aborts to
+// resolve a serialization failure or a deadlock (cascading deletes racing
+// each other can meet one); each try starts afresh.
+const transactTries = 4
+
+// transact runs fn in a READ COMMITTED transaction, whatever the server's
+// default, and commits it if fn succeeds. A serialization failure or a
+// deadlock is retried, fn and all.
 func (s *Store) transact(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	tx, err := s.pool.Begin(ctx)
+	var err error
+	for try := 1; ; try++ {
+		err = s.try(ctx, fn)
+		if try == transactTries || !retryable(err) || ctx.Err() != nil {
+			return mapError(err)
+		}
+	}
+}
+
+func (s *Store) try(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
 	if err != nil {
-		return mapError(err)
+		return err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	if err := fn(tx); err != nil {
-		return mapError(err)
+		return err
 	}
-	return mapError(tx.Commit(ctx))
+	return tx.Commit(ctx)
+}
+
+// retryable reports whether err is Postgres giving up a transaction that
+// may well succeed if tried again: serialization_failure or
+// deadlock_detected.
+func retryable(err error) bool {
+	e, ok := errors.AsType[*pgconn.PgError](err)
+	return ok && (e.Code == "40001" || e.Code == "40P01")
 }
 
 // read runs fn in a read-only REPEATABLE READ transaction, so that its
@@ -204,6 +229,11 @@ func mapError(err error) error {
 				return store.Conflict(f.field, f.message, err)
 			}
 			return store.Conflict("", "the resource already exists", err)
+		case "22021", "22P05":
+			// A character Postgres cannot store (NUL): nahook refuses
+			// these before they get here; this keeps any that slip through
+			// a client's mistake rather than a server error.
+			return &store.Error{Kind: store.ErrInvalid, Message: "the input holds a character the database cannot store", Err: err}
 		case "23503":
 			f, ok := foreignKeys[e.ConstraintName]
 			if !ok {

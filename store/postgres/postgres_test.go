@@ -47,6 +47,17 @@ func TestConformanceShared(t *testing.T) {
 	})
 }
 
+// Stores whose sessions default to REPEATABLE READ still pass the
+// concurrency cases: the store sets its own isolation, and retries what
+// Postgres aborts to serialize.
+func TestConformanceRepeatableReadDefault(t *testing.T) {
+	pgtest.URL(t)
+	storetest.RunShared(t, func(t *testing.T) (store.Store, store.Store) {
+		u := pgtest.Schema(t) + "&default_transaction_isolation=repeatable%20read"
+		return open(t, u), open(t, u)
+	})
+}
+
 // TestMigrateProcesses starts several processes that migrate one empty
 // schema at the same instant: all must succeed and leave one schema, each
 // migration applied once.

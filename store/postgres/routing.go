@@ -85,7 +85,8 @@ func (s *Store) LoadRouting(ctx context.Context, ws []store.WorkspaceID) (store.
 		}
 
 		rows, err = tx.Query(ctx, `SELECT et.id, et.workspace_id, et.name,
-				ARRAY(SELECT v.environment_id FROM event_type_visibility v WHERE v.event_type_id = et.id)
+				ARRAY(SELECT v.environment_id FROM event_type_visibility v
+					WHERE v.workspace_id = et.workspace_id AND v.event_type_id = et.id)
 			FROM event_types et
 			WHERE $1::text[] IS NULL OR et.workspace_id = ANY($1)`, filter)
 		if r.EventTypes, err = collect(rows, err, func(row pgx.Row) (store.RoutingEventType, error) {
@@ -119,16 +120,20 @@ func (s *Store) LoadRouting(ctx context.Context, ws []store.WorkspaceID) (store.
 	return r, err
 }
 
-// WatchRouting implements store.RoutingNotifier with LISTEN on a dedicated
-// connection, outside the pool so it never holds one of the pool's.
+// WatchRouting implements store.RoutingNotifier with LISTEN on a connection
+// taken from the pool, so it is set up as the pool's are (AfterConnect,
+// credentials, search_path), and then hijacked, so it never holds one of
+// the pool's places.
 func (s *Store) WatchRouting(ctx context.Context, changed func()) error {
-	cfg := s.pool.Config().ConnConfig.Copy()
-	cfg.RuntimeParams["application_name"] = "nahook-routing-listener"
-	conn, err := pgx.ConnectConfig(ctx, cfg)
+	pooled, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("postgres: routing listener: %w", err)
 	}
+	conn := pooled.Hijack()
 	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, `SET application_name = 'nahook-routing-listener'`); err != nil {
+		return fmt.Errorf("postgres: routing listener: %w", err)
+	}
 	var schema string
 	if err := conn.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
 		return fmt.Errorf("postgres: routing listener: %w", err)

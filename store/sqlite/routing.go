@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"strings"
 
 	"github.com/nahook/nahook/store"
@@ -39,99 +40,129 @@ func (s *Store) RoutingChanges(ctx context.Context, since int64) (int64, []store
 	return current, changed, err
 }
 
-// LoadRouting implements store.RoutingStore.
+// loadChunk is how many workspaces one round of LoadRouting's queries
+// names, well under SQLite's limit on a statement's parameters.
+const loadChunk = 500
+
+// LoadRouting implements store.RoutingStore. Many workspaces are read in
+// chunks, all in one read transaction.
 func (s *Store) LoadRouting(ctx context.Context, ws []store.WorkspaceID) (store.Routing, error) {
 	var r store.Routing
-	if ws != nil && len(ws) == 0 {
-		return r, mapError(s.r.QueryRowContext(ctx, `SELECT version FROM routing_version WHERE id = 1`).Scan(&r.Version))
-	}
-	// in restricts a query to the requested workspaces; it is empty when
-	// every workspace is requested.
-	in, args := "", []any(nil)
-	if ws != nil {
-		in = " AND %s IN (?" + strings.Repeat(", ?", len(ws)-1) + ")"
-		for _, id := range ws {
-			args = append(args, id)
-		}
-	}
-	where := func(col string) string { return strings.Replace(in, "%s", col, 1) }
 	err := s.read(ctx, func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, `SELECT version FROM routing_version WHERE id = 1`).Scan(&r.Version); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT id FROM workspaces WHERE 1 = 1`+where("id"), args...)
-		if r.Workspaces, err = collect(rows, err, func(row interface{ Scan(...any) error }) (store.WorkspaceID, error) {
-			var id store.WorkspaceID
-			return id, row.Scan(&id)
-		}); err != nil {
-			return err
+		if ws == nil {
+			return loadRouting(ctx, tx, nil, &r)
 		}
-
-		rows, err = tx.QueryContext(ctx, `SELECT hash, id, workspace_id, environment_id FROM api_keys
-			WHERE kind = 'environment' AND revoked_at IS NULL`+where("workspace_id"), args...)
-		if r.Keys, err = collect(rows, err, func(row interface{ Scan(...any) error }) (store.RoutingKey, error) {
-			var k store.RoutingKey
-			var hash []byte
-			err := row.Scan(&hash, &k.ID, &k.WorkspaceID, &k.EnvironmentID)
-			copy(k.Hash[:], hash)
-			return k, err
-		}); err != nil {
-			return err
-		}
-
-		rows, err = tx.QueryContext(ctx, `SELECT et.id, et.workspace_id, et.name, coalesce(group_concat(v.environment_id), '')
-			FROM event_types et
-			LEFT JOIN event_type_visibility v ON v.event_type_id = et.id
-			WHERE 1 = 1`+where("et.workspace_id")+`
-			GROUP BY et.id`, args...)
-		if r.EventTypes, err = collect(rows, err, func(row interface{ Scan(...any) error }) (store.RoutingEventType, error) {
-			var et store.RoutingEventType
-			var envs string
-			err := row.Scan(&et.ID, &et.WorkspaceID, &et.Name, &envs)
-			for env := range strings.SplitSeq(envs, ",") {
-				if env != "" {
-					et.PublishedIn = append(et.PublishedIn, store.EnvironmentID(env))
-				}
-			}
-			return et, err
-		}); err != nil {
-			return err
-		}
-
-		rows, err = tx.QueryContext(ctx, `SELECT id, workspace_id, environment_id, coalesce(application_id, ''), url, disabled
-			FROM endpoints WHERE 1 = 1`+where("workspace_id")+` ORDER BY id`, args...)
-		if r.Endpoints, err = collect(rows, err, func(row interface{ Scan(...any) error }) (store.RoutingEndpoint, error) {
-			var ep store.RoutingEndpoint
-			return ep, row.Scan(&ep.ID, &ep.WorkspaceID, &ep.EnvironmentID, &ep.ApplicationID, &ep.URL, &ep.Disabled)
-		}); err != nil {
-			return err
-		}
-		index := make(map[store.EndpointID]*store.RoutingEndpoint, len(r.Endpoints))
-		for i := range r.Endpoints {
-			index[r.Endpoints[i].ID] = &r.Endpoints[i]
-		}
-		rows, err = tx.QueryContext(ctx, `SELECT s.endpoint_id, coalesce(et.name, s.pattern)
-			FROM endpoint_subscriptions s
-			LEFT JOIN event_types et ON et.id = s.event_type_id
-			WHERE 1 = 1`+where("s.workspace_id")+`
-			ORDER BY s.endpoint_id, s.position`, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id store.EndpointID
-			var name string
-			if err := rows.Scan(&id, &name); err != nil {
+		for chunk := range slices.Chunk(ws, loadChunk) {
+			if err := loadRouting(ctx, tx, chunk, &r); err != nil {
 				return err
 			}
-			if ep := index[id]; ep != nil {
-				ep.EventTypes = append(ep.EventTypes, name)
-			}
 		}
-		return rows.Err()
+		return nil
 	})
 	return r, err
+}
+
+// loadRouting appends to r the routing data of the given workspaces, or of
+// all when ws is nil.
+func loadRouting(ctx context.Context, tx *sql.Tx, ws []store.WorkspaceID, r *store.Routing) error {
+	// where restricts a query to the requested workspaces, by the column
+	// named; it restricts nothing when every workspace is requested.
+	var args []any
+	for _, id := range ws {
+		args = append(args, id)
+	}
+	where := func(col string) string {
+		if ws == nil {
+			return ""
+		}
+		return " AND " + col + " IN (?" + strings.Repeat(", ?", len(ws)-1) + ")"
+	}
+
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM workspaces WHERE 1 = 1`+where("id"), args...)
+	wss, err := collect(rows, err, func(row interface{ Scan(...any) error }) (store.WorkspaceID, error) {
+		var id store.WorkspaceID
+		return id, row.Scan(&id)
+	})
+	if err != nil {
+		return err
+	}
+	r.Workspaces = append(r.Workspaces, wss...)
+
+	rows, err = tx.QueryContext(ctx, `SELECT hash, id, workspace_id, environment_id FROM api_keys
+		WHERE kind = 'environment' AND revoked_at IS NULL`+where("workspace_id"), args...)
+	keys, err := collect(rows, err, func(row interface{ Scan(...any) error }) (store.RoutingKey, error) {
+		var k store.RoutingKey
+		var hash []byte
+		err := row.Scan(&hash, &k.ID, &k.WorkspaceID, &k.EnvironmentID)
+		copy(k.Hash[:], hash)
+		return k, err
+	})
+	if err != nil {
+		return err
+	}
+	r.Keys = append(r.Keys, keys...)
+
+	rows, err = tx.QueryContext(ctx, `SELECT et.id, et.workspace_id, et.name, coalesce(group_concat(v.environment_id), '')
+		FROM event_types et
+		LEFT JOIN event_type_visibility v ON v.workspace_id = et.workspace_id AND v.event_type_id = et.id
+		WHERE 1 = 1`+where("et.workspace_id")+`
+		GROUP BY et.id`, args...)
+	types, err := collect(rows, err, func(row interface{ Scan(...any) error }) (store.RoutingEventType, error) {
+		var et store.RoutingEventType
+		var envs string
+		err := row.Scan(&et.ID, &et.WorkspaceID, &et.Name, &envs)
+		for env := range strings.SplitSeq(envs, ",") {
+			if env != "" {
+				et.PublishedIn = append(et.PublishedIn, store.EnvironmentID(env))
+			}
+		}
+		return et, err
+	})
+	if err != nil {
+		return err
+	}
+	r.EventTypes = append(r.EventTypes, types...)
+
+	rows, err = tx.QueryContext(ctx, `SELECT id, workspace_id, environment_id, coalesce(application_id, ''), url, disabled
+		FROM endpoints WHERE 1 = 1`+where("workspace_id")+` ORDER BY id`, args...)
+	eps, err := collect(rows, err, func(row interface{ Scan(...any) error }) (store.RoutingEndpoint, error) {
+		var ep store.RoutingEndpoint
+		return ep, row.Scan(&ep.ID, &ep.WorkspaceID, &ep.EnvironmentID, &ep.ApplicationID, &ep.URL, &ep.Disabled)
+	})
+	if err != nil {
+		return err
+	}
+	index := make(map[store.EndpointID]*store.RoutingEndpoint, len(eps))
+	for i := range eps {
+		index[eps[i].ID] = &eps[i]
+	}
+	rows, err = tx.QueryContext(ctx, `SELECT s.endpoint_id, coalesce(et.name, s.pattern)
+		FROM endpoint_subscriptions s
+		LEFT JOIN event_types et ON et.id = s.event_type_id
+		WHERE 1 = 1`+where("s.workspace_id")+`
+		ORDER BY s.endpoint_id, s.position`, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id store.EndpointID
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return err
+		}
+		if ep := index[id]; ep != nil {
+			ep.EventTypes = append(ep.EventTypes, name)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	r.Endpoints = append(r.Endpoints, eps...)
+	return nil
 }
 
 // Backup writes a consistent copy of the database to path, which must not
