@@ -18,6 +18,7 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -34,10 +35,11 @@ type Config struct {
 	// Client is the nahook client the API serves. Required.
 	Client *nahook.Client
 	// Dashboard authenticates a request to the dashboard routes: it
-	// returns nil when the request may act on workspace ws. An error that
-	// is nahook.ErrNotFound answers 404 (the caller is known, the workspace
-	// is not theirs); any other error answers 401. Nil leaves the dashboard
-	// routes out.
+	// returns nil when the request may act on workspace ws,
+	// nahook.ErrUnauthorized (401) when it has no valid session, and
+	// nahook.ErrNotFound (404) when the session is valid but the workspace
+	// is not its own. Any other error is the check failing, a 500 that is
+	// logged. Nil leaves the dashboard routes out.
 	Dashboard func(r *http.Request, ws nahook.WorkspaceID) error
 	// MaxBodyBytes bounds request bodies; larger ones are refused with 413.
 	// Zero means DefaultMaxBodyBytes.
@@ -214,7 +216,9 @@ func (a *api) authManagement(ctx context.Context, r *http.Request, ws nahook.Wor
 	return nil
 }
 
-// authDashboard asks the host program's check.
+// authDashboard asks the host program's check. Its ErrUnauthorized and
+// ErrNotFound are the client's; any other error is the check's own failure
+// (its session store down, say), a 500 that is logged.
 func (a *api) authDashboard(r *http.Request, ws nahook.WorkspaceID) error {
 	err := a.cfg.Dashboard(r, ws)
 	switch {
@@ -222,8 +226,10 @@ func (a *api) authDashboard(r *http.Request, ws nahook.WorkspaceID) error {
 		return nil
 	case errors.Is(err, nahook.ErrNotFound):
 		return notFound("workspace", string(ws))
+	case errors.Is(err, nahook.ErrUnauthorized):
+		return &nahook.Error{Kind: nahook.ErrUnauthorized, Message: "the dashboard session is missing or not valid"}
 	}
-	return &nahook.Error{Kind: nahook.ErrUnauthorized, Message: "the dashboard session is missing or not valid"}
+	return fmt.Errorf("dashboard check: %w", err)
 }
 
 // bearer returns the token of an "Authorization: Bearer …" header.

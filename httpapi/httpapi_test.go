@@ -146,13 +146,15 @@ func (h *harness) do(method, path, auth string, body any) response {
 	if res.status >= 500 {
 		h.t.Fatalf("%s %s: %d %s", method, path, res.status, res.raw)
 	}
-	h.conforms(req, res)
+	h.conforms(req, res, body)
 	return res
 }
 
 // conforms fails the test unless the response is what the OpenAPI
-// document says the route answers.
-func (h *harness) conforms(req *http.Request, res response) {
+// document says the route answers, and, when the request succeeded, its
+// body is one the document describes: the document may refuse nothing the
+// API accepts.
+func (h *harness) conforms(req *http.Request, res response, body any) {
 	h.t.Helper()
 	_, pattern := h.api.mux.Handler(req)
 	if pattern == "" {
@@ -168,6 +170,21 @@ func (h *harness) conforms(req *http.Request, res response) {
 	}
 	if !ok {
 		h.t.Fatalf("%s answered %d, which the OpenAPI document does not list: %s", pattern, res.status, res.raw)
+	}
+	if res.status < 300 && body != nil {
+		if rs, ok, err := h.doc.requestSchema(method, path); err == nil && ok && len(rs.Properties)+len(rs.Ref) > 0 {
+			var sent any
+			raw, _ := body.(string)
+			if raw == "" {
+				b, _ := json.Marshal(body)
+				raw = string(b)
+			}
+			if err := json.Unmarshal([]byte(raw), &sent); err == nil {
+				if errs := h.doc.validate(rs, sent, "request"); len(errs) > 0 {
+					h.t.Fatalf("%s accepted a body the OpenAPI document refuses:\n%s\n%s", pattern, strings.Join(errs, "\n"), raw)
+				}
+			}
+		}
 	}
 	if res.status == http.StatusNoContent {
 		if len(res.raw) > 0 {
@@ -223,6 +240,7 @@ func TestEveryRoute(t *testing.T) {
 			h.want(h.do("GET", p("/applications"), auth, nil), http.StatusOK)
 			found := h.do("GET", p("/applications?externalId=cust_123"), auth, nil)
 			is.Equal(len(found.body.(map[string]any)["data"].([]any)), 1)
+			h.want(h.do("POST", p("/applications"), auth, `{"name": "No extras", "externalId": null, "metadata": null}`), http.StatusCreated) // null is leaving it out
 			none := h.do("GET", p("/applications?externalId=cust_999"), auth, nil)
 			is.Equal(len(none.body.(map[string]any)["data"].([]any)), 0)
 			h.want(h.do("GET", p("/applications/"+appID), auth, nil), http.StatusOK)
@@ -329,7 +347,10 @@ func TestHostileBodies(t *testing.T) {
 		{`{"name": "Acme",}`, "body"},
 		{`[]`, "body"},
 		{`"Acme"`, "body"},
-		{`null`, "name"},
+		{`null`, "body"},
+		{`{"Name": "Acme"}`, "Name"},
+		{`{"name": "Acme", "name": "Again"}`, "name"},
+
 		{`{"name": 5}`, "name"},
 		{`{"name": "Acme", "plan": "pro"}`, "plan"},
 		{`{"name": "Acme", "metadata": {"plan": 5}}`, "metadata"},
@@ -345,6 +366,32 @@ func TestHostileBodies(t *testing.T) {
 		}
 	}
 	h.want(h.do("POST", apps, h.mgmt, `{"name": "`+strings.Repeat("x", 3000)+`"}`), http.StatusRequestEntityTooLarge, "payload_too_large")
+	h.want(h.do("POST", h.mgmtPath("/event-types"), h.mgmt, `{"name": "a.b", "description": "a\u0000b"}`), http.StatusBadRequest, "invalid", "description")
+	h.want(h.do("POST", apps, h.mgmt, `{"name": "Acme", "metadata": {"k": "v\u0000"}}`), http.StatusBadRequest, "invalid", "metadata")
+
+	// A body sent as anything but JSON is refused before it is read, so
+	// that no cross-site form can reach a route.
+	for _, ct := range []string{"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", ""} {
+		req := httptest.NewRequest("POST", apps, strings.NewReader(`{"name": "Acme"}`))
+		req.Header.Set("Authorization", h.mgmt)
+		if ct != "" {
+			req.Header.Set("Content-Type", ct)
+		}
+		rec := httptest.NewRecorder()
+		h.api.ServeHTTP(rec, req)
+		if rec.Code != http.StatusUnsupportedMediaType {
+			t.Errorf("Content-Type %q: %d, want 415: %s", ct, rec.Code, rec.Body)
+		}
+	}
+	// A body that breaks off is the client's mistake, not the server's.
+	req := httptest.NewRequest("POST", apps, io.MultiReader(strings.NewReader(`{"name": "Ac`), errReader{}))
+	req.Header.Set("Authorization", h.mgmt)
+	req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	rec := httptest.NewRecorder()
+	h.api.ServeHTTP(rec, req)
+	if rec.Code != http.StatusBadRequest {
+		t.Errorf("a body that breaks off: %d, want 400: %s", rec.Code, rec.Body)
+	}
 	h.want(h.do("POST", h.mgmtPath("/endpoints"), h.mgmt, `{"url": "https://a.example/", "eventTypes": "order.created"}`), http.StatusBadRequest, "invalid", "eventTypes")
 	h.want(h.do("POST", h.mgmtPath("/endpoints"), h.mgmt, `{"url": "https://a.example/", "disabled": "yes"}`), http.StatusBadRequest, "invalid", "disabled")
 	h.want(h.do("POST", h.mgmtPath("/endpoints"), h.mgmt, `{"url": "http://169.254.169.254/"}`), http.StatusBadRequest, "invalid", "url")
@@ -527,3 +574,8 @@ func TestNeverAServerError(t *testing.T) {
 		h.do("POST", "/api/ingest/event/"+fmt.Sprint(len(body)), "Bearer nhk_"+strings.Repeat("a", 40), body)
 	}
 }
+
+// errReader fails, as a connection that drops mid-body does.
+type errReader struct{}
+
+func (errReader) Read([]byte) (int, error) { return 0, io.ErrUnexpectedEOF }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/nahook/nahook"
+	"github.com/nahook/nahook/store"
 )
 
 // errorResponse is the body of every error: {"error": {...}}.
@@ -29,8 +31,9 @@ type errorBody struct {
 
 // API-level failures that are no rule of the library.
 var (
-	errForbiddenKind = errors.New("forbidden")
-	errTooLarge      = errors.New("payload too large")
+	errForbiddenKind        = errors.New("forbidden")
+	errTooLarge             = errors.New("payload too large")
+	errUnsupportedMediaType = errors.New("unsupported media type")
 )
 
 func errForbidden(msg string) error {
@@ -66,6 +69,7 @@ var statuses = []struct {
 	{nahook.ErrNotPublished, http.StatusConflict, "not_published"},
 	{nahook.ErrEndpointDisabled, http.StatusConflict, "endpoint_disabled"},
 	{errTooLarge, http.StatusRequestEntityTooLarge, "payload_too_large"},
+	{errUnsupportedMediaType, http.StatusUnsupportedMediaType, "unsupported_media_type"},
 }
 
 // fail writes err as the API's error body. An error that is no broken rule
@@ -80,9 +84,10 @@ func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 			body.Message, body.Field = e.Message, e.Field
 		}
 		if s.kind == nahook.ErrOtherEnvironment {
-			// Another environment's endpoint is not found, as if it did not
-			// exist.
-			body.Message = "endpoint not found"
+			// Another environment's endpoint is not found, in the very words
+			// used for one that does not exist.
+			body = errorBody{Code: s.code, Field: "endpointId",
+				Message: store.NotFound("", "endpoint", r.PathValue("endpointId")).Message}
 		}
 		writeJSON(w, s.status, errorResponse{body})
 		return
@@ -114,12 +119,24 @@ func (a *api) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 		return nil, &nahook.Error{Kind: errTooLarge, Message: fmt.Sprintf("the body is larger than %d bytes", a.cfg.MaxBodyBytes)}
 	}
-	return b, err
+	if err != nil {
+		// A body cut short or too slow to arrive is the client's doing.
+		return nil, invalid("body", "the request body could not be read in full")
+	}
+	return b, nil
 }
 
-// decode reads a JSON request body into v, strictly: one JSON value, no
-// unknown fields, every field of its type. Each refusal names the field.
+// decode reads a JSON request body into v, strictly: a JSON object sent as
+// application/json, whose keys are v's field names exactly (case included),
+// each at most once, every value of its field's type. Each refusal names
+// the field.
 func (a *api) decode(w http.ResponseWriter, r *http.Request, v any) error {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" && !strings.HasSuffix(mt, "+json") {
+		// Also what keeps a cross-site form post from reaching a dashboard
+		// route authenticated by cookie: it cannot send this type without
+		// a preflight.
+		return &nahook.Error{Kind: errUnsupportedMediaType, Message: `send the body as JSON, with "Content-Type: application/json"`}
+	}
 	body, err := a.readBody(w, r)
 	if err != nil {
 		return err
@@ -127,15 +144,67 @@ func (a *api) decode(w http.ResponseWriter, r *http.Request, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return invalid("body", "the request body must be a JSON object")
 	}
+	if err := checkKeys(body, jsonFields(reflect.TypeOf(v).Elem())); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	return nil
+}
+
+// checkKeys requires body to be a single JSON object whose keys are among
+// fields, exactly as spelled, each at most once. encoding/json alone would
+// match keys ignoring case and let a repeated key win over the first.
+func checkKeys(body []byte, fields map[string]bool) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	tok, err := dec.Token()
+	if err != nil {
+		return jsonError(err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return invalid("body", "the request body must be a JSON object")
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return jsonError(err)
+		}
+		key, _ := tok.(string)
+		switch {
+		case !fields[key]:
+			return invalid(key, "unknown field %q", key)
+		case seen[key]:
+			return invalid(key, "field %q appears more than once", key)
+		}
+		seen[key] = true
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return jsonError(err)
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
 		return jsonError(err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return invalid("body", "the request body must hold a single JSON value")
 	}
 	return nil
+}
+
+// jsonFields returns the JSON names of a struct type's fields.
+func jsonFields(t reflect.Type) map[string]bool {
+	out := map[string]bool{}
+	for i := 0; i < t.NumField(); i++ {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			out[name] = true
+		}
+	}
+	return out
 }
 
 // jsonError turns a decoding error into an ErrInvalid naming the field.

@@ -202,15 +202,15 @@ func setVisibility(a *api, w http.ResponseWriter, r *http.Request, ws nahook.Wor
 	if in.Published == nil {
 		return invalid("published", "published is required: true or false")
 	}
-	env, et := nahook.EnvironmentID(r.PathValue("envId")), nahook.EventTypeID(r.PathValue("eventTypeId"))
-	if err := a.nh.EventTypes.SetPublished(r.Context(), ws, env, et, *in.Published); err != nil {
-		return err
-	}
-	got, err := a.nh.EventTypes.Get(r.Context(), ws, et)
+	env, id := nahook.EnvironmentID(r.PathValue("envId")), nahook.EventTypeID(r.PathValue("eventTypeId"))
+	et, err := a.nh.EventTypes.Get(r.Context(), ws, id)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, visibilityJSON{EventTypeID: got.ID, EventTypeName: got.Name, Published: *in.Published})
+	if err := a.nh.EventTypes.SetPublished(r.Context(), ws, env, id, *in.Published); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, visibilityJSON{EventTypeID: et.ID, EventTypeName: et.Name, Published: *in.Published})
 	return nil
 }
 
@@ -303,24 +303,31 @@ func endpointOut(e nahook.Endpoint) endpointJSON {
 		CreatedAt: timestamp(e.CreatedAt), UpdatedAt: timestamp(e.UpdatedAt)}
 }
 
-// endpointInput is the body that creates an endpoint. ApplicationID is
-// refused where the path names the application.
-type endpointInput struct {
-	EnvironmentID nahook.EnvironmentID  `json:"environmentId"`
-	ApplicationID *nahook.ApplicationID `json:"applicationId"`
-	URL           string                `json:"url"`
-	Description   string                `json:"description"`
-	EventTypes    []string              `json:"eventTypes"`
-	Disabled      bool                  `json:"disabled"`
+// applicationEndpointInput is the body that creates an endpoint of the
+// application the path names.
+type applicationEndpointInput struct {
+	EnvironmentID nahook.EnvironmentID `json:"environmentId"`
+	URL           string               `json:"url"`
+	Description   string               `json:"description"`
+	EventTypes    []string             `json:"eventTypes"`
+	Disabled      bool                 `json:"disabled"`
 }
 
-func (in endpointInput) input() nahook.EndpointInput {
-	out := nahook.EndpointInput{EnvironmentID: in.EnvironmentID, URL: in.URL, Description: in.Description,
-		EventTypes: in.EventTypes, Disabled: in.Disabled}
-	if in.ApplicationID != nil {
-		out.ApplicationID = *in.ApplicationID
-	}
-	return out
+// endpointInput is the body that creates an endpoint, of an application or
+// of none. (Its fields are spelled out rather than embedded, so that a type
+// error names the JSON field alone.)
+type endpointInput struct {
+	EnvironmentID nahook.EnvironmentID `json:"environmentId"`
+	ApplicationID nahook.ApplicationID `json:"applicationId"`
+	URL           string               `json:"url"`
+	Description   string               `json:"description"`
+	EventTypes    []string             `json:"eventTypes"`
+	Disabled      bool                 `json:"disabled"`
+}
+
+func (in applicationEndpointInput) input(app nahook.ApplicationID) nahook.EndpointInput {
+	return nahook.EndpointInput{EnvironmentID: in.EnvironmentID, ApplicationID: app, URL: in.URL,
+		Description: in.Description, EventTypes: in.EventTypes, Disabled: in.Disabled}
 }
 
 func createEndpoint(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
@@ -328,27 +335,23 @@ func createEndpoint(a *api, w http.ResponseWriter, r *http.Request, ws nahook.Wo
 	if err := a.decode(w, r, &in); err != nil {
 		return err
 	}
-	return a.createEndpoint(w, r, ws, in.input())
+	return a.createEndpoint(w, r, ws, nahook.EndpointInput{EnvironmentID: in.EnvironmentID, ApplicationID: in.ApplicationID,
+		URL: in.URL, Description: in.Description, EventTypes: in.EventTypes, Disabled: in.Disabled})
 }
 
 func createApplicationEndpoint(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
-	var in endpointInput
+	var in applicationEndpointInput
 	if err := a.decode(w, r, &in); err != nil {
 		return err
-	}
-	app := nahook.ApplicationID(r.PathValue("appId"))
-	if in.ApplicationID != nil && *in.ApplicationID != app {
-		return invalid("applicationId", "applicationId must be left out here: the path names the application")
 	}
 	// The path's application must exist whatever the body says, so that a
 	// bad body cannot tell apart applications that exist from those that
 	// do not.
+	app := nahook.ApplicationID(r.PathValue("appId"))
 	if _, err := a.nh.Applications.Get(r.Context(), ws, app); err != nil {
 		return err
 	}
-	input := in.input()
-	input.ApplicationID = app
-	return a.createEndpoint(w, r, ws, input)
+	return a.createEndpoint(w, r, ws, in.input(app))
 }
 
 func (a *api) createEndpoint(w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID, in nahook.EndpointInput) error {

@@ -27,7 +27,12 @@ type openAPIDoc struct {
 // operation is the part of an OpenAPI operation the tests read.
 type operation struct {
 	OperationID string `json:"operationId"`
-	Responses   map[string]struct {
+	RequestBody *struct {
+		Content map[string]struct {
+			Schema schema `json:"schema"`
+		} `json:"content"`
+	} `json:"requestBody"`
+	Responses map[string]struct {
 		Ref     string `json:"$ref"`
 		Content map[string]struct {
 			Schema schema `json:"schema"`
@@ -63,6 +68,23 @@ func (d *openAPIDoc) responseSchema(method, path string, status int) (schema, bo
 		return d.Components.Responses[name].Content["application/json"].Schema, true, nil
 	}
 	return r.Content["application/json"].Schema, true, nil
+}
+
+// requestSchema returns the schema of an operation's JSON request body, or
+// false when it takes none.
+func (d *openAPIDoc) requestSchema(method, path string) (schema, bool, error) {
+	raw, ok := d.Paths[path][strings.ToLower(method)]
+	if !ok {
+		return schema{}, false, fmt.Errorf("no operation %s %s", method, path)
+	}
+	var op operation
+	if err := json.Unmarshal(raw, &op); err != nil {
+		return schema{}, false, err
+	}
+	if op.RequestBody == nil {
+		return schema{}, false, nil
+	}
+	return op.RequestBody.Content["application/json"].Schema, true, nil
 }
 
 // schema is the subset of JSON Schema the document uses.
