@@ -35,55 +35,62 @@ func main() {
 		log.Fatal(err)
 	}
 	defer nh.Close()
-	key, err := setup(ctx, nh)
+	ws, key, err := setup(ctx, nh)
 	if err != nil {
 		log.Fatal(err)
 	}
 
 	mux := http.NewServeMux()
-	mux.Handle("POST /orders", orders(nh, key))
+	mux.Handle("POST /orders", orders(nh, ws, key))
 	slog.Info("try: curl -X POST http://" + *addr + `/orders -d '{"customer": "cust_123", "total": 4200}'`)
 	srv := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	log.Fatal(srv.ListenAndServe())
 }
 
 // setup gives the demo a workspace with order.created published in
-// production, one customer with an endpoint subscribed to order.*, and the
-// production key the host sends its events with. A real host program does
-// this through its own admin flows, once.
-func setup(ctx context.Context, nh *nahook.Client) (string, error) {
+// production, two customers with an endpoint each subscribed to order.*,
+// and the production key the host sends its events with. A real host
+// program does this through its own admin flows, once.
+func setup(ctx context.Context, nh *nahook.Client) (nahook.WorkspaceID, string, error) {
 	ws, err := nh.Workspaces.Create(ctx, nahook.WorkspaceInput{Name: "Shop"})
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	prod, err := nh.Environments.Default(ctx, ws.ID)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	et, err := nh.EventTypes.Create(ctx, ws.ID, nahook.EventTypeInput{Name: "order.created"})
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	if err := nh.EventTypes.SetPublished(ctx, ws.ID, prod.ID, et.ID, true); err != nil {
-		return "", err
+		return "", "", err
 	}
-	app, err := nh.Applications.Create(ctx, ws.ID, nahook.ApplicationInput{Name: "Acme Corp", ExternalID: "cust_123"})
-	if err != nil {
-		return "", err
-	}
-	if _, err := nh.Endpoints.Create(ctx, ws.ID, nahook.EndpointInput{
-		ApplicationID: app.ID, URL: "https://acme.example/webhooks", EventTypes: []string{"order.*"},
-	}); err != nil {
-		return "", err
+	for _, c := range []struct{ id, name, url string }{
+		{"cust_123", "Acme Corp", "https://acme.example/webhooks"},
+		{"cust_456", "Globex", "https://globex.example/hooks"},
+	} {
+		app, err := nh.Applications.Create(ctx, ws.ID, nahook.ApplicationInput{Name: c.name, ExternalID: c.id})
+		if err != nil {
+			return "", "", err
+		}
+		if _, err := nh.Endpoints.Create(ctx, ws.ID, nahook.EndpointInput{
+			ApplicationID: app.ID, URL: c.url, EventTypes: []string{"order.*"},
+		}); err != nil {
+			return "", "", err
+		}
 	}
 	key, err := nh.APIKeys.Create(ctx, ws.ID, nahook.APIKeyInput{EnvironmentID: prod.ID, Name: "shop backend"})
-	return key.Plaintext, err
+	return ws.ID, key.Plaintext, err
 }
 
 // orders is the host's own handler. After doing its own work, it asks the
-// router where the order.created event goes: a lookup in memory, cheaper
-// than the JSON decoding before it.
-func orders(nh *nahook.Client, apiKey string) http.Handler {
+// router where the order.created event goes, a lookup in memory cheaper
+// than the JSON decoding before it, and keeps the endpoints of the
+// customer who ordered: every customer subscribes to their own orders
+// only.
+func orders(nh *nahook.Client, ws nahook.WorkspaceID, apiKey string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var order struct {
 			Customer string `json:"customer"`
@@ -91,6 +98,14 @@ func orders(nh *nahook.Client, apiKey string) http.Handler {
 		}
 		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&order); err != nil {
 			http.Error(w, "the order must be JSON", http.StatusBadRequest)
+			return
+		}
+		customer, err := nh.Applications.GetByExternalID(r.Context(), ws, order.Customer)
+		if errors.Is(err, nahook.ErrNotFound) {
+			http.Error(w, "no such customer", http.StatusNotFound)
+			return
+		} else if err != nil {
+			http.Error(w, "looking up the customer failed", http.StatusInternalServerError)
 			return
 		}
 		// ... the host stores the order here ...
@@ -104,7 +119,9 @@ func orders(nh *nahook.Client, apiKey string) http.Handler {
 		}
 		notify := []string{}
 		for _, t := range route.Endpoints {
-			notify = append(notify, t.URL)
+			if t.ApplicationID == customer.ID {
+				notify = append(notify, t.URL)
+			}
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusCreated)

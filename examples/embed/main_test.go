@@ -23,13 +23,22 @@ func TestOrdersHandlerResolves(t *testing.T) {
 	nh, err := nahook.New(st, nahook.Config{})
 	is.NoErr(err)
 	defer nh.Close()
-	key, err := setup(ctx, nh)
+	ws, key, err := setup(ctx, nh)
 	is.NoErr(err)
 
-	rec := httptest.NewRecorder()
-	orders(nh, key).ServeHTTP(rec, httptest.NewRequest("POST", "/orders", strings.NewReader(`{"customer": "cust_123", "total": 4200}`)))
-	is.Equal(rec.Code, http.StatusCreated)
-	var got struct{ Notify []string }
-	is.NoErr(json.Unmarshal(rec.Body.Bytes(), &got))
-	is.Equal(got.Notify, []string{"https://acme.example/webhooks"}) // the customer's endpoint hears of the order
+	order := func(body string) (int, []string) {
+		rec := httptest.NewRecorder()
+		orders(nh, ws, key).ServeHTTP(rec, httptest.NewRequest("POST", "/orders", strings.NewReader(body)))
+		var got struct{ Notify []string }
+		json.Unmarshal(rec.Body.Bytes(), &got)
+		return rec.Code, got.Notify
+	}
+	status, notify := order(`{"customer": "cust_123", "total": 4200}`)
+	is.Equal(status, http.StatusCreated)
+	is.Equal(notify, []string{"https://acme.example/webhooks"}) // Acme hears of Acme's order, and only Acme
+	status, notify = order(`{"customer": "cust_456", "total": 99}`)
+	is.Equal(status, http.StatusCreated)
+	is.Equal(notify, []string{"https://globex.example/hooks"}) // Globex of Globex's
+	status, _ = order(`{"customer": "nobody"}`)
+	is.Equal(status, http.StatusNotFound) // an unknown customer hears nothing
 }

@@ -41,14 +41,19 @@ func main() {
 	var cfg config
 	flag.StringVar(&cfg.addr, "addr", env("NAHOOK_ADDR", ":8080"), "listen address (env NAHOOK_ADDR)")
 	flag.StringVar(&cfg.db, "db", env("NAHOOK_DB", "nahook.db"), "SQLite file or postgres:// URL (env NAHOOK_DB)")
-	flag.BoolVar(&cfg.allowPrivate, "allow-private-urls", envBool("NAHOOK_ALLOW_PRIVATE_URLS"),
+	allowPrivate, err := envBool("NAHOOK_ALLOW_PRIVATE_URLS")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	flag.BoolVar(&cfg.allowPrivate, "allow-private-urls", allowPrivate,
 		"accept endpoint URLs on loopback and private addresses, for local testing (env NAHOOK_ALLOW_PRIVATE_URLS)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err := run(ctx, cfg, os.Stdout, log); err != nil {
+	if err := run(ctx, stop, cfg, os.Stdout, log); err != nil {
 		log.Error("server stopped", "err", err)
 		os.Exit(1)
 	}
@@ -60,9 +65,10 @@ type config struct {
 	allowPrivate bool
 }
 
-// run serves until ctx ends, then shuts down gracefully. Secrets made on
-// first start go to out; everything else is logged.
-func run(ctx context.Context, cfg config, out io.Writer, log *slog.Logger) error {
+// run serves until ctx ends, then shuts down gracefully; stop restores the
+// signals' default, so that a second Ctrl-C ends a slow shutdown at once.
+// Secrets made on first start go to out; everything else is logged.
+func run(ctx context.Context, stop func(), cfg config, out io.Writer, log *slog.Logger) error {
 	st, err := opendb.Open(ctx, cfg.db)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", redact(cfg.db), err)
@@ -104,7 +110,8 @@ func run(ctx context.Context, cfg config, out io.Writer, log *slog.Logger) error
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down: finishing requests in flight")
+	stop()
+	log.Info("shutting down: finishing requests in flight (Ctrl-C again to quit at once)")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
@@ -117,14 +124,24 @@ func run(ctx context.Context, cfg config, out io.Writer, log *slog.Logger) error
 }
 
 // bootstrap gives an empty database a workspace, a management key and a
-// dashboard token, and prints them once.
+// dashboard token, and prints them once. A first start that stopped
+// between making the workspace and printing its keys (a crash, a full
+// disk) is finished by the next: keys are issued while the first workspace
+// has none. Start the first process alone; two starting at once on an
+// empty database would each make a workspace.
 func bootstrap(ctx context.Context, nh *nahook.Client, out io.Writer) error {
 	page, err := nh.Workspaces.List(ctx, nahook.ListOptions{Limit: 1})
-	if err != nil || len(page.Items) > 0 {
+	if err != nil {
 		return err
 	}
-	ws, err := nh.Workspaces.Create(ctx, nahook.WorkspaceInput{Name: "Default workspace"})
-	if err != nil {
+	var ws nahook.Workspace
+	if len(page.Items) > 0 {
+		ws = page.Items[0]
+		keys, err := nh.APIKeys.List(ctx, ws.ID, nahook.APIKeyFilter{Kind: nahook.KeyKindManagement}, nahook.ListOptions{Limit: 1})
+		if err != nil || len(keys.Items) > 0 {
+			return err // set up already: nothing to print
+		}
+	} else if ws, err = nh.Workspaces.Create(ctx, nahook.WorkspaceInput{Name: "Default workspace"}); err != nil {
 		return err
 	}
 	mgmt, err := nh.APIKeys.CreateManagement(ctx, ws.ID, "management")
@@ -141,14 +158,17 @@ func bootstrap(ctx context.Context, nh *nahook.Client, out io.Writer) error {
 }
 
 // dashboardCheck is the example's stand-in for a host program's session
-// check: the bearer token must be the workspace's dashboard key.
+// check: the bearer token must be the workspace's dashboard key. Being a
+// management key, it works on the management API too; here that grants
+// nothing more, since the dashboard routes are the management routes. A
+// real host program checks its own sessions instead.
 func dashboardCheck(nh *nahook.Client) func(*http.Request, nahook.WorkspaceID) error {
 	return func(r *http.Request, ws nahook.WorkspaceID) error {
 		scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-		if scheme != "Bearer" {
+		if !strings.EqualFold(scheme, "Bearer") {
 			return nahook.ErrUnauthorized
 		}
-		k, err := nh.APIKeys.Authenticate(r.Context(), token)
+		k, err := nh.APIKeys.Authenticate(r.Context(), strings.TrimSpace(token))
 		switch {
 		case err != nil:
 			return err
@@ -179,7 +199,14 @@ func env(name, def string) string {
 	return def
 }
 
-func envBool(name string) bool {
-	b, _ := strconv.ParseBool(os.Getenv(name))
-	return b
+func envBool(name string) (bool, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%s=%q: want true or false", name, v)
+	}
+	return b, nil
 }

@@ -58,11 +58,18 @@ type server struct {
 
 // start runs the server on a free loopback port against db and waits until
 // it listens and, on a first start, until it has printed its secrets.
-func start(t *testing.T, db string, first bool) *server {
+// With viaEnv it is configured by NAHOOK_* variables rather than flags, and
+// allows private endpoint URLs.
+func start(t *testing.T, db string, first, viaEnv bool) *server {
 	t.Helper()
 	s := &server{t: t, secrets: map[string]string{}, stdout: make(chan string, 100), stderr: &bytes.Buffer{}, exited: make(chan error, 1)}
-	s.cmd = exec.Command(binary, "-addr", "127.0.0.1:0", "-db", db)
-	s.cmd.Env = append(os.Environ(), "NAHOOK_ADDR=", "NAHOOK_DB=")
+	if viaEnv {
+		s.cmd = exec.Command(binary)
+		s.cmd.Env = append(os.Environ(), "NAHOOK_ADDR=127.0.0.1:0", "NAHOOK_DB="+db, "NAHOOK_ALLOW_PRIVATE_URLS=true")
+	} else {
+		s.cmd = exec.Command(binary, "-addr", "127.0.0.1:0", "-db", db)
+		s.cmd.Env = append(os.Environ(), "NAHOOK_ADDR=", "NAHOOK_DB=", "NAHOOK_ALLOW_PRIVATE_URLS=")
+	}
 	stdout, err := s.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -239,6 +246,15 @@ func replaySeeds(t *testing.T, s *server) {
 	is.Equal(status, http.StatusConflict)
 	is.Equal(field(field(conflict, "error"), "code"), "conflict")
 	is.Equal(field(field(conflict, "error"), "field"), "externalId")
+	// The same command for another customer creates it through the
+	// dashboard API.
+	status, viaDashboard := s.call("POST", d+"/applications", dash, `{
+"externalId": "cust_456",
+"name": "Acme Corp"
+}`)
+	is.Equal(status, http.StatusCreated)
+	is.Equal(keys(viaDashboard), []string{"createdAt", "externalId", "id", "metadata", "name", "updatedAt"})
+	is.Equal(field(viaDashboard, "metadata"), map[string]any{})
 
 	// Creating endpoints for an application.
 	status, ep := s.call("POST", m+"/applications/"+appID+"/endpoints", mgmt, `{
@@ -278,24 +294,42 @@ func replaySeeds(t *testing.T, s *server) {
 	_, refunded := s.call("POST", m+"/event-types", mgmt, `{"name": "order.refunded"}`)
 	createdID, refundedID := field(created, "id").(string), field(refunded, "id").(string)
 
-	// Toggle visibility (the seed shows this after the listing).
+	// List event types with their visibility: the seed's bare array. A new
+	// environment has nothing published.
+	status, listing := s.call("GET", m+"/environments/"+envID+"/event-types", mgmt, "")
+	is.Equal(status, http.StatusOK)
+	is.Equal(listing, []any{
+		map[string]any{"eventTypeId": createdID, "eventTypeName": "order.created", "published": false},
+		map[string]any{"eventTypeId": refundedID, "eventTypeName": "order.refunded", "published": false},
+	})
+
+	// Toggle visibility, then list again: exactly the seed's example.
 	status, vis := s.call("PUT", m+"/environments/"+envID+"/event-types/"+createdID+"/visibility", mgmt, `{ "published": true }`)
 	is.Equal(status, http.StatusOK)
 	is.Equal(vis, map[string]any{"eventTypeId": createdID, "eventTypeName": "order.created", "published": true})
-
-	// List event types with their visibility: the seed's bare array.
-	status, listing := s.call("GET", m+"/environments/"+envID+"/event-types", mgmt, "")
-	is.Equal(status, http.StatusOK)
+	_, listing = s.call("GET", m+"/environments/"+envID+"/event-types", mgmt, "")
 	is.Equal(listing, []any{
 		map[string]any{"eventTypeId": createdID, "eventTypeName": "order.created", "published": true},
 		map[string]any{"eventTypeId": refundedID, "eventTypeName": "order.refunded", "published": false},
 	})
+
+	// Give the environment an endpoint and a key, which its deletion must
+	// take with it.
+	status, doomedEP := s.call("POST", m+"/endpoints", mgmt, fmt.Sprintf(`{"url": "https://doomed.example/hook", "environmentId": %q, "eventTypes": ["order.created"]}`, envID))
+	is.Equal(status, http.StatusCreated)
+	_, doomedKey := s.call("POST", m+"/api-keys", mgmt, fmt.Sprintf(`{"environmentId": %q}`, envID))
+	status, _ = s.call("POST", "/api/ingest/event/order.created", field(doomedKey, "key").(string), `{}`)
+	is.Equal(status, http.StatusAccepted) // the key works before
 
 	// Delete the environment.
 	status, _ = s.call("DELETE", m+"/environments/"+envID, mgmt, "")
 	is.Equal(status, http.StatusNoContent)
 	status, _ = s.call("GET", m+"/environments/"+envID, mgmt, "")
 	is.Equal(status, http.StatusNotFound)
+	status, _ = s.call("GET", m+"/endpoints/"+field(doomedEP, "id").(string), mgmt, "")
+	is.Equal(status, http.StatusNotFound) // its endpoints went with it
+	status, _ = s.call("POST", "/api/ingest/event/order.created", field(doomedKey, "key").(string), `{}`)
+	is.Equal(status, http.StatusUnauthorized) // and its keys
 	_, envs := s.call("GET", m+"/environments", mgmt, "")
 	prod := field(envs, "data").([]any)[0]
 	is.Equal(field(prod, "isDefault"), true) // the default environment cannot be deleted
@@ -313,27 +347,44 @@ func replaySeeds(t *testing.T, s *server) {
 		return field(ep, "id").(string)
 	}
 	a := endpoint(stagingID, "order.created")
-	endpoint(prodID, "order.created")     // B: production, subscribed
-	endpoint(stagingID, "order.refunded") // C: staging, not subscribed
+	b := endpoint(prodID, "order.created") // B: production, subscribed
+	endpoint(stagingID, "order.refunded")  // C: staging, not subscribed
 	_, key := s.call("POST", m+"/api-keys", mgmt, fmt.Sprintf(`{"environmentId": %q}`, stagingID))
 	stagingKey := field(key, "key").(string)
 	status, accepted := s.call("POST", "/api/ingest/event/order.created", stagingKey, `{"orderId": "ord_1"}`)
 	is.Equal(status, http.StatusAccepted)
 	is.True(strings.HasPrefix(field(accepted, "eventId").(string), "msg_"))
 	is.Equal(field(accepted, "deliveries"), []any{map[string]any{"endpointId": a}}) // A receives; B and C do not
+
+	// For direct delivery, the endpoint must belong to the key's
+	// environment: production's B is not found with a staging key.
+	status, _ = s.call("POST", "/api/ingest/"+a, stagingKey, `{"orderId": "ord_2"}`)
+	is.Equal(status, http.StatusAccepted)
+	status, notFound := s.call("POST", "/api/ingest/"+b, stagingKey, `{"orderId": "ord_3"}`)
+	is.Equal(status, http.StatusNotFound)
+	is.Equal(field(field(notFound, "error"), "code"), "not_found")
 }
 
 func TestSeedsSQLite(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "nahook.db")
-	s := start(t, db, true)
+	s := start(t, db, true, false)
 	replaySeeds(t, s)
+	status, loopback := s.call("POST", "/management/v1/workspaces/"+s.secrets["NAHOOK_WORKSPACE_ID"]+"/endpoints", s.secrets["NAHOOK_MANAGEMENT_KEY"], `{"url": "http://127.0.0.1:9/hook"}`)
+	if status != http.StatusBadRequest || field(field(loopback, "error"), "field") != "url" {
+		t.Fatalf("a loopback endpoint without opting in: %d %v", status, loopback)
+	}
 	s.stop()
 
-	// A later start prints nothing and serves the same data.
-	again := start(t, db, false)
-	status, _ := again.call("GET", "/management/v1/workspaces/"+s.secrets["NAHOOK_WORKSPACE_ID"]+"/applications", s.secrets["NAHOOK_MANAGEMENT_KEY"], "")
+	// A later start, configured by environment variables, prints nothing,
+	// serves the same data, and has opted in to private URLs.
+	again := start(t, db, false, true)
+	status, _ = again.call("GET", "/management/v1/workspaces/"+s.secrets["NAHOOK_WORKSPACE_ID"]+"/applications", s.secrets["NAHOOK_MANAGEMENT_KEY"], "")
 	if status != http.StatusOK {
 		t.Fatalf("after a restart the management key answers %d", status)
+	}
+	status, _ = again.call("POST", "/management/v1/workspaces/"+s.secrets["NAHOOK_WORKSPACE_ID"]+"/endpoints", s.secrets["NAHOOK_MANAGEMENT_KEY"], `{"url": "http://127.0.0.1:9/hook"}`)
+	if status != http.StatusCreated {
+		t.Fatalf("NAHOOK_ALLOW_PRIVATE_URLS=true: a loopback endpoint answers %d", status)
 	}
 	again.stop()
 	if out := again.printedAfter(); len(out) != 0 {
@@ -342,7 +393,7 @@ func TestSeedsSQLite(t *testing.T) {
 }
 
 func TestSeedsPostgres(t *testing.T) {
-	s := start(t, pgtest.Schema(t), true)
+	s := start(t, pgtest.Schema(t), true, false)
 	replaySeeds(t, s)
 	s.stop()
 }
