@@ -16,6 +16,7 @@ type Store interface {
 	EndpointStore
 	APIKeyStore
 	RoutingStore
+	DeliveryStore
 
 	// Close releases the store's resources. The store is unusable after.
 	Close() error
@@ -125,13 +126,13 @@ type EventTypeStore interface {
 
 // EndpointStore keeps endpoints and their subscriptions.
 type EndpointStore interface {
-	// CreateEndpoint stores ep. ep.EnvironmentID is always set (nahook fills
-	// in the default environment). It returns ErrNotFound with field
+	// CreateEndpoint stores ep with its first signing key. ep.EnvironmentID
+	// is always set (nahook fills in the default environment). It returns ErrNotFound with field
 	// "environmentId" or "applicationId" when either is not in the workspace
 	// (a missing workspace has no environments), and ErrInvalid with field
 	// "eventTypes[i]" when the i-th subscription names an event type the
 	// workspace does not have. Wildcards ("*", "order.*") need no event type.
-	CreateEndpoint(ctx context.Context, ep Endpoint) error
+	CreateEndpoint(ctx context.Context, ep Endpoint, key []byte) error
 	// GetEndpoint returns the endpoint, or ErrNotFound.
 	GetEndpoint(ctx context.Context, ws WorkspaceID, id EndpointID) (Endpoint, error)
 	// ListEndpoints returns the workspace's endpoints that match f, in

@@ -63,8 +63,10 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		isolationTests,
 		paginationTests,
 		routingTests,
+		deliveryTests,
 		concurrencyTests,
 		routingConcurrencyTests,
+		deliveryConcurrencyTests,
 	}
 	run(t, slices.Concat(groups...), func(t *testing.T) *harness { return newHarness(t, newStore(t)) })
 }
@@ -73,7 +75,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 // two stores that share one empty, migrated database, as two processes
 // sharing it would be. newStores must close both in a t.Cleanup.
 func RunShared(t *testing.T, newStores func(t *testing.T) (store.Store, store.Store)) {
-	run(t, slices.Concat(concurrencyTests, routingConcurrencyTests), func(t *testing.T) *harness {
+	run(t, slices.Concat(concurrencyTests, routingConcurrencyTests, deliveryConcurrencyTests), func(t *testing.T) *harness {
 		a, b := newStores(t)
 		return newHarness(t, a, b)
 	})
@@ -107,8 +109,10 @@ type harness struct {
 	st  store.Store
 	nh  *nahook.Client
 	// racers are the clients concurrency cases spread their calls over: nh
-	// alone, or one client per store sharing the database.
+	// alone, or one client per store sharing the database; stores are
+	// their stores.
 	racers []*nahook.Client
+	stores []store.Store
 
 	mu  sync.Mutex
 	now time.Time
@@ -122,11 +126,13 @@ func newHarness(t *testing.T, st store.Store, others ...store.Store) *harness {
 	h := &harness{ctx: t.Context(), st: st, now: start}
 	h.nh = h.client(t, nahook.Config{})
 	h.racers = []*nahook.Client{h.nh}
+	h.stores = append([]store.Store{st}, others...)
 	for _, o := range others {
 		nh, err := nahook.New(o, nahook.Config{Now: h.clock})
 		if err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(func() { nh.Close() })
 		h.racers = append(h.racers, nh)
 	}
 	return h
@@ -142,6 +148,7 @@ func (h *harness) client(t *testing.T, cfg nahook.Config) *nahook.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { nh.Close() }) // before the store closes: cleanups run last first
 	return nh
 }
 

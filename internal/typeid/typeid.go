@@ -5,6 +5,8 @@
 package typeid
 
 import (
+	"time"
+
 	"github.com/google/uuid"
 )
 
@@ -31,6 +33,18 @@ func New(prefix string) string {
 		// NewV7 fails only when the system's random source does, and nothing
 		// sensible can carry on without randomness.
 		panic("typeid: " + err.Error())
+	}
+	return Encode(prefix, u)
+}
+
+// Floor returns the smallest TypeID with the given prefix whose UUIDv7 was
+// made at t or later: every ID made before t sorts before it, every ID made
+// from t on sorts after it.
+func Floor(prefix string, t time.Time) string {
+	var u uuid.UUID
+	ms := uint64(t.UnixMilli())
+	for i := range 6 {
+		u[i] = byte(ms >> (40 - 8*i))
 	}
 	return Encode(prefix, u)
 }

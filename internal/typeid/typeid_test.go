@@ -3,6 +3,7 @@ package typeid
 import (
 	"sort"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/matryer/is"
@@ -62,4 +63,18 @@ func TestNewRoundTripsAndSortsByTime(t *testing.T) {
 		is.Equal(u.Version(), uuid.Version(7)) // new IDs carry UUIDv7
 	}
 	is.True(sort.StringsAreSorted(ids)) // IDs made one after another sort in creation order
+}
+
+func TestFloorOrdersByTime(t *testing.T) {
+	before := New("msg")
+	time.Sleep(2 * time.Millisecond)
+	floor := Floor("msg", time.Now())
+	time.Sleep(2 * time.Millisecond)
+	after := New("msg")
+	if !(before < floor && floor < after) {
+		t.Fatalf("want %s < %s < %s", before, floor, after)
+	}
+	if !Valid("msg", floor) {
+		t.Fatalf("Floor made %q, not a valid TypeID", floor)
+	}
 }

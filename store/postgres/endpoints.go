@@ -39,7 +39,7 @@ func scanEndpoint(row pgx.Row) (store.Endpoint, error) {
 }
 
 // CreateEndpoint implements store.EndpointStore.
-func (s *Store) CreateEndpoint(ctx context.Context, ep store.Endpoint) error {
+func (s *Store) CreateEndpoint(ctx context.Context, ep store.Endpoint, key []byte) error {
 	return s.write(ctx, ep.WorkspaceID, func(tx pgx.Tx) error {
 		if err := requireEnvironment(ctx, tx, "environmentId", ep.WorkspaceID, ep.EnvironmentID); err != nil {
 			return err
@@ -55,6 +55,9 @@ func (s *Store) CreateEndpoint(ctx context.Context, ep store.Endpoint) error {
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 			ep.ID, ep.WorkspaceID, ep.EnvironmentID, null(ep.ApplicationID), ep.URL, ep.Description, ep.Disabled,
 			ep.CreatedAt, ep.UpdatedAt); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO endpoint_keys (endpoint_id, current_key) VALUES ($1, $2)`, ep.ID, key); err != nil {
 			return err
 		}
 		return insertSubscriptions(ctx, tx, ep.WorkspaceID, ep.ID, ep.EventTypes)

@@ -13,6 +13,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -38,13 +39,25 @@ func New(pool *pgxpool.Pool) *Store {
 	return &Store{pool: pool}
 }
 
+// DefaultMaxConns is the size of the pool Open makes when the URL does not
+// set pool_max_conns: ingest requests, the dispatcher's claims and records,
+// and the router's reloads each hold a connection for a round trip or
+// two, and pgx's own default (4 on a small machine) queues them behind one
+// another.
+const DefaultMaxConns = 20
+
 // Open returns a store on a new pool for the database at url
 // ("postgres://user@host:5432/db?search_path=nahook"). Like New it does no
-// I/O; the pool connects when first used. Close closes the pool.
+// I/O; the pool connects when first used. Close closes the pool. The pool
+// has DefaultMaxConns connections unless the URL's pool_max_conns says
+// otherwise.
 func Open(url string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if !strings.Contains(url, "pool_max_conns=") {
+		cfg.MaxConns = DefaultMaxConns
 	}
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
@@ -139,6 +152,21 @@ func (s *Store) transact(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	}
 }
 
+// statement runs fn, which makes a single statement through q, outside an
+// explicit transaction: one round trip and one commit, which the hot paths
+// (ingest, claim) need. A serialization failure or deadlock is retried as
+// transact retries; under the server's default isolation a single
+// statement can meet either.
+func (s *Store) statement(ctx context.Context, fn func(q querier) error) error {
+	var err error
+	for try := 1; ; try++ {
+		err = fn(s.pool)
+		if try == transactTries || !retryable(err) || ctx.Err() != nil {
+			return mapError(err)
+		}
+	}
+}
+
 func (s *Store) try(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
 	if err != nil {
@@ -184,6 +212,7 @@ var uniqueFields = map[string]struct{ field, message string }{
 	"applications_external_id_key": {"externalId", "externalId is already used by another application of this workspace"},
 	"event_types_name_key":         {"name", "name is already used by another event type of this workspace"},
 	"api_keys_hash_key":            {"", "an API key with this hash already exists"},
+	"events_idempotency_key":       {"idempotencyKey", "another event of this environment has this idempotency key"},
 }
 
 // foreignKeys names, for each foreign key, the field that referred to a
@@ -201,6 +230,11 @@ var foreignKeys = map[string]struct{ field, resource string }{
 	"endpoints_application_fkey":             {"applicationId", "application"},
 	"endpoint_subscriptions_event_type_fkey": {"eventTypes", "event type"},
 	"endpoint_subscriptions_endpoint_fkey":   {"", "endpoint"},
+	"events_environment_fkey":                {"environmentId", "environment"},
+	"deliveries_endpoint_fkey":               {"endpointId", "endpoint"},
+	"deliveries_event_fkey":                  {"eventId", "event"},
+	"endpoint_keys_endpoint_fkey":            {"", "endpoint"},
+	"delivery_attempts_delivery_fkey":        {"", "delivery"},
 }
 
 // mapError is the one place Postgres errors become store errors: a unique

@@ -25,7 +25,7 @@ func scanEndpoint(row interface{ Scan(...any) error }) (store.Endpoint, error) {
 }
 
 // CreateEndpoint implements store.EndpointStore.
-func (s *Store) CreateEndpoint(ctx context.Context, ep store.Endpoint) error {
+func (s *Store) CreateEndpoint(ctx context.Context, ep store.Endpoint, key []byte) error {
 	return s.write(ctx, ep.WorkspaceID, func(tx *sql.Tx) error {
 		if err := requireEnvironment(ctx, tx, "environmentId", ep.WorkspaceID, ep.EnvironmentID); err != nil {
 			return err
@@ -42,6 +42,9 @@ func (s *Store) CreateEndpoint(ctx context.Context, ep store.Endpoint) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO endpoints (`+endpointColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			ep.ID, ep.WorkspaceID, ep.EnvironmentID, null(ep.ApplicationID), ep.URL, ep.Description, ep.Disabled,
 			ms(ep.CreatedAt), ms(ep.UpdatedAt)); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO endpoint_keys (endpoint_id, current_key) VALUES (?, ?)`, ep.ID, key); err != nil {
 			return err
 		}
 		return insertSubscriptions(ctx, tx, ep.WorkspaceID, ep.ID, ep.EventTypes)

@@ -1,0 +1,229 @@
+package store
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+type (
+	// EventID identifies an ingested event: "msg_…". It is the webhook-id
+	// every delivery of the event carries.
+	EventID string
+	// DeliveryID identifies a delivery: "dlv_…".
+	DeliveryID string
+)
+
+// Event is an ingested event, stored before ingestion returns.
+type Event struct {
+	ID            EventID       `json:"id"`
+	WorkspaceID   WorkspaceID   `json:"workspaceId"`
+	EnvironmentID EnvironmentID `json:"environmentId"`
+	// EventType is empty for an event sent straight to one endpoint.
+	EventType string `json:"eventType"`
+	// Payload is the JSON body, byte for byte as ingested: what is signed
+	// and sent.
+	Payload []byte `json:"payload"`
+	// IdempotencyKey is the key the event was ingested with, or empty.
+	IdempotencyKey string    `json:"idempotencyKey,omitempty"`
+	CreatedAt      time.Time `json:"createdAt"`
+}
+
+// DeliveryStatus is where a delivery stands.
+type DeliveryStatus string
+
+// Delivery statuses.
+const (
+	// DeliveryPending: not yet delivered; attempted when due.
+	DeliveryPending DeliveryStatus = "pending"
+	// DeliverySucceeded: the endpoint answered 2xx.
+	DeliverySucceeded DeliveryStatus = "succeeded"
+	// DeliveryFailed: given up, after the last retry or an answer not worth
+	// retrying. It can be retried by hand.
+	DeliveryFailed DeliveryStatus = "failed"
+)
+
+// Delivery is one event on its way to one endpoint.
+type Delivery struct {
+	ID            DeliveryID     `json:"id"`
+	WorkspaceID   WorkspaceID    `json:"workspaceId"`
+	EventID       EventID        `json:"eventId"`
+	EventType     string         `json:"eventType"`
+	EndpointID    EndpointID     `json:"endpointId"`
+	Status        DeliveryStatus `json:"status"`
+	Attempts      int            `json:"attempts"`
+	NextAttemptAt time.Time      `json:"nextAttemptAt,omitzero"` // zero unless pending
+	// The last attempt, for lists; zero values before the first.
+	LastAttemptAt  time.Time `json:"lastAttemptAt,omitzero"`
+	LastStatusCode int       `json:"lastStatusCode,omitempty"`
+	LastError      string    `json:"lastError,omitempty"`
+	CreatedAt      time.Time `json:"createdAt"`
+	UpdatedAt      time.Time `json:"updatedAt"`
+}
+
+// Attempt is one try of a delivery.
+type Attempt struct {
+	Number      int           `json:"number"`
+	AttemptedAt time.Time     `json:"attemptedAt"`
+	Duration    time.Duration `json:"duration"` // kept to the millisecond
+	// StatusCode is the endpoint's answer, or 0 when there was none.
+	StatusCode int `json:"statusCode,omitempty"`
+	// Response is the start of the answer's body.
+	Response string `json:"response"`
+	// Error says why the attempt failed, or is empty.
+	Error string `json:"error,omitempty"`
+}
+
+// Dispatch is a delivery leased to a dispatcher, with all it needs to make
+// an attempt.
+type Dispatch struct {
+	Delivery Delivery
+	URL      string
+	Payload  []byte
+	// Keys are the endpoint's signing keys to sign with: the current one,
+	// then the previous one while its grace period lasts.
+	Keys [][]byte
+}
+
+// AttemptResult is an attempt made and what it decided.
+type AttemptResult struct {
+	DeliveryID  DeliveryID
+	WorkspaceID WorkspaceID
+	EndpointID  EndpointID
+	Attempt     Attempt
+	// Status is the delivery's new status: succeeded, failed, or pending
+	// again, to be retried at NextAttemptAt.
+	Status        DeliveryStatus
+	NextAttemptAt time.Time
+}
+
+// EndpointKeys are an endpoint's signing keys.
+type EndpointKeys struct {
+	Current []byte
+	// Previous signs too until PreviousUntil, after a rotation; nil
+	// otherwise.
+	Previous      []byte
+	PreviousUntil time.Time
+}
+
+// DeliveryFilter narrows ListDeliveries. Empty fields do not filter.
+type DeliveryFilter struct {
+	EndpointID EndpointID
+	Status     DeliveryStatus
+}
+
+// DeliveryStore is the outbox: events, their deliveries and every attempt.
+type DeliveryStore interface {
+	// Ingest stores ev and, for every delivery given (ID and EndpointID
+	// set), a pending delivery due at ev.CreatedAt, in one transaction, and
+	// returns the deliveries stored. A delivery to an endpoint that no
+	// longer exists is left out. When ev.IdempotencyKey is set and the
+	// environment already has an event with that key, nothing is stored:
+	// Ingest returns that event and its deliveries, with replayed true,
+	// however many callers race with the same key. Ingesting changes no
+	// routing version.
+	Ingest(ctx context.Context, ev Event, ds []Delivery) (stored Event, deliveries []Delivery, replayed bool, err error)
+	// GetEvent returns the event, or ErrNotFound.
+	GetEvent(ctx context.Context, ws WorkspaceID, id EventID) (Event, error)
+	// GetEventByIdempotencyKey returns the environment's event ingested
+	// with the idempotency key, with its deliveries, or ErrNotFound.
+	GetEventByIdempotencyKey(ctx context.Context, ws WorkspaceID, env EnvironmentID, key string) (Event, []Delivery, error)
+
+	// ClaimDeliveries leases up to limit pending deliveries due at now,
+	// whose endpoints are enabled, earliest due first, until now+lease, and
+	// returns them ready to send. No delivery is leased to two callers at
+	// once, in this process or any other; one whose lease ends unrecorded
+	// (its dispatcher died) is claimed again.
+	ClaimDeliveries(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]Dispatch, error)
+	// RecordAttempts stores the attempts and their deliveries' new states,
+	// ending their leases, in one transaction. A failed attempt starts or
+	// continues its endpoint's failure streak and a successful one ends
+	// it; an endpoint failing since disableAfter before the attempt or
+	// earlier is disabled (a routing change). A result for a delivery
+	// that no longer exists is ignored.
+	RecordAttempts(ctx context.Context, results []AttemptResult, disableAfter time.Duration) error
+
+	// GetDelivery returns the delivery with its attempts in order, or
+	// ErrNotFound.
+	GetDelivery(ctx context.Context, ws WorkspaceID, id DeliveryID) (Delivery, []Attempt, error)
+	// ListDeliveries returns the workspace's deliveries that match f, in
+	// ascending ID order (see Page).
+	ListDeliveries(ctx context.Context, ws WorkspaceID, f DeliveryFilter, page Page) ([]Delivery, error)
+	// RetryDelivery makes a failed delivery pending again, due at at, and
+	// returns it. It returns ErrNotFound, or ErrConflict when the
+	// delivery has not failed.
+	RetryDelivery(ctx context.Context, ws WorkspaceID, id DeliveryID, at time.Time) (Delivery, error)
+
+	// GetEndpointKeys returns the endpoint's signing keys, or ErrNotFound.
+	GetEndpointKeys(ctx context.Context, ws WorkspaceID, id EndpointID) (EndpointKeys, error)
+	// RotateEndpointKey makes key the endpoint's current signing key and
+	// the current one its previous, signing until previousUntil, and
+	// returns the keys as they now are; or ErrNotFound.
+	RotateEndpointKey(ctx context.Context, ws WorkspaceID, id EndpointID, key []byte, previousUntil time.Time) (EndpointKeys, error)
+
+	// PruneEvents deletes up to limit events whose IDs sort before before,
+	// with their deliveries and attempts, unless a delivery is still
+	// pending, and returns how many it deleted. Event IDs are time-ordered
+	// (UUIDv7), so before names a time: nahook passes the smallest ID of
+	// the retention's start.
+	PruneEvents(ctx context.Context, before EventID, limit int) (int, error)
+}
+
+// Streak is what a batch of attempt results does to one endpoint's failure
+// streak, as Streaks works it out.
+type Streak struct {
+	EndpointID  EndpointID
+	WorkspaceID WorkspaceID
+	// Ended: the batch's last attempt to the endpoint succeeded, so it is
+	// not failing.
+	Ended bool
+	// Since is the first failure after the batch's last success (or its
+	// first failure, without one). The endpoint is failing since Since if
+	// Restart (a success in the batch ended the streak before it), and
+	// otherwise since the start of a streak it was already in, or Since.
+	Since   time.Time
+	Restart bool
+	// LastFailure is the batch's last failed attempt to the endpoint.
+	LastFailure time.Time
+}
+
+// Streaks works out, from a batch of attempt results in any order, what it
+// does to each endpoint's failure streak: what applying the results one by
+// one, in the order they were attempted, would do. Stores use it to record
+// a batch in a few statements. An attempt succeeded when its status code is
+// 2xx.
+func Streaks(results []AttemptResult) []Streak {
+	type state struct {
+		s    Streak
+		seen bool // a success came earlier in the batch
+	}
+	byEndpoint := map[EndpointID]*state{}
+	var order []EndpointID
+	sorted := slices.Clone(results)
+	slices.SortStableFunc(sorted, func(a, b AttemptResult) int { return a.Attempt.AttemptedAt.Compare(b.Attempt.AttemptedAt) })
+	for _, r := range sorted {
+		st := byEndpoint[r.EndpointID]
+		if st == nil {
+			st = &state{s: Streak{EndpointID: r.EndpointID, WorkspaceID: r.WorkspaceID}}
+			byEndpoint[r.EndpointID] = st
+			order = append(order, r.EndpointID)
+		}
+		at := r.Attempt.AttemptedAt
+		if code := r.Attempt.StatusCode; code >= 200 && code < 300 {
+			st.s.Ended, st.s.Since, st.s.Restart = true, time.Time{}, false
+			st.seen = true
+			continue
+		}
+		if st.s.Ended || st.s.Since.IsZero() {
+			st.s.Since = at
+			st.s.Restart = st.seen // that success ended the old streak
+		}
+		st.s.Ended = false
+		st.s.LastFailure = at
+	}
+	out := make([]Streak, 0, len(order))
+	for _, id := range order {
+		out = append(out, byEndpoint[id].s)
+	}
+	return out
+}

@@ -1,0 +1,429 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/nahook/nahook/store"
+)
+
+const eventColumns = `id, workspace_id, environment_id, coalesce(event_type, ''), payload, coalesce(idempotency_key, ''), created_at`
+
+func scanEvent(row pgx.Row) (store.Event, error) {
+	var ev store.Event
+	err := row.Scan(&ev.ID, &ev.WorkspaceID, &ev.EnvironmentID, &ev.EventType, &ev.Payload, &ev.IdempotencyKey, &ev.CreatedAt)
+	ev.CreatedAt = utc(ev.CreatedAt)
+	return ev, err
+}
+
+// deliveryColumns reads a delivery joined with its event, as "d" and "ev".
+const deliveryColumns = `d.id, d.workspace_id, d.event_id, coalesce(ev.event_type, ''), d.endpoint_id, d.status, d.attempts,
+	d.next_attempt_at, d.last_attempt_at, coalesce(d.last_status_code, 0), coalesce(d.last_error, ''), d.created_at, d.updated_at`
+
+const deliveryFrom = ` FROM deliveries d JOIN events ev ON ev.id = d.event_id `
+
+// deliveryScan receives deliveryColumns, for queries that read more.
+type deliveryScan struct {
+	d          store.Delivery
+	next, last *time.Time
+}
+
+func (s *deliveryScan) targets() []any {
+	return []any{&s.d.ID, &s.d.WorkspaceID, &s.d.EventID, &s.d.EventType, &s.d.EndpointID, &s.d.Status, &s.d.Attempts,
+		&s.next, &s.last, &s.d.LastStatusCode, &s.d.LastError, &s.d.CreatedAt, &s.d.UpdatedAt}
+}
+
+func (s *deliveryScan) delivery() store.Delivery {
+	d := s.d
+	if s.next != nil && d.Status == store.DeliveryPending {
+		d.NextAttemptAt = utc(*s.next)
+	}
+	if s.last != nil {
+		d.LastAttemptAt = utc(*s.last)
+	}
+	d.CreatedAt, d.UpdatedAt = utc(d.CreatedAt), utc(d.UpdatedAt)
+	return d
+}
+
+func scanDelivery(row pgx.Row) (store.Delivery, error) {
+	var ds deliveryScan
+	err := row.Scan(ds.targets()...)
+	return ds.delivery(), err
+}
+
+// Ingest implements store.DeliveryStore: one statement, so one round trip
+// and one commit, stores the event and its deliveries. The event's insert
+// does nothing if its idempotency key is taken (waiting for a concurrent
+// insert of the same key to commit or not), and then neither do the
+// deliveries' inserts, and the first event is read instead.
+func (s *Store) Ingest(ctx context.Context, ev store.Event, ds []store.Delivery) (store.Event, []store.Delivery, bool, error) {
+	ids := make([]string, len(ds))
+	endpoints := make([]string, len(ds))
+	for i, d := range ds {
+		ids[i], endpoints[i] = string(d.ID), string(d.EndpointID)
+	}
+	var stored []store.Delivery
+	inserted := false
+	err := s.statement(ctx, func(q querier) error {
+		rows, err := q.Query(ctx, `WITH e AS (
+				INSERT INTO events (id, workspace_id, environment_id, event_type, payload, idempotency_key, created_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7)
+				ON CONFLICT (environment_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+				RETURNING id
+			), d AS (
+				INSERT INTO deliveries (id, workspace_id, event_id, endpoint_id, status, next_attempt_at, created_at, updated_at)
+				SELECT x.id, ep.workspace_id, e.id, ep.id, 'pending', $7, $7, $7
+				FROM e, unnest($8::text[], $9::text[]) AS x(id, endpoint_id)
+				JOIN endpoints ep ON ep.workspace_id = $2 AND ep.id = x.endpoint_id
+				RETURNING id, endpoint_id
+			)
+			SELECT e.id, d.id, d.endpoint_id FROM e LEFT JOIN d ON true`,
+			ev.ID, ev.WorkspaceID, ev.EnvironmentID, null(ev.EventType), ev.Payload, null(ev.IdempotencyKey), ev.CreatedAt, ids, endpoints)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		stored = nil
+		for rows.Next() {
+			inserted = true
+			var eventID string
+			var id, endpoint *string
+			if err := rows.Scan(&eventID, &id, &endpoint); err != nil {
+				return err
+			}
+			if id != nil {
+				stored = append(stored, store.Delivery{ID: store.DeliveryID(*id), WorkspaceID: ev.WorkspaceID, EventID: ev.ID, EventType: ev.EventType,
+					EndpointID: store.EndpointID(*endpoint), Status: store.DeliveryPending, NextAttemptAt: ev.CreatedAt, CreatedAt: ev.CreatedAt, UpdatedAt: ev.CreatedAt})
+			}
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return store.Event{}, nil, false, err
+	}
+	if inserted {
+		if stored == nil {
+			stored = []store.Delivery{}
+		}
+		return ev, stored, false, nil
+	}
+	// The key was taken: answer with the first event.
+	first, ds, err := s.GetEventByIdempotencyKey(ctx, ev.WorkspaceID, ev.EnvironmentID, ev.IdempotencyKey)
+	return first, ds, err == nil, err
+}
+
+// GetEventByIdempotencyKey implements store.DeliveryStore.
+func (s *Store) GetEventByIdempotencyKey(ctx context.Context, ws store.WorkspaceID, env store.EnvironmentID, key string) (store.Event, []store.Delivery, error) {
+	var ev store.Event
+	var ds []store.Delivery
+	err := s.read(ctx, func(tx pgx.Tx) error {
+		var err error
+		ev, err = scanEvent(tx.QueryRow(ctx, `SELECT `+eventColumns+` FROM events
+			WHERE workspace_id = $1 AND environment_id = $2 AND idempotency_key = $3`, ws, env, key))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return store.NotFound("idempotencyKey", "event with idempotency key", key)
+		}
+		if err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT `+deliveryColumns+deliveryFrom+`WHERE d.event_id = $1 ORDER BY d.id`, ev.ID)
+		ds, err = collect(rows, err, scanDelivery)
+		return err
+	})
+	if ds == nil {
+		ds = []store.Delivery{}
+	}
+	return ev, ds, err
+}
+
+// GetEvent implements store.DeliveryStore.
+func (s *Store) GetEvent(ctx context.Context, ws store.WorkspaceID, id store.EventID) (store.Event, error) {
+	ev, err := scanEvent(s.pool.QueryRow(ctx, `SELECT `+eventColumns+` FROM events WHERE workspace_id = $1 AND id = $2`, ws, id))
+	return ev, mapError(notFound(err, "event", id))
+}
+
+// ClaimDeliveries implements store.DeliveryStore: FOR UPDATE SKIP LOCKED
+// lets any number of dispatchers, in any number of processes, claim at
+// once without waiting for each other or sharing a delivery; a claimed
+// delivery's next_attempt_at moves to the end of its lease.
+func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]store.Dispatch, error) {
+	var out []store.Dispatch
+	err := s.statement(ctx, func(q querier) error {
+		rows, err := q.Query(ctx, `WITH due AS (
+				SELECT d.id FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id
+				WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND NOT e.disabled
+				ORDER BY d.next_attempt_at
+				LIMIT $2
+				FOR UPDATE OF d SKIP LOCKED
+			), leased AS (
+				UPDATE deliveries d SET next_attempt_at = $3 FROM due WHERE d.id = due.id
+				RETURNING d.*
+			)
+			SELECT `+deliveryColumns+`, e.url, ev.payload, k.current_key, k.previous_key, k.previous_until
+			FROM leased d
+			JOIN events ev ON ev.id = d.event_id
+			JOIN endpoints e ON e.id = d.endpoint_id
+			LEFT JOIN endpoint_keys k ON k.endpoint_id = d.endpoint_id
+			ORDER BY d.next_attempt_at, d.id`, now, limit, now.Add(lease))
+		out, err = collect(rows, err, func(row pgx.Row) (store.Dispatch, error) {
+			var d store.Dispatch
+			var current, previous []byte
+			var previousUntil *time.Time
+			var ds deliveryScan
+			err := row.Scan(append(ds.targets(), &d.URL, &d.Payload, &current, &previous, &previousUntil)...)
+			d.Delivery = ds.delivery()
+			d.Keys = [][]byte{current}
+			if previous != nil && previousUntil != nil && previousUntil.After(now) {
+				d.Keys = append(d.Keys, previous)
+			}
+			return d, err
+		})
+		return err
+	})
+	return out, err
+}
+
+// RecordAttempts implements store.DeliveryStore, in a few statements for
+// the whole batch: a dispatcher records hundreds of attempts a second.
+func (s *Store) RecordAttempts(ctx context.Context, results []store.AttemptResult, disableAfter time.Duration) error {
+	if len(results) == 0 {
+		return nil
+	}
+	return s.transact(ctx, func(tx pgx.Tx) error {
+		// A delivery attempted twice in one batch (its lease ran out
+		// between) is recorded in rounds, one attempt per delivery each.
+		for _, round := range rounds(results) {
+			if err := recordRound(ctx, tx, round); err != nil {
+				return err
+			}
+		}
+		return recordStreaks(ctx, tx, store.Streaks(results), disableAfter)
+	})
+}
+
+// rounds splits results so that no round names a delivery twice, keeping
+// their order.
+func rounds(results []store.AttemptResult) [][]store.AttemptResult {
+	var out [][]store.AttemptResult
+	var seen []map[store.DeliveryID]bool
+	for _, r := range results {
+		i := 0
+		for i < len(out) && seen[i][r.DeliveryID] {
+			i++
+		}
+		if i == len(out) {
+			out = append(out, nil)
+			seen = append(seen, map[store.DeliveryID]bool{})
+		}
+		out[i] = append(out[i], r)
+		seen[i][r.DeliveryID] = true
+	}
+	return out
+}
+
+// recordRound moves each delivery on and records its attempt, numbered
+// after those recorded (a dispatcher whose lease ran out may record after
+// the one that claimed the delivery again). A delivery already final
+// stays so: a late result does not undo the attempt that settled it. A
+// delivery that no longer exists is skipped.
+func recordRound(ctx context.Context, tx pgx.Tx, round []store.AttemptResult) error {
+	n := len(round)
+	ids, statuses, responses := make([]string, n), make([]string, n), make([]string, n)
+	at, next := make([]time.Time, n), make([]*time.Time, n)
+	durations, codes := make([]int64, n), make([]*int32, n)
+	errs := make([]*string, n)
+	for i, r := range round {
+		ids[i], statuses[i], responses[i] = string(r.DeliveryID), string(r.Status), r.Attempt.Response
+		at[i], durations[i] = r.Attempt.AttemptedAt, r.Attempt.Duration.Milliseconds()
+		if r.Status == store.DeliveryPending {
+			next[i] = &round[i].NextAttemptAt
+		}
+		if c := int32(r.Attempt.StatusCode); c != 0 {
+			codes[i] = &c
+		}
+		if e := r.Attempt.Error; e != "" {
+			errs[i] = &e
+		}
+	}
+	_, err := tx.Exec(ctx, `WITH r AS (
+			SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::bigint[], $6::int[], $7::text[], $8::text[])
+				AS r(delivery_id, status, next_attempt_at, attempted_at, duration_ms, status_code, response, error)
+		), d AS (
+			UPDATE deliveries SET
+				attempts = deliveries.attempts + 1,
+				status = CASE WHEN deliveries.status = 'pending' THEN r.status ELSE deliveries.status END,
+				next_attempt_at = CASE WHEN deliveries.status = 'pending' THEN r.next_attempt_at ELSE deliveries.next_attempt_at END,
+				last_attempt_at = r.attempted_at, last_status_code = r.status_code, last_error = r.error, updated_at = r.attempted_at
+			FROM r WHERE deliveries.id = r.delivery_id
+			RETURNING deliveries.id, deliveries.attempts
+		)
+		INSERT INTO delivery_attempts (delivery_id, number, attempted_at, duration_ms, status_code, response, error)
+		SELECT d.id, d.attempts, r.attempted_at, r.duration_ms, r.status_code, r.response, r.error
+		FROM d JOIN r ON r.delivery_id = d.id`,
+		ids, statuses, next, at, durations, codes, responses, errs)
+	return err
+}
+
+// recordStreaks applies what the batch did to each endpoint's failure
+// streak, and disables those failing for disableAfter; a disabled
+// endpoint's workspace gets a routing change.
+func recordStreaks(ctx context.Context, tx pgx.Tx, streaks []store.Streak, disableAfter time.Duration) error {
+	var ended, failing []string
+	var since, lastFailure []time.Time
+	var restart []bool
+	for _, st := range streaks {
+		if st.Ended {
+			ended = append(ended, string(st.EndpointID))
+			continue
+		}
+		failing = append(failing, string(st.EndpointID))
+		since = append(since, st.Since)
+		restart = append(restart, st.Restart)
+		lastFailure = append(lastFailure, st.LastFailure)
+	}
+	if len(ended) > 0 {
+		if _, err := tx.Exec(ctx, `UPDATE endpoints SET failing_since = NULL WHERE id = ANY($1) AND failing_since IS NOT NULL`, ended); err != nil {
+			return err
+		}
+	}
+	if len(failing) == 0 {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `UPDATE endpoints e SET failing_since = CASE WHEN f.restart THEN f.since ELSE coalesce(e.failing_since, f.since) END
+		FROM unnest($1::text[], $2::timestamptz[], $3::bool[]) AS f(id, since, restart) WHERE e.id = f.id`, failing, since, restart); err != nil {
+		return err
+	}
+	if disableAfter <= 0 {
+		return nil
+	}
+	rows, err := tx.Query(ctx, `UPDATE endpoints e SET disabled = true, updated_at = f.last_failure
+		FROM unnest($1::text[], $2::timestamptz[]) AS f(id, last_failure)
+		WHERE e.id = f.id AND NOT e.disabled AND e.failing_since <= f.last_failure - $3::interval
+		RETURNING e.workspace_id`, failing, lastFailure, disableAfter)
+	wss, err := collect(rows, err, func(row pgx.Row) (store.WorkspaceID, error) {
+		var ws store.WorkspaceID
+		return ws, row.Scan(&ws)
+	})
+	if err != nil {
+		return err
+	}
+	for _, ws := range slices.Compact(slices.Sorted(slices.Values(wss))) {
+		if err := bump(ctx, tx, ws); err != nil { // disabling changes routing
+			return err
+		}
+	}
+	return nil
+}
+
+// nullInt turns 0, which the store types use for "none", into SQL NULL.
+func nullInt(n int) any {
+	if n == 0 {
+		return nil
+	}
+	return n
+}
+
+// GetDelivery implements store.DeliveryStore.
+func (s *Store) GetDelivery(ctx context.Context, ws store.WorkspaceID, id store.DeliveryID) (store.Delivery, []store.Attempt, error) {
+	var d store.Delivery
+	var attempts []store.Attempt
+	err := s.read(ctx, func(tx pgx.Tx) error {
+		var err error
+		d, err = scanDelivery(tx.QueryRow(ctx, `SELECT `+deliveryColumns+deliveryFrom+`WHERE d.workspace_id = $1 AND d.id = $2`, ws, id))
+		if err != nil {
+			return notFound(err, "delivery", id)
+		}
+		rows, err := tx.Query(ctx, `SELECT number, attempted_at, duration_ms, coalesce(status_code, 0), response, coalesce(error, '')
+			FROM delivery_attempts WHERE delivery_id = $1 ORDER BY number`, id)
+		attempts, err = collect(rows, err, func(row pgx.Row) (store.Attempt, error) {
+			var a store.Attempt
+			var dur int64
+			err := row.Scan(&a.Number, &a.AttemptedAt, &dur, &a.StatusCode, &a.Response, &a.Error)
+			a.AttemptedAt, a.Duration = utc(a.AttemptedAt), time.Duration(dur)*time.Millisecond
+			return a, err
+		})
+		return err
+	})
+	if attempts == nil {
+		attempts = []store.Attempt{}
+	}
+	return d, attempts, err
+}
+
+// ListDeliveries implements store.DeliveryStore.
+func (s *Store) ListDeliveries(ctx context.Context, ws store.WorkspaceID, f store.DeliveryFilter, page store.Page) ([]store.Delivery, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+deliveryColumns+deliveryFrom+`
+		WHERE d.workspace_id = $1
+			AND ($2 = '' OR d.endpoint_id = $2)
+			AND ($3 = '' OR d.status = $3)
+			AND d.id > $4
+		ORDER BY d.id LIMIT $5`, ws, string(f.EndpointID), string(f.Status), page.After, page.Limit)
+	return collect(rows, err, scanDelivery)
+}
+
+// RetryDelivery implements store.DeliveryStore.
+func (s *Store) RetryDelivery(ctx context.Context, ws store.WorkspaceID, id store.DeliveryID, at time.Time) (store.Delivery, error) {
+	var d store.Delivery
+	err := s.transact(ctx, func(tx pgx.Tx) error {
+		var status store.DeliveryStatus
+		err := tx.QueryRow(ctx, `SELECT status FROM deliveries WHERE workspace_id = $1 AND id = $2 FOR UPDATE`, ws, id).Scan(&status)
+		if err != nil {
+			return notFound(err, "delivery", id)
+		}
+		if status != store.DeliveryFailed {
+			return store.Conflict("", fmt.Sprintf("only a failed delivery can be retried; this one is %s", status), nil)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = $2, updated_at = $2 WHERE id = $1`, id, at); err != nil {
+			return err
+		}
+		d, err = scanDelivery(tx.QueryRow(ctx, `SELECT `+deliveryColumns+deliveryFrom+`WHERE d.id = $1`, id))
+		return err
+	})
+	return d, err
+}
+
+// GetEndpointKeys implements store.DeliveryStore.
+func (s *Store) GetEndpointKeys(ctx context.Context, ws store.WorkspaceID, id store.EndpointID) (store.EndpointKeys, error) {
+	return getEndpointKeys(ctx, s.pool, ws, id)
+}
+
+func getEndpointKeys(ctx context.Context, q querier, ws store.WorkspaceID, id store.EndpointID) (store.EndpointKeys, error) {
+	var k store.EndpointKeys
+	var until *time.Time
+	err := q.QueryRow(ctx, `SELECT k.current_key, k.previous_key, k.previous_until
+		FROM endpoint_keys k JOIN endpoints e ON e.id = k.endpoint_id
+		WHERE e.workspace_id = $1 AND e.id = $2`, ws, id).Scan(&k.Current, &k.Previous, &until)
+	if until != nil {
+		k.PreviousUntil = utc(*until)
+	}
+	return k, mapError(notFound(err, "endpoint", id))
+}
+
+// RotateEndpointKey implements store.DeliveryStore.
+func (s *Store) RotateEndpointKey(ctx context.Context, ws store.WorkspaceID, id store.EndpointID, key []byte, previousUntil time.Time) (store.EndpointKeys, error) {
+	var k store.EndpointKeys
+	err := s.transact(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE endpoint_keys k SET previous_key = current_key, previous_until = $1, current_key = $2
+			FROM endpoints e WHERE e.id = k.endpoint_id AND e.workspace_id = $3 AND e.id = $4`, previousUntil, key, ws, id)
+		if err := affected(tag, err, "endpoint", id); err != nil {
+			return err
+		}
+		k, err = getEndpointKeys(ctx, tx, ws, id)
+		return err
+	})
+	return k, err
+}
+
+// PruneEvents implements store.DeliveryStore.
+func (s *Store) PruneEvents(ctx context.Context, before store.EventID, limit int) (int, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM events WHERE id IN (
+		SELECT id FROM events ev WHERE ev.id < $1
+			AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = ev.id AND d.status = 'pending')
+		LIMIT $2)`, before, limit)
+	return int(tag.RowsAffected()), mapError(err)
+}

@@ -1,0 +1,377 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/nahook/nahook/store"
+)
+
+const eventColumns = `id, workspace_id, environment_id, coalesce(event_type, ''), payload, coalesce(idempotency_key, ''), created_at`
+
+func scanEvent(row interface{ Scan(...any) error }) (store.Event, error) {
+	var ev store.Event
+	var created int64
+	err := row.Scan(&ev.ID, &ev.WorkspaceID, &ev.EnvironmentID, &ev.EventType, &ev.Payload, &ev.IdempotencyKey, &created)
+	ev.CreatedAt = utc(created)
+	return ev, err
+}
+
+// deliveryColumns reads a delivery joined with its event, as "d" and "ev".
+const deliveryColumns = `d.id, d.workspace_id, d.event_id, coalesce(ev.event_type, ''), d.endpoint_id, d.status, d.attempts,
+	d.next_attempt_at, d.last_attempt_at, coalesce(d.last_status_code, 0), coalesce(d.last_error, ''), d.created_at, d.updated_at`
+
+const deliveryFrom = ` FROM deliveries d JOIN events ev ON ev.id = d.event_id `
+
+func scanDelivery(row interface{ Scan(...any) error }) (store.Delivery, error) {
+	var ds deliveryScan
+	err := row.Scan(ds.targets()...)
+	return ds.delivery(), err
+}
+
+// Ingest implements store.DeliveryStore. The single writer makes the
+// idempotency check and the insert atomic.
+func (s *Store) Ingest(ctx context.Context, ev store.Event, ds []store.Delivery) (store.Event, []store.Delivery, bool, error) {
+	var stored []store.Delivery
+	replayed := false
+	err := s.transact(ctx, func(tx *sql.Tx) error {
+		if ev.IdempotencyKey != "" {
+			first, ds, err := eventByKey(ctx, tx, ev.WorkspaceID, ev.EnvironmentID, ev.IdempotencyKey)
+			if err == nil {
+				ev, stored, replayed = first, ds, true
+				return nil
+			}
+			if !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO events (id, workspace_id, environment_id, event_type, payload, idempotency_key, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, ev.ID, ev.WorkspaceID, ev.EnvironmentID, null(ev.EventType), ev.Payload, null(ev.IdempotencyKey), ms(ev.CreatedAt)); err != nil {
+			return err
+		}
+		for _, d := range ds {
+			// Selecting from endpoints leaves out one deleted since routing.
+			res, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, workspace_id, event_id, endpoint_id, status, next_attempt_at, created_at, updated_at)
+				SELECT ?, workspace_id, ?, id, 'pending', ?, ?, ? FROM endpoints WHERE workspace_id = ? AND id = ?`,
+				d.ID, ev.ID, ms(ev.CreatedAt), ms(ev.CreatedAt), ms(ev.CreatedAt), ev.WorkspaceID, d.EndpointID)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				stored = append(stored, store.Delivery{ID: d.ID, WorkspaceID: ev.WorkspaceID, EventID: ev.ID, EventType: ev.EventType,
+					EndpointID: d.EndpointID, Status: store.DeliveryPending, NextAttemptAt: ev.CreatedAt, CreatedAt: ev.CreatedAt, UpdatedAt: ev.CreatedAt})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return store.Event{}, nil, false, err
+	}
+	if stored == nil {
+		stored = []store.Delivery{}
+	}
+	return ev, stored, replayed, nil
+}
+
+// GetEventByIdempotencyKey implements store.DeliveryStore.
+func (s *Store) GetEventByIdempotencyKey(ctx context.Context, ws store.WorkspaceID, env store.EnvironmentID, key string) (store.Event, []store.Delivery, error) {
+	var ev store.Event
+	var ds []store.Delivery
+	err := s.read(ctx, func(tx *sql.Tx) (err error) {
+		ev, ds, err = eventByKey(ctx, tx, ws, env, key)
+		return err
+	})
+	return ev, ds, err
+}
+
+// eventByKey reads an event by idempotency key, with its deliveries.
+func eventByKey(ctx context.Context, q querier, ws store.WorkspaceID, env store.EnvironmentID, key string) (store.Event, []store.Delivery, error) {
+	ev, err := scanEvent(q.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events
+		WHERE workspace_id = ? AND environment_id = ? AND idempotency_key = ?`, ws, env, key))
+	if errors.Is(err, sql.ErrNoRows) {
+		return ev, nil, store.NotFound("idempotencyKey", "event with idempotency key", key)
+	}
+	if err != nil {
+		return ev, nil, err
+	}
+	rows, err := q.QueryContext(ctx, `SELECT `+deliveryColumns+deliveryFrom+`WHERE d.event_id = ? ORDER BY d.id`, ev.ID)
+	ds, err := collect(rows, err, scanDelivery)
+	if ds == nil {
+		ds = []store.Delivery{}
+	}
+	return ev, ds, err
+}
+
+// GetEvent implements store.DeliveryStore.
+func (s *Store) GetEvent(ctx context.Context, ws store.WorkspaceID, id store.EventID) (store.Event, error) {
+	ev, err := scanEvent(s.r.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events WHERE workspace_id = ? AND id = ?`, ws, id))
+	return ev, mapError(notFound(err, "event", id))
+}
+
+// ClaimDeliveries implements store.DeliveryStore. The single writer makes
+// the select and the lease atomic; a claimed delivery's next_attempt_at
+// moves to the end of its lease.
+func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]store.Dispatch, error) {
+	var out []store.Dispatch
+	err := s.transact(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+deliveryColumns+`, e.url, ev.payload, k.current_key, k.previous_key, coalesce(k.previous_until, 0)
+			`+deliveryFrom+`
+			JOIN endpoints e ON e.id = d.endpoint_id
+			LEFT JOIN endpoint_keys k ON k.endpoint_id = d.endpoint_id
+			WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND e.disabled = 0
+			ORDER BY d.next_attempt_at
+			LIMIT ?`, ms(now), limit)
+		out, err = collect(rows, err, func(row interface{ Scan(...any) error }) (store.Dispatch, error) {
+			var d store.Dispatch
+			var current, previous []byte
+			var previousUntil int64
+			var ds deliveryScan
+			err := row.Scan(append(ds.targets(), &d.URL, &d.Payload, &current, &previous, &previousUntil)...)
+			d.Delivery = ds.delivery()
+			d.Keys = signingKeys(current, previous, utc(previousUntil), now)
+			return d, err
+		})
+		if err != nil || len(out) == 0 {
+			return err
+		}
+		args := []any{ms(now.Add(lease))}
+		for _, d := range out {
+			args = append(args, d.Delivery.ID)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE deliveries SET next_attempt_at = ? WHERE id IN (?`+strings.Repeat(", ?", len(out)-1)+`)`, args...)
+		return err
+	})
+	return out, err
+}
+
+// deliveryScan receives deliveryColumns, for queries that read more.
+type deliveryScan struct {
+	d                store.Delivery
+	next, last       sql.NullInt64
+	created, updated int64
+}
+
+func (s *deliveryScan) targets() []any {
+	return []any{&s.d.ID, &s.d.WorkspaceID, &s.d.EventID, &s.d.EventType, &s.d.EndpointID, &s.d.Status, &s.d.Attempts,
+		&s.next, &s.last, &s.d.LastStatusCode, &s.d.LastError, &s.created, &s.updated}
+}
+
+func (s *deliveryScan) delivery() store.Delivery {
+	d := s.d
+	if s.next.Valid && d.Status == store.DeliveryPending {
+		d.NextAttemptAt = utc(s.next.Int64)
+	}
+	if s.last.Valid {
+		d.LastAttemptAt = utc(s.last.Int64)
+	}
+	d.CreatedAt, d.UpdatedAt = utc(s.created), utc(s.updated)
+	return d
+}
+
+// signingKeys lists the keys to sign with at now: the current key, then
+// the previous one while its grace lasts.
+func signingKeys(current, previous []byte, previousUntil, now time.Time) [][]byte {
+	keys := [][]byte{current}
+	if previous != nil && previousUntil.After(now) {
+		keys = append(keys, previous)
+	}
+	return keys
+}
+
+// RecordAttempts implements store.DeliveryStore.
+func (s *Store) RecordAttempts(ctx context.Context, results []store.AttemptResult, disableAfter time.Duration) error {
+	if len(results) == 0 {
+		return nil
+	}
+	// In the order attempted, so that failure streaks come out as
+	// store.Streaks says.
+	results = slices.Clone(results)
+	slices.SortStableFunc(results, func(a, b store.AttemptResult) int { return a.Attempt.AttemptedAt.Compare(b.Attempt.AttemptedAt) })
+	return s.transact(ctx, func(tx *sql.Tx) error {
+		for _, r := range results {
+			if err := recordAttempt(ctx, tx, r, disableAfter); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func recordAttempt(ctx context.Context, tx *sql.Tx, r store.AttemptResult, disableAfter time.Duration) error {
+	a := r.Attempt
+	// The attempt takes the next number whoever made it: a dispatcher whose
+	// lease ran out may record after the one that claimed the delivery
+	// again.
+	res, err := tx.ExecContext(ctx, `INSERT INTO delivery_attempts (delivery_id, number, attempted_at, duration_ms, status_code, response, error)
+		SELECT id, attempts + 1, ?, ?, ?, ?, ? FROM deliveries WHERE id = ?`,
+		ms(a.AttemptedAt), a.Duration.Milliseconds(), nullInt(a.StatusCode), a.Response, null(a.Error), r.DeliveryID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil // the delivery went with its endpoint or event
+	}
+	var next any
+	if r.Status == store.DeliveryPending {
+		next = ms(r.NextAttemptAt)
+	}
+	// A delivery already final stays so: a late result of an expired lease
+	// does not undo the attempt that settled it.
+	if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET
+			attempts = attempts + 1,
+			status = CASE WHEN status = 'pending' THEN ? ELSE status END,
+			next_attempt_at = CASE WHEN status = 'pending' THEN ? ELSE next_attempt_at END,
+			last_attempt_at = ?, last_status_code = ?, last_error = ?, updated_at = ?
+		WHERE id = ?`, r.Status, next, ms(a.AttemptedAt), nullInt(a.StatusCode), null(a.Error), ms(a.AttemptedAt), r.DeliveryID); err != nil {
+		return err
+	}
+	if a.StatusCode >= 200 && a.StatusCode < 300 {
+		_, err := tx.ExecContext(ctx, `UPDATE endpoints SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL`, r.EndpointID)
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE endpoints SET failing_since = coalesce(failing_since, ?) WHERE id = ?`, ms(a.AttemptedAt), r.EndpointID); err != nil {
+		return err
+	}
+	if disableAfter <= 0 {
+		return nil
+	}
+	res, err = tx.ExecContext(ctx, `UPDATE endpoints SET disabled = 1, updated_at = ?
+		WHERE id = ? AND disabled = 0 AND failing_since <= ?`, ms(a.AttemptedAt), r.EndpointID, ms(a.AttemptedAt.Add(-disableAfter)))
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return bump(ctx, tx, r.WorkspaceID) // disabling changes routing
+	}
+	return nil
+}
+
+// nullInt turns 0, which the store types use for "none", into SQL NULL.
+func nullInt(n int) any {
+	if n == 0 {
+		return nil
+	}
+	return n
+}
+
+// GetDelivery implements store.DeliveryStore.
+func (s *Store) GetDelivery(ctx context.Context, ws store.WorkspaceID, id store.DeliveryID) (store.Delivery, []store.Attempt, error) {
+	var d store.Delivery
+	var attempts []store.Attempt
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		d, err = scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+deliveryFrom+`WHERE d.workspace_id = ? AND d.id = ?`, ws, id))
+		if err != nil {
+			return notFound(err, "delivery", id)
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT number, attempted_at, duration_ms, coalesce(status_code, 0), response, coalesce(error, '')
+			FROM delivery_attempts WHERE delivery_id = ? ORDER BY number`, id)
+		attempts, err = collect(rows, err, func(row interface{ Scan(...any) error }) (store.Attempt, error) {
+			var a store.Attempt
+			var at, dur int64
+			err := row.Scan(&a.Number, &at, &dur, &a.StatusCode, &a.Response, &a.Error)
+			a.AttemptedAt, a.Duration = utc(at), time.Duration(dur)*time.Millisecond
+			return a, err
+		})
+		return err
+	})
+	if attempts == nil {
+		attempts = []store.Attempt{}
+	}
+	return d, attempts, err
+}
+
+// ListDeliveries implements store.DeliveryStore.
+func (s *Store) ListDeliveries(ctx context.Context, ws store.WorkspaceID, f store.DeliveryFilter, page store.Page) ([]store.Delivery, error) {
+	where, args := `d.workspace_id = ?`, []any{ws}
+	if f.EndpointID != "" {
+		where += ` AND d.endpoint_id = ?`
+		args = append(args, f.EndpointID)
+	}
+	if f.Status != "" {
+		where += ` AND d.status = ?`
+		args = append(args, f.Status)
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+deliveryColumns+deliveryFrom+`WHERE `+where+` AND d.id > ? ORDER BY d.id LIMIT ?`,
+		append(args, page.After, page.Limit)...)
+	return collect(rows, err, scanDelivery)
+}
+
+// RetryDelivery implements store.DeliveryStore.
+func (s *Store) RetryDelivery(ctx context.Context, ws store.WorkspaceID, id store.DeliveryID, at time.Time) (store.Delivery, error) {
+	var d store.Delivery
+	err := s.transact(ctx, func(tx *sql.Tx) error {
+		var status store.DeliveryStatus
+		err := tx.QueryRowContext(ctx, `SELECT status FROM deliveries WHERE workspace_id = ? AND id = ?`, ws, id).Scan(&status)
+		if err != nil {
+			return notFound(err, "delivery", id)
+		}
+		if status != store.DeliveryFailed {
+			return store.Conflict("", fmt.Sprintf("only a failed delivery can be retried; this one is %s", status), nil)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, updated_at = ? WHERE id = ?`,
+			ms(at), ms(at), id); err != nil {
+			return err
+		}
+		d, err = scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+deliveryFrom+`WHERE d.id = ?`, id))
+		return err
+	})
+	return d, err
+}
+
+// GetEndpointKeys implements store.DeliveryStore.
+func (s *Store) GetEndpointKeys(ctx context.Context, ws store.WorkspaceID, id store.EndpointID) (store.EndpointKeys, error) {
+	return getEndpointKeys(ctx, s.r, ws, id)
+}
+
+func getEndpointKeys(ctx context.Context, q querier, ws store.WorkspaceID, id store.EndpointID) (store.EndpointKeys, error) {
+	var k store.EndpointKeys
+	var until sql.NullInt64
+	err := q.QueryRowContext(ctx, `SELECT k.current_key, k.previous_key, k.previous_until
+		FROM endpoint_keys k JOIN endpoints e ON e.id = k.endpoint_id
+		WHERE e.workspace_id = ? AND e.id = ?`, ws, id).Scan(&k.Current, &k.Previous, &until)
+	if until.Valid {
+		k.PreviousUntil = utc(until.Int64)
+	}
+	return k, mapError(notFound(err, "endpoint", id))
+}
+
+// RotateEndpointKey implements store.DeliveryStore.
+func (s *Store) RotateEndpointKey(ctx context.Context, ws store.WorkspaceID, id store.EndpointID, key []byte, previousUntil time.Time) (store.EndpointKeys, error) {
+	var k store.EndpointKeys
+	err := s.transact(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE endpoint_keys SET previous_key = current_key, previous_until = ?, current_key = ?
+			WHERE endpoint_id = (SELECT id FROM endpoints WHERE workspace_id = ? AND id = ?)`, ms(previousUntil), key, ws, id)
+		if err != nil {
+			return err
+		}
+		if err := affected(res, "endpoint", id); err != nil {
+			return err
+		}
+		k, err = getEndpointKeys(ctx, tx, ws, id)
+		return err
+	})
+	return k, err
+}
+
+// PruneEvents implements store.DeliveryStore.
+func (s *Store) PruneEvents(ctx context.Context, before store.EventID, limit int) (int, error) {
+	var n int64
+	err := s.transact(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM events WHERE id IN (
+			SELECT id FROM events ev WHERE ev.id < ?
+				AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = ev.id AND d.status = 'pending')
+			LIMIT ?)`, before, limit)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
+}
