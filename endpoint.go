@@ -111,7 +111,7 @@ func (s *EndpointService) Create(ctx context.Context, ws WorkspaceID, in Endpoin
 		CreatedAt:     now,
 		UpdatedAt:     now,
 	}
-	if err := s.c.wrote(ws, s.c.store.CreateEndpoint(ctx, ep)); err != nil {
+	if err := s.c.wrote(ws, s.c.store.CreateEndpoint(ctx, ep, newSigningKey())); err != nil {
 		return Endpoint{}, err
 	}
 	return ep, nil
@@ -186,6 +186,35 @@ func (s *EndpointService) Delete(ctx context.Context, ws WorkspaceID, id Endpoin
 		return err
 	}
 	return s.c.wrote(ws, s.c.store.DeleteEndpoint(ctx, ws, id))
+}
+
+// Secret returns the endpoint's signing secret ("whsec_…"), which its
+// receiver verifies deliveries with.
+func (s *EndpointService) Secret(ctx context.Context, ws WorkspaceID, id EndpointID) (string, error) {
+	if err := endpoint(ws, id); err != nil {
+		return "", err
+	}
+	k, err := s.c.store.GetEndpointKeys(ctx, ws, id)
+	if err != nil {
+		return "", err
+	}
+	return formatSecret(k.Current), nil
+}
+
+// RotateSecret gives the endpoint a new signing secret and returns it.
+// The previous one keeps signing beside it for Config.Delivery.SecretGrace
+// (24 hours by default), so the receiver can switch without failing a
+// delivery.
+func (s *EndpointService) RotateSecret(ctx context.Context, ws WorkspaceID, id EndpointID) (string, error) {
+	if err := endpoint(ws, id); err != nil {
+		return "", err
+	}
+	grace := s.c.cfg.Delivery.withDefaults().SecretGrace
+	k, err := s.c.store.RotateEndpointKey(ctx, ws, id, newSigningKey(), s.c.now().Add(grace))
+	if err != nil {
+		return "", err
+	}
+	return formatSecret(k.Current), nil
 }
 
 func endpoint(ws WorkspaceID, id EndpointID) error {

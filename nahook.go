@@ -27,6 +27,15 @@ type (
 	APIKey = store.APIKey
 	// KeyKind tells environment keys from management keys.
 	KeyKind = store.KeyKind
+	// Event is an ingested event; see store.Event.
+	Event = store.Event
+	// Delivery is one event on its way to one endpoint; see store.Delivery.
+	Delivery = store.Delivery
+	// Attempt is one try of a delivery; see store.Attempt.
+	Attempt = store.Attempt
+	// DeliveryStatus is where a delivery stands: pending, succeeded or
+	// failed.
+	DeliveryStatus = store.DeliveryStatus
 
 	// WorkspaceID identifies a workspace: "ws_…".
 	WorkspaceID = store.WorkspaceID
@@ -40,6 +49,11 @@ type (
 	EndpointID = store.EndpointID
 	// APIKeyID identifies an API key: "key_…".
 	APIKeyID = store.APIKeyID
+	// EventID identifies an event: "msg_…", the webhook-id its deliveries
+	// carry.
+	EventID = store.EventID
+	// DeliveryID identifies a delivery: "dlv_…".
+	DeliveryID = store.DeliveryID
 
 	// Error is the error returned for every broken rule: errors.Is matches
 	// its Kind, and Field names the input at fault. See store.Error.
@@ -52,6 +66,13 @@ const (
 	KeyKindEnvironment = store.KeyKindEnvironment
 	// KeyKindManagement keys ("nhm_…") manage one workspace.
 	KeyKindManagement = store.KeyKindManagement
+)
+
+// Delivery statuses.
+const (
+	DeliveryPending   = store.DeliveryPending
+	DeliverySucceeded = store.DeliverySucceeded
+	DeliveryFailed    = store.DeliveryFailed
 )
 
 // MaxEnvironments is how many environments a workspace may have, its default
@@ -96,6 +117,11 @@ type Config struct {
 	// that cannot be reached while following routing changes. Nil means
 	// slog.Default().
 	Logger *slog.Logger
+	// MaxPayloadBytes bounds an event's payload. Zero means
+	// DefaultMaxPayloadBytes (1 MiB).
+	MaxPayloadBytes int
+	// Delivery tunes Client.Deliver: workers, timeouts, the retry schedule.
+	Delivery DeliveryConfig
 }
 
 // Client is nahook inside a host program: the services below, all sharing
@@ -117,9 +143,14 @@ type Client struct {
 	APIKeys *APIKeyService
 	// Router decides, from memory, which endpoints receive an event.
 	Router *Router
+	// Events ingests events into the outbox.
+	Events *EventService
+	// Deliveries reads the delivery log and retries deliveries.
+	Deliveries *DeliveryService
 
-	store store.Store
-	cfg   Config
+	store        store.Store
+	cfg          Config
+	deliveryHint chan struct{} // wakes Deliver: a delivery is due now
 }
 
 // New returns a Client over st. It does no I/O; st must already be migrated
@@ -135,7 +166,7 @@ func New(st store.Store, cfg Config) (*Client, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	c := &Client{store: st, cfg: cfg}
+	c := &Client{store: st, cfg: cfg, deliveryHint: make(chan struct{}, 1)}
 	c.Workspaces = &WorkspaceService{c}
 	c.Environments = &EnvironmentService{c}
 	c.Applications = &ApplicationService{c}
@@ -143,11 +174,13 @@ func New(st store.Store, cfg Config) (*Client, error) {
 	c.Endpoints = &EndpointService{c}
 	c.APIKeys = &APIKeyService{c}
 	c.Router = newRouter(c)
+	c.Events = &EventService{c}
+	c.Deliveries = &DeliveryService{c}
 	return c, nil
 }
 
 // Close stops the Client's background work (the router's following of
-// changes). The store stays open.
+// changes; Deliver stops with its own context). The store stays open.
 func (c *Client) Close() error {
 	c.Router.close()
 	return nil

@@ -17,6 +17,8 @@ const (
 	prefixEventType   = "evt"
 	prefixEndpoint    = "ep"
 	prefixAPIKey      = "key"
+	prefixEvent       = "msg" // the webhook-id receivers see: Standard Webhooks' own example prefix
+	prefixDelivery    = "dlv"
 )
 
 // name checks a single-line name: trimmed of surrounding space, between min

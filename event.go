@@ -1,0 +1,147 @@
+package nahook
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/nahook/nahook/internal/typeid"
+	"github.com/nahook/nahook/store"
+)
+
+// EventService ingests events: it routes each one and stores it, with one
+// delivery per endpoint it goes to, before it returns, so that an event it
+// accepted is delivered even if the process dies the next moment. Get it
+// from Client.Events.
+type EventService struct{ c *Client }
+
+// Ingestion limits.
+const (
+	// DefaultMaxPayloadBytes bounds an event's payload when
+	// Config.MaxPayloadBytes is 0.
+	DefaultMaxPayloadBytes = 1 << 20
+	// MaxIdempotencyKeyChars bounds an idempotency key.
+	MaxIdempotencyKeyChars = 255
+)
+
+// IngestInput is an event to send.
+type IngestInput struct {
+	// Payload is the event's JSON body, signed and sent byte for byte.
+	Payload []byte
+	// IdempotencyKey, when set, makes ingestion idempotent per environment:
+	// ingesting again with the same key, for as long as the event is kept
+	// (Config.Delivery.Retention, at least 24 hours), returns the first
+	// result and stores nothing. 1 to 255 printable ASCII characters.
+	IdempotencyKey string
+}
+
+// Ingested is an event accepted: stored, with its deliveries.
+type Ingested struct {
+	Event      Event
+	Deliveries []Delivery
+	// Replayed reports that the idempotency key had been used already: the
+	// event and deliveries are those of the first ingestion.
+	Replayed bool
+}
+
+// Ingest routes an event of the named type, sent with an environment's
+// API key, as Router.Resolve does, and stores it with a pending delivery
+// for every endpoint it goes to. It fails as Resolve does for a bad key,
+// an unknown or unpublished type; an event that goes to no endpoint is
+// still stored.
+func (s *EventService) Ingest(ctx context.Context, apiKey, eventType string, in IngestInput) (Ingested, error) {
+	return s.ingest(ctx, apiKey, in, func() (Route, error) { return s.c.Router.Resolve(ctx, apiKey, eventType) })
+}
+
+// IngestDirect sends an event straight to one endpoint of the key's
+// environment, as Router.ResolveDirect decides.
+func (s *EventService) IngestDirect(ctx context.Context, apiKey string, endpoint EndpointID, in IngestInput) (Ingested, error) {
+	return s.ingest(ctx, apiKey, in, func() (Route, error) { return s.c.Router.ResolveDirect(ctx, apiKey, endpoint) })
+}
+
+func (s *EventService) ingest(ctx context.Context, apiKey string, in IngestInput, resolve func() (Route, error)) (Ingested, error) {
+	if err := s.checkInput(in); err != nil {
+		return Ingested{}, err
+	}
+	route, err := resolve()
+	if err != nil {
+		if in.IdempotencyKey != "" {
+			// A repeat must answer as the first did, even if routing has
+			// changed since (the type unpublished, the endpoint disabled).
+			if first, ok := s.replay(ctx, apiKey, in.IdempotencyKey); ok {
+				return first, nil
+			}
+		}
+		return Ingested{}, err
+	}
+	now := s.c.now()
+	ev := Event{
+		ID:             EventID(typeid.New(prefixEvent)),
+		WorkspaceID:    route.WorkspaceID,
+		EnvironmentID:  route.EnvironmentID,
+		EventType:      route.EventType,
+		Payload:        in.Payload,
+		IdempotencyKey: in.IdempotencyKey,
+		CreatedAt:      now,
+	}
+	ds := make([]Delivery, len(route.Endpoints))
+	for i, t := range route.Endpoints {
+		ds[i] = Delivery{ID: DeliveryID(typeid.New(prefixDelivery)), EndpointID: t.ID}
+	}
+	stored, deliveries, replayed, err := s.c.store.Ingest(ctx, ev, ds)
+	if err != nil {
+		return Ingested{}, err
+	}
+	if !replayed && len(deliveries) > 0 {
+		s.c.nudgeDelivery()
+	}
+	return Ingested{Event: stored, Deliveries: deliveries, Replayed: replayed}, nil
+}
+
+// replay returns the event the key's environment ingested with an
+// idempotency key, if there is one.
+func (s *EventService) replay(ctx context.Context, apiKey, idempotencyKey string) (Ingested, bool) {
+	k, err := s.c.Router.keyRoute(ctx, apiKey)
+	if err != nil {
+		return Ingested{}, false
+	}
+	ev, ds, err := s.c.store.GetEventByIdempotencyKey(ctx, k.ws.id, k.env.id, idempotencyKey)
+	if err != nil {
+		return Ingested{}, false
+	}
+	return Ingested{Event: ev, Deliveries: ds, Replayed: true}, true
+}
+
+func (s *EventService) checkInput(in IngestInput) error {
+	limit := s.c.cfg.MaxPayloadBytes
+	if limit <= 0 {
+		limit = DefaultMaxPayloadBytes
+	}
+	switch {
+	case len(in.Payload) > limit:
+		return store.Invalid("payload", "the payload is larger than %d bytes", limit)
+	case !json.Valid(in.Payload):
+		return store.Invalid("payload", "the payload must be valid JSON")
+	}
+	if in.IdempotencyKey != "" {
+		if len(in.IdempotencyKey) > MaxIdempotencyKeyChars {
+			return store.Invalid("idempotencyKey", "an idempotency key must be at most %d characters", MaxIdempotencyKeyChars)
+		}
+		for i := 0; i < len(in.IdempotencyKey); i++ {
+			if c := in.IdempotencyKey[i]; c < 0x21 || c > 0x7e {
+				return store.Invalid("idempotencyKey", "an idempotency key must be printable ASCII without spaces")
+			}
+		}
+	}
+	return nil
+}
+
+// Get returns an event of the workspace, or ErrNotFound.
+func (s *EventService) Get(ctx context.Context, ws WorkspaceID, id EventID) (Event, error) {
+	if err := workspace(ws); err != nil {
+		return Event{}, err
+	}
+	if err := subject("", "event", prefixEvent, id); err != nil {
+		return Event{}, err
+	}
+	return s.c.store.GetEvent(ctx, ws, id)
+}
