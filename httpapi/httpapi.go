@@ -107,6 +107,11 @@ var workspaceRoutes = []workspaceRoute{
 	{"GET", "/endpoints/{endpointId}", getEndpoint},
 	{"PATCH", "/endpoints/{endpointId}", updateEndpoint},
 	{"DELETE", "/endpoints/{endpointId}", deleteEndpoint},
+	{"GET", "/endpoints/{endpointId}/secret", getEndpointSecret},
+	{"POST", "/endpoints/{endpointId}/secret/rotate", rotateEndpointSecret},
+	{"GET", "/endpoints/{endpointId}/deliveries", listEndpointDeliveries},
+	{"GET", "/deliveries/{deliveryId}", getDelivery},
+	{"POST", "/deliveries/{deliveryId}/retry", retryDelivery},
 
 	{"POST", "/api-keys", createAPIKey},
 	{"GET", "/api-keys", listAPIKeys},

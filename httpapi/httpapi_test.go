@@ -114,9 +114,10 @@ func (r response) errorPart(name string) string {
 	return s
 }
 
-// do sends a request: body is sent as is when a string, as JSON otherwise.
-// The answer must be documented for the route, in status and shape.
-func (h *harness) do(method, path, auth string, body any) response {
+// do sends a request: body is sent as is when a string, as JSON otherwise;
+// headers are name, value pairs. The answer must be documented for the
+// route, in status and shape.
+func (h *harness) do(method, path, auth string, body any, headers ...string) response {
 	h.t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
@@ -135,6 +136,9 @@ func (h *harness) do(method, path, auth string, body any) response {
 		req.Header.Set("Authorization", auth)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
 	rec := httptest.NewRecorder()
 	h.api.ServeHTTP(rec, req)
 	res := response{status: rec.Code, header: rec.Header(), raw: rec.Body.Bytes()}
@@ -283,6 +287,16 @@ func TestEveryRoute(t *testing.T) {
 			is.True(!strings.Contains(string(keys.raw), key.field("key"))) // never the plaintext again
 			h.want(h.do("DELETE", p("/api-keys/"+key.field("id")), auth, nil), http.StatusNoContent)
 
+			secret := h.do("GET", p("/endpoints/"+epID+"/secret"), auth, nil)
+			h.want(secret, http.StatusOK)
+			rotated := h.do("POST", p("/endpoints/"+epID+"/secret/rotate"), auth, nil)
+			h.want(rotated, http.StatusOK)
+			is.True(rotated.field("key") != secret.field("key"))
+			is.Equal(h.do("GET", p("/endpoints/"+epID+"/secret"), auth, nil).field("key"), rotated.field("key"))
+			h.want(h.do("GET", p("/endpoints/"+epID+"/deliveries"), auth, nil), http.StatusOK)
+			h.want(h.do("GET", p("/deliveries/dlv_01kaaaaaaaaaaaaaaaaaaaaaaa"), auth, nil), http.StatusNotFound, "not_found")
+			h.want(h.do("POST", p("/deliveries/dlv_01kaaaaaaaaaaaaaaaaaaaaaaa/retry"), auth, nil), http.StatusNotFound, "not_found")
+
 			h.want(h.do("DELETE", p("/endpoints/"+epID), auth, nil), http.StatusNoContent)
 			h.want(h.do("DELETE", p("/event-types/"+etID), auth, nil), http.StatusNoContent)
 			h.want(h.do("DELETE", p("/applications/"+appID), auth, nil), http.StatusNoContent)
@@ -313,7 +327,31 @@ func TestIngest(t *testing.T) {
 	res := h.do("POST", "/api/ingest/event/order.created", key, `{"orderId": "o_1", "total": 42}`)
 	h.want(res, http.StatusAccepted)
 	is.True(strings.HasPrefix(res.field("eventId"), "msg_"))
-	is.Equal(res.body.(map[string]any)["deliveries"], []any{map[string]any{"endpointId": a}}) // A only: not B (production), not C (not subscribed)
+	deliveries := res.body.(map[string]any)["deliveries"].([]any)
+	is.Equal(len(deliveries), 1)
+	is.Equal(deliveries[0].(map[string]any)["endpointId"], a) // A only: not B (production), not C (not subscribed)
+	dlv := deliveries[0].(map[string]any)["id"].(string)
+
+	// The delivery is in the outbox, pending, with the event as sent.
+	detail := h.do("GET", p("/deliveries/"+dlv), auth, nil)
+	h.want(detail, http.StatusOK)
+	is.Equal(detail.field("status"), "pending")
+	is.Equal(detail.body.(map[string]any)["event"].(map[string]any)["payload"], map[string]any{"orderId": "o_1", "total": float64(42)})
+	h.want(h.do("POST", p("/deliveries/"+dlv+"/retry"), auth, nil), http.StatusConflict, "conflict") // only a failed one
+	list := h.do("GET", p("/endpoints/"+a+"/deliveries?status=pending"), auth, nil)
+	h.want(list, http.StatusOK)
+	is.Equal(len(list.body.(map[string]any)["data"].([]any)), 1)
+	h.want(h.do("GET", p("/endpoints/"+a+"/deliveries?status=lost"), auth, nil), http.StatusBadRequest, "invalid", "status")
+
+	// Idempotency: a repeat answers as the first did and stores nothing.
+	first := h.do("POST", "/api/ingest/event/order.created", key, `{"n": 1}`, "Idempotency-Key", "order-77")
+	h.want(first, http.StatusAccepted)
+	is.Equal(first.header.Get("Idempotent-Replayed"), "")
+	again := h.do("POST", "/api/ingest/event/order.created", key, `{"n": 2}`, "Idempotency-Key", "order-77")
+	h.want(again, http.StatusAccepted)
+	is.Equal(again.header.Get("Idempotent-Replayed"), "true")
+	is.Equal(again.body, first.body)
+	h.want(h.do("POST", "/api/ingest/event/order.created", key, `{}`, "Idempotency-Key", "has space"), http.StatusBadRequest, "invalid", "Idempotency-Key")
 
 	h.want(h.do("POST", "/api/ingest/event/order.refunded", key, `{}`), http.StatusConflict, "not_published", "eventType")
 	h.want(h.do("POST", "/api/ingest/event/order.lost", key, `{}`), http.StatusNotFound, "unknown_event_type", "eventType")
@@ -326,7 +364,7 @@ func TestIngest(t *testing.T) {
 	direct := h.do("POST", "/api/ingest/"+c, key, `[1, 2, 3]`)
 	h.want(direct, http.StatusAccepted)
 	is.Equal(direct.body.(map[string]any)["eventType"], nil)
-	is.Equal(direct.body.(map[string]any)["deliveries"], []any{map[string]any{"endpointId": c}})
+	is.Equal(direct.body.(map[string]any)["deliveries"].([]any)[0].(map[string]any)["endpointId"], c)
 	other := h.do("POST", "/api/ingest/"+b, key, `{}`)
 	h.want(other, http.StatusNotFound, "not_found") // another environment's endpoint is not found
 	is.True(!strings.Contains(string(other.raw), "environment"))
@@ -443,6 +481,9 @@ func TestIsolation(t *testing.T) {
 	for _, path := range []string{"/applications/" + app, "/applications/" + app + "/endpoints", "/environments/" + env, "/environments/" + env + "/event-types", "/event-types/" + et, "/endpoints/" + ep} {
 		check(h.do("GET", p(path), h.mgmt, nil))
 	}
+	check(h.do("GET", p("/endpoints/"+ep+"/secret"), h.mgmt, nil))
+	check(h.do("POST", p("/endpoints/"+ep+"/secret/rotate"), h.mgmt, nil))
+	check(h.do("GET", p("/endpoints/"+ep+"/deliveries"), h.mgmt, nil))
 	check(h.do("DELETE", p("/api-keys/"+key), h.mgmt, nil))
 	check(h.do("DELETE", p("/endpoints/"+ep), h.mgmt, nil))
 	check(h.do("PATCH", p("/applications/"+app), h.mgmt, map[string]string{"name": "Mine"}))
@@ -559,7 +600,7 @@ func TestNeverAServerError(t *testing.T) {
 	for _, rt := range workspaceRoutes {
 		for _, id := range ids {
 			path := rt.path
-			for _, name := range []string{"{appId}", "{envId}", "{eventTypeId}", "{endpointId}", "{keyId}"} {
+			for _, name := range []string{"{appId}", "{envId}", "{eventTypeId}", "{endpointId}", "{keyId}", "{deliveryId}"} {
 				path = strings.ReplaceAll(path, name, id)
 			}
 			for _, body := range bodies {

@@ -1,71 +1,80 @@
 package httpapi
 
 import (
-	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 
 	"github.com/nahook/nahook"
-	"github.com/nahook/nahook/internal/typeid"
 )
 
-// ingestResponse answers an accepted event: its ID and where it goes.
+// ingestResponse answers an accepted event: its ID and its deliveries.
 type ingestResponse struct {
 	EventID       string               `json:"eventId"`
 	EventType     *string              `json:"eventType"`
 	EnvironmentID nahook.EnvironmentID `json:"environmentId"`
-	Deliveries    []deliveryJSON       `json:"deliveries"`
+	Deliveries    []ingestDelivery     `json:"deliveries"`
 }
 
-type deliveryJSON struct {
+type ingestDelivery struct {
+	ID         nahook.DeliveryID `json:"id"`
 	EndpointID nahook.EndpointID `json:"endpointId"`
 }
 
 // ingestEvent accepts an event for fan-out: every endpoint of the key's
 // environment subscribed to its type.
 func ingestEvent(a *api, w http.ResponseWriter, r *http.Request) error {
-	return a.ingest(w, r, func(key string) (nahook.Route, error) {
-		return a.nh.Router.Resolve(r.Context(), key, r.PathValue("eventType"))
+	return a.ingest(w, r, func(key string, in nahook.IngestInput) (nahook.Ingested, error) {
+		return a.nh.Events.Ingest(r.Context(), key, r.PathValue("eventType"), in)
 	})
 }
 
 // ingestDirect accepts an event for one endpoint of the key's environment.
 func ingestDirect(a *api, w http.ResponseWriter, r *http.Request) error {
-	return a.ingest(w, r, func(key string) (nahook.Route, error) {
-		return a.nh.Router.ResolveDirect(r.Context(), key, nahook.EndpointID(r.PathValue("endpointId")))
+	return a.ingest(w, r, func(key string, in nahook.IngestInput) (nahook.Ingested, error) {
+		return a.nh.Events.IngestDirect(r.Context(), key, nahook.EndpointID(r.PathValue("endpointId")), in)
 	})
 }
 
-// ingest routes an event with the request's key, then accepts its payload.
-// Routing comes first: a request with a bad key or type is refused without
-// reading its body.
-func (a *api) ingest(w http.ResponseWriter, r *http.Request, resolve func(key string) (nahook.Route, error)) error {
+// ingest stores an event with the request's key: routed, and in the outbox
+// with its deliveries, before the 202. A repeat with an Idempotency-Key
+// already used answers as the first did, with Idempotent-Replayed: true.
+func (a *api) ingest(w http.ResponseWriter, r *http.Request, send func(key string, in nahook.IngestInput) (nahook.Ingested, error)) error {
 	key, err := a.ingestKey(r)
 	if err != nil {
 		return err
 	}
-	route, err := resolve(key)
+	body, err := a.readBody(w, r)
 	if err != nil {
 		return err
 	}
-	if _, err := a.payload(w, r); err != nil {
+	res, err := send(key, nahook.IngestInput{Payload: body, IdempotencyKey: r.Header.Get("Idempotency-Key")})
+	if e, ok := errors.AsType[*nahook.Error](err); ok {
+		// Name the inputs as this API spells them.
+		switch e.Field {
+		case "payload":
+			e.Field = "body"
+		case "idempotencyKey":
+			e.Field = "Idempotency-Key"
+		}
+	}
+	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusAccepted, accepted(route))
-	return nil
-}
-
-func accepted(route nahook.Route) ingestResponse {
 	out := ingestResponse{
-		EventID:       typeid.New("msg"),
-		EventType:     nullable(route.EventType),
-		EnvironmentID: route.EnvironmentID,
-		Deliveries:    make([]deliveryJSON, 0, len(route.Endpoints)),
+		EventID:       string(res.Event.ID),
+		EventType:     nullable(res.Event.EventType),
+		EnvironmentID: res.Event.EnvironmentID,
+		Deliveries:    make([]ingestDelivery, 0, len(res.Deliveries)),
 	}
-	for _, t := range route.Endpoints {
-		out.Deliveries = append(out.Deliveries, deliveryJSON{EndpointID: t.ID})
+	for _, d := range res.Deliveries {
+		out.Deliveries = append(out.Deliveries, ingestDelivery{ID: d.ID, EndpointID: d.EndpointID})
 	}
-	return out
+	if res.Replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	writeJSON(w, http.StatusAccepted, out)
+	return nil
 }
 
 // ingestKey returns the environment key of an ingest request.
@@ -78,16 +87,4 @@ func (a *api) ingestKey(r *http.Request) (string, error) {
 		return "", errForbidden("a management key (nhm_…) cannot ingest events; use an environment key (nhk_…)")
 	}
 	return key, nil
-}
-
-// payload reads the event's body: any JSON value, within the size limit.
-func (a *api) payload(w http.ResponseWriter, r *http.Request) (json.RawMessage, error) {
-	body, err := a.readBody(w, r)
-	if err != nil {
-		return nil, err
-	}
-	if !json.Valid(body) {
-		return nil, invalid("body", "the event payload must be valid JSON")
-	}
-	return body, nil
 }
