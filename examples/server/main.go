@@ -1,6 +1,7 @@
 // Command server runs nahook's HTTP API on an embedded SQLite database, or
 // on Postgres: the management API, a dashboard API and ingestion, with the
-// paths and JSON shapes of the hosted service's documentation.
+// paths and JSON shapes of the hosted service's documentation; and it
+// delivers the events it ingests, signed, with retries.
 //
 //	go run ./examples/server                           # :8080, ./nahook.db
 //	go run ./examples/server -db 'postgres://user@localhost/app?search_path=nahook'
@@ -48,6 +49,12 @@ func main() {
 	}
 	flag.BoolVar(&cfg.allowPrivate, "allow-private-urls", allowPrivate,
 		"accept endpoint URLs on loopback and private addresses, for local testing (env NAHOOK_ALLOW_PRIVATE_URLS)")
+	timeout, err := envDuration("NAHOOK_DELIVERY_TIMEOUT", 15*time.Second)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	flag.DurationVar(&cfg.deliveryTimeout, "delivery-timeout", timeout, "how long one delivery attempt may take (env NAHOOK_DELIVERY_TIMEOUT)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -60,9 +67,10 @@ func main() {
 }
 
 type config struct {
-	addr         string
-	db           string
-	allowPrivate bool
+	addr            string
+	db              string
+	allowPrivate    bool
+	deliveryTimeout time.Duration
 }
 
 // run serves until ctx ends, then shuts down gracefully; stop restores the
@@ -74,7 +82,11 @@ func run(ctx context.Context, stop func(), cfg config, out io.Writer, log *slog.
 		return fmt.Errorf("open %s: %w", redact(cfg.db), err)
 	}
 	defer st.Close()
-	nh, err := nahook.New(st, nahook.Config{AllowPrivateURLs: cfg.allowPrivate, Logger: log})
+	nh, err := nahook.New(st, nahook.Config{
+		AllowPrivateURLs: cfg.allowPrivate,
+		Logger:           log,
+		Delivery:         nahook.DeliveryConfig{Timeout: cfg.deliveryTimeout},
+	})
 	if err != nil {
 		return err
 	}
@@ -102,6 +114,12 @@ func run(ctx context.Context, stop func(), cfg config, out io.Writer, log *slog.
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	// Deliveries are sent from this process, for as long as it serves.
+	deliverCtx, stopDelivering := context.WithCancel(context.Background())
+	defer stopDelivering()
+	delivered := make(chan error, 1)
+	go func() { delivered <- nh.Deliver(deliverCtx) }()
+
 	log.Info("listening", "url", "http://"+ln.Addr().String(), "db", redact(cfg.db), "allowPrivateURLs", cfg.allowPrivate)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -111,7 +129,7 @@ func run(ctx context.Context, stop func(), cfg config, out io.Writer, log *slog.
 	case <-ctx.Done():
 	}
 	stop()
-	log.Info("shutting down: finishing requests in flight (Ctrl-C again to quit at once)")
+	log.Info("shutting down: finishing requests and deliveries in flight (Ctrl-C again to quit at once)")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
@@ -120,7 +138,11 @@ func run(ctx context.Context, stop func(), cfg config, out io.Writer, log *slog.
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	return nil
+	// Requests are done, so nothing more is ingested: let the attempts in
+	// flight finish and be recorded. What is still pending is sent by the
+	// next start.
+	stopDelivering()
+	return <-delivered
 }
 
 // bootstrap gives an empty database a workspace, a management key and a
@@ -197,6 +219,18 @@ func env(name, def string) string {
 		return v
 	}
 	return def
+}
+
+func envDuration(name string, def time.Duration) (time.Duration, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s=%q: want a duration such as 15s", name, v)
+	}
+	return d, nil
 }
 
 func envBool(name string) (bool, error) {
