@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/nahook/nahook/store"
 )
 
 // Signing follows the Standard Webhooks specification
@@ -75,15 +73,6 @@ func signature(keys [][]byte, msgID string, unix int64, payload []byte) string {
 		b.WriteString(base64.StdEncoding.EncodeToString(mac.Sum(nil)))
 	}
 	return b.String()
-}
-
-// keysOf lists the keys that sign at now.
-func keysOf(k store.EndpointKeys, now time.Time) [][]byte {
-	keys := [][]byte{k.Current}
-	if k.Previous != nil && k.PreviousUntil.After(now) {
-		keys = append(keys, k.Previous)
-	}
-	return keys
 }
 
 // ErrSignature: a webhook's signature does not verify, or its timestamp is

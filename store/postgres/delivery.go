@@ -320,14 +320,6 @@ func recordStreaks(ctx context.Context, tx pgx.Tx, streaks []store.Streak, disab
 	return nil
 }
 
-// nullInt turns 0, which the store types use for "none", into SQL NULL.
-func nullInt(n int) any {
-	if n == 0 {
-		return nil
-	}
-	return n
-}
-
 // GetDelivery implements store.DeliveryStore.
 func (s *Store) GetDelivery(ctx context.Context, ws store.WorkspaceID, id store.DeliveryID) (store.Delivery, []store.Attempt, error) {
 	var d store.Delivery
