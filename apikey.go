@@ -185,11 +185,13 @@ func wellFormedKey(s string) bool {
 	if !ok {
 		rest, ok = strings.CutPrefix(s, ManagementKeyPrefix)
 	}
-	if !ok || len(rest) != keyChars {
-		return false
-	}
-	for i := 0; i < len(rest); i++ {
-		if !isBase62[rest[i]] {
+	return ok && len(rest) == keyChars && allBase62(rest)
+}
+
+// allBase62 reports whether s is made of base62 characters only.
+func allBase62(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isBase62[s[i]] {
 			return false
 		}
 	}

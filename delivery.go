@@ -96,6 +96,9 @@ type DeliveryService struct{ c *Client }
 type DeliveryFilter struct {
 	EndpointID EndpointID
 	Status     DeliveryStatus
+	// NewestFirst lists the newest first instead of the oldest; the
+	// cursor then leads to older ones.
+	NewestFirst bool
 }
 
 // DeliveryDetail is a delivery with its event and every attempt.
@@ -106,7 +109,7 @@ type DeliveryDetail struct {
 }
 
 // List returns one page of the workspace's deliveries that match f,
-// oldest first. Filtering by an endpoint not in the workspace is
+// oldest first (newest first with f.NewestFirst). Filtering by an endpoint not in the workspace is
 // ErrNotFound.
 func (s *DeliveryService) List(ctx context.Context, ws WorkspaceID, f DeliveryFilter, opts ListOptions) (Page[Delivery], error) {
 	if err := workspace(ws); err != nil {
@@ -122,7 +125,7 @@ func (s *DeliveryService) List(ctx context.Context, ws WorkspaceID, f DeliveryFi
 	default:
 		return Page[Delivery]{}, store.Invalid("status", "status must be pending, succeeded or failed")
 	}
-	sf := store.DeliveryFilter{EndpointID: f.EndpointID, Status: f.Status}
+	sf := store.DeliveryFilter{EndpointID: f.EndpointID, Status: f.Status, NewestFirst: f.NewestFirst}
 	return list(opts, prefixDelivery, func(d Delivery) DeliveryID { return d.ID },
 		func(p store.Page) ([]Delivery, error) { return s.c.store.ListDeliveries(ctx, ws, sf, p) })
 }

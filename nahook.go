@@ -122,6 +122,11 @@ type Config struct {
 	MaxPayloadBytes int
 	// Delivery tunes Client.Deliver: workers, timeouts, the retry schedule.
 	Delivery DeliveryConfig
+	// PortalURL is the address of the developer-portal page, such as
+	// "https://example.com/portal/": a portal session's URL is this with
+	// the session's token in the fragment. Empty means sessions have no
+	// URL and the host program builds its own.
+	PortalURL string
 }
 
 // Client is nahook inside a host program: the services below, all sharing
@@ -147,6 +152,9 @@ type Client struct {
 	Events *EventService
 	// Deliveries reads the delivery log and retries deliveries.
 	Deliveries *DeliveryService
+	// PortalSessions issues developer-portal sessions and opens the
+	// portal a session's token grants.
+	PortalSessions *PortalSessionService
 
 	store        store.Store
 	cfg          Config
@@ -159,6 +167,9 @@ type Client struct {
 func New(st store.Store, cfg Config) (*Client, error) {
 	if st == nil {
 		return nil, errors.New("nahook: New needs a store")
+	}
+	if err := checkPortalURL(cfg.PortalURL); err != nil {
+		return nil, err
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -176,6 +187,7 @@ func New(st store.Store, cfg Config) (*Client, error) {
 	c.Router = newRouter(c)
 	c.Events = &EventService{c}
 	c.Deliveries = &DeliveryService{c}
+	c.PortalSessions = &PortalSessionService{c}
 	return c, nil
 }
 

@@ -11,14 +11,15 @@ import (
 
 // ID prefixes, one per resource.
 const (
-	prefixWorkspace   = "ws"
-	prefixEnvironment = "env"
-	prefixApplication = "app"
-	prefixEventType   = "evt"
-	prefixEndpoint    = "ep"
-	prefixAPIKey      = "key"
-	prefixEvent       = "msg" // the webhook-id receivers see: Standard Webhooks' own example prefix
-	prefixDelivery    = "dlv"
+	prefixWorkspace     = "ws"
+	prefixEnvironment   = "env"
+	prefixApplication   = "app"
+	prefixEventType     = "evt"
+	prefixEndpoint      = "ep"
+	prefixAPIKey        = "key"
+	prefixEvent         = "msg" // the webhook-id receivers see: Standard Webhooks' own example prefix
+	prefixDelivery      = "dlv"
+	prefixPortalSession = "ps"
 )
 
 // name checks a single-line name: trimmed of surrounding space, between min

@@ -110,6 +110,10 @@ type EndpointKeys struct {
 type DeliveryFilter struct {
 	EndpointID EndpointID
 	Status     DeliveryStatus
+	// NewestFirst lists the newest deliveries first; Page.After is then
+	// the last ID of the previous page in that order, and older ones
+	// follow it.
+	NewestFirst bool
 }
 
 // DeliveryStore is the outbox: events, their deliveries and every attempt.

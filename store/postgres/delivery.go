@@ -349,12 +349,15 @@ func (s *Store) GetDelivery(ctx context.Context, ws store.WorkspaceID, id store.
 
 // ListDeliveries implements store.DeliveryStore.
 func (s *Store) ListDeliveries(ctx context.Context, ws store.WorkspaceID, f store.DeliveryFilter, page store.Page) ([]store.Delivery, error) {
+	order := `AND d.id > $4 ORDER BY d.id LIMIT $5`
+	if f.NewestFirst {
+		order = `AND ($4 = '' OR d.id < $4) ORDER BY d.id DESC LIMIT $5`
+	}
 	rows, err := s.pool.Query(ctx, `SELECT `+deliveryColumns+deliveryFrom+`
 		WHERE d.workspace_id = $1
 			AND ($2 = '' OR d.endpoint_id = $2)
 			AND ($3 = '' OR d.status = $3)
-			AND d.id > $4
-		ORDER BY d.id LIMIT $5`, ws, string(f.EndpointID), string(f.Status), page.After, page.Limit)
+			`+order, ws, string(f.EndpointID), string(f.Status), page.After, page.Limit)
 	return collect(rows, err, scanDelivery)
 }
 

@@ -213,6 +213,7 @@ var uniqueFields = map[string]struct{ field, message string }{
 	"event_types_name_key":         {"name", "name is already used by another event type of this workspace"},
 	"api_keys_hash_key":            {"", "an API key with this hash already exists"},
 	"events_idempotency_key":       {"idempotencyKey", "another event of this environment has this idempotency key"},
+	"portal_sessions_hash_key":     {"", "a portal session with this hash already exists"},
 }
 
 // foreignKeys names, for each foreign key, the field that referred to a
@@ -235,6 +236,9 @@ var foreignKeys = map[string]struct{ field, resource string }{
 	"deliveries_event_fkey":                  {"eventId", "event"},
 	"endpoint_keys_endpoint_fkey":            {"", "endpoint"},
 	"delivery_attempts_delivery_fkey":        {"", "delivery"},
+	"portal_sessions_workspace_fkey":         {"workspaceId", "workspace"},
+	"portal_sessions_application_fkey":       {"applicationId", "application"},
+	"portal_sessions_environment_fkey":       {"environmentId", "environment"},
 }
 
 // mapError is the one place Postgres errors become store errors: a unique

@@ -297,7 +297,14 @@ func (s *Store) ListDeliveries(ctx context.Context, ws store.WorkspaceID, f stor
 		where += ` AND d.status = ?`
 		args = append(args, f.Status)
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT `+deliveryColumns+deliveryFrom+`WHERE `+where+` AND d.id > ? ORDER BY d.id LIMIT ?`,
+	order := ` AND d.id > ? ORDER BY d.id LIMIT ?`
+	if f.NewestFirst {
+		if page.After == "" {
+			page.After = "~" // sorts after every ID: IDs are lowercase letters, digits and _
+		}
+		order = ` AND d.id < ? ORDER BY d.id DESC LIMIT ?`
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+deliveryColumns+deliveryFrom+`WHERE `+where+order,
 		append(args, page.After, page.Limit)...)
 	return collect(rows, err, scanDelivery)
 }
