@@ -1,9 +1,12 @@
 // Package httpapi serves nahook over HTTP: the management API
 // (/management/v1/workspaces/{workspaceId}/…, bearer management key), the
 // same resource routes for a dashboard (/api/workspaces/{workspaceId}/…,
-// authenticated by the host program's own check) and ingestion
-// (/api/ingest/…, bearer environment key), with the paths and JSON shapes
-// of the hosted service's documentation.
+// authenticated by the host program's own check), ingestion
+// (/api/ingest/…, bearer environment key) and the developer portal's API
+// (/portal/v1/…, bearer portal session token, reaching one application's
+// endpoints in one environment), with the paths and JSON shapes of the
+// hosted service's documentation. PortalPage serves the page customers use
+// it from.
 //
 // New returns an http.Handler a host program mounts wherever it likes:
 //
@@ -116,6 +119,11 @@ var workspaceRoutes = []workspaceRoute{
 	{"POST", "/api-keys", createAPIKey},
 	{"GET", "/api-keys", listAPIKeys},
 	{"DELETE", "/api-keys/{keyId}", revokeAPIKey},
+
+	{"POST", "/portal-sessions", createPortalSession},
+	{"DELETE", "/portal-sessions/{sessionId}", revokePortalSession},
+	{"GET", "/applications/{appId}/portal-sessions", listApplicationPortalSessions},
+	{"DELETE", "/applications/{appId}/portal-sessions", revokeApplicationPortalSessions},
 }
 
 // otherRoutes lists the routes outside a workspace.
@@ -148,6 +156,9 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	for _, rt := range otherRoutes {
 		a.mux.Handle(rt.method+" "+rt.path, a.handler(rt.handle))
+	}
+	for _, rt := range portalRoutes {
+		a.mux.Handle(rt.method+" "+portalPrefix+rt.path, a.portal(rt.handle))
 	}
 	return a, nil
 }

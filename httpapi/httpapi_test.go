@@ -297,6 +297,18 @@ func TestEveryRoute(t *testing.T) {
 			h.want(h.do("GET", p("/deliveries/dlv_01kaaaaaaaaaaaaaaaaaaaaaaa"), auth, nil), http.StatusNotFound, "not_found")
 			h.want(h.do("POST", p("/deliveries/dlv_01kaaaaaaaaaaaaaaaaaaaaaaa/retry"), auth, nil), http.StatusNotFound, "not_found")
 
+			session := created("/portal-sessions", map[string]any{"applicationId": appID, "environmentId": envID, "expiresIn": 600})
+			is.True(strings.HasPrefix(session.field("token"), "nhp_"))
+			is.Equal(session.header.Get("Cache-Control"), "no-store")
+			sessions := h.do("GET", p("/applications/"+appID+"/portal-sessions"), auth, nil)
+			h.want(sessions, http.StatusOK)
+			is.True(!strings.Contains(string(sessions.raw), session.field("token"))) // never the token again
+			h.want(h.do("DELETE", p("/portal-sessions/"+session.field("id")), auth, nil), http.StatusNoContent)
+			created("/portal-sessions", map[string]any{"applicationId": appID})
+			revoked := h.do("DELETE", p("/applications/"+appID+"/portal-sessions"), auth, nil)
+			h.want(revoked, http.StatusOK)
+			is.Equal(revoked.body, map[string]any{"revoked": 1.0})
+
 			h.want(h.do("DELETE", p("/endpoints/"+epID), auth, nil), http.StatusNoContent)
 			h.want(h.do("DELETE", p("/event-types/"+etID), auth, nil), http.StatusNoContent)
 			h.want(h.do("DELETE", p("/applications/"+appID), auth, nil), http.StatusNoContent)
@@ -553,6 +565,9 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	for _, rt := range otherRoutes {
 		served[rt.method+" "+rt.path] = true
 	}
+	for _, rt := range portalRoutes {
+		served[rt.method+" "+portalPrefix+rt.path] = true
+	}
 	for route := range served {
 		if !documented[route] {
 			t.Errorf("%s is served but not documented", route)
@@ -593,6 +608,8 @@ var regexpRefs = mustCompile(`"\$ref": "#/([^"]+)"`)
 func TestNeverAServerError(t *testing.T) {
 	h := newHarness(t, Config{MaxBodyBytes: 4096})
 	app := h.do("POST", h.mgmtPath("/applications"), h.mgmt, map[string]string{"name": "Acme"}).field("id")
+	// The portal's own application, which no mangled route below deletes.
+	portal := "Bearer " + h.portalSession(h.do("POST", h.mgmtPath("/applications"), h.mgmt, map[string]string{"name": "Portal"}).field("id")).Token
 	bodies := []string{``, `{}`, `null`, `[]`, `{"name": null}`, `{"name": ""}`, `{"name": {}}`, `{"url": 1}`, `{"eventTypes": [1]}`,
 		`{"eventTypes": [""]}`, `{"environmentId": "env_x"}`, `{"applicationId": "app_x"}`, `{"metadata": null}`, `{"published": "true"}`,
 		`{"slug": "-"}`, `{"name": "x", "slug": "x"}`, `{"url": "https://a.example/", "environmentId": "` + app + `"}`, "\x00", `{"a":` + strings.Repeat("[", 5000)}
@@ -600,13 +617,20 @@ func TestNeverAServerError(t *testing.T) {
 	for _, rt := range workspaceRoutes {
 		for _, id := range ids {
 			path := rt.path
-			for _, name := range []string{"{appId}", "{envId}", "{eventTypeId}", "{endpointId}", "{keyId}", "{deliveryId}"} {
+			for _, name := range []string{"{appId}", "{envId}", "{eventTypeId}", "{endpointId}", "{keyId}", "{deliveryId}", "{sessionId}"} {
 				path = strings.ReplaceAll(path, name, id)
 			}
 			for _, body := range bodies {
 				for _, auth := range []struct{ prefix, header string }{{"/management/v1/workspaces/", h.mgmt}, {"/api/workspaces/", h.dash}} {
 					h.do(rt.method, auth.prefix+string(h.ws)+path, auth.header, body) // fails the test on a 5xx or an undocumented answer
 				}
+			}
+		}
+	}
+	for _, rt := range portalRoutes {
+		for _, id := range ids {
+			for _, body := range bodies {
+				h.do(rt.method, portalPrefix+strings.ReplaceAll(rt.path, "{endpointId}", id), portal, body)
 			}
 		}
 	}

@@ -393,6 +393,17 @@ func getEndpoint(a *api, w http.ResponseWriter, r *http.Request, ws nahook.Works
 }
 
 func updateEndpoint(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
+	p, err := a.decodeEndpointPatch(w, r)
+	if err != nil {
+		return err
+	}
+	ep, err := a.nh.Endpoints.Update(r.Context(), ws, nahook.EndpointID(r.PathValue("endpointId")), p)
+	return respond(w, http.StatusOK, endpointOut, ep, err)
+}
+
+// decodeEndpointPatch reads the body that updates an endpoint, through the
+// management API or the portal alike.
+func (a *api) decodeEndpointPatch(w http.ResponseWriter, r *http.Request) (nahook.EndpointPatch, error) {
 	var in struct {
 		URL         optional[string]   `json:"url"`
 		Description optional[string]   `json:"description"`
@@ -400,13 +411,13 @@ func updateEndpoint(a *api, w http.ResponseWriter, r *http.Request, ws nahook.Wo
 		Disabled    optional[bool]     `json:"disabled"`
 	}
 	if err := a.decode(w, r, &in); err != nil {
-		return err
+		return nahook.EndpointPatch{}, err
 	}
 	if err := in.URL.notNull("url"); err != nil {
-		return err
+		return nahook.EndpointPatch{}, err
 	}
 	if err := in.Disabled.notNull("disabled"); err != nil {
-		return err
+		return nahook.EndpointPatch{}, err
 	}
 	p := nahook.EndpointPatch{URL: in.URL.ptr(), Description: in.Description.ptr(), Disabled: in.Disabled.ptr()}
 	if in.EventTypes.Set {
@@ -415,8 +426,7 @@ func updateEndpoint(a *api, w http.ResponseWriter, r *http.Request, ws nahook.Wo
 			p.EventTypes = []string{} // null clears the subscriptions
 		}
 	}
-	ep, err := a.nh.Endpoints.Update(r.Context(), ws, nahook.EndpointID(r.PathValue("endpointId")), p)
-	return respond(w, http.StatusOK, endpointOut, ep, err)
+	return p, nil
 }
 
 func deleteEndpoint(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
