@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"strings"
 
 	"github.com/nahook/nahook"
 	"github.com/nahook/nahook/store/sqlite"
@@ -191,4 +192,45 @@ func ExampleRouter_Resolve() {
 	// https://a.example/hook true []
 	// https://b.example/hook false [other_environment]
 	// https://c.example/hook false [not_subscribed]
+}
+
+// A portal session hands one customer their application's endpoints: the
+// Portal its token opens reaches those, in one environment, and nothing
+// else.
+func ExamplePortalSessionService() {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, ":memory:")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer st.Close()
+	nh, _ := nahook.New(st, nahook.Config{PortalURL: "https://example.com/portal/"})
+	defer nh.Close()
+
+	ws, _ := nh.Workspaces.Create(ctx, nahook.WorkspaceInput{Name: "Acme SaaS"})
+	acme, _ := nh.Applications.Create(ctx, ws.ID, nahook.ApplicationInput{Name: "Acme Corp"})
+	globex, _ := nh.Applications.Create(ctx, ws.ID, nahook.ApplicationInput{Name: "Globex"})
+	theirs, _ := nh.Endpoints.Create(ctx, ws.ID, nahook.EndpointInput{ApplicationID: globex.ID, URL: "https://globex.example/hook"})
+
+	s, _ := nh.PortalSessions.Create(ctx, ws.ID, nahook.PortalSessionInput{ApplicationID: acme.ID})
+	fmt.Println(strings.HasPrefix(s.URL, "https://example.com/portal/#token=nhp_"), s.ExpiresAt.Sub(s.CreatedAt))
+
+	// The customer's browser comes back with the token.
+	p, err := nh.PortalSessions.Authenticate(ctx, s.Token)
+	if err != nil {
+		log.Fatal(err)
+	}
+	ep, _ := p.CreateEndpoint(ctx, nahook.PortalEndpointInput{URL: "https://acme.example/hook"})
+	fmt.Println(ep.ApplicationID == acme.ID)
+	_, err = p.GetEndpoint(ctx, theirs.ID)
+	fmt.Println(errors.Is(err, nahook.ErrNotFound))
+
+	_, _ = nh.PortalSessions.RevokeAll(ctx, ws.ID, acme.ID)
+	_, err = nh.PortalSessions.Authenticate(ctx, s.Token)
+	fmt.Println(errors.Is(err, nahook.ErrUnauthorized))
+	// Output:
+	// true 1h0m0s
+	// true
+	// true
+	// true
 }

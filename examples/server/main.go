@@ -55,6 +55,8 @@ func main() {
 		os.Exit(2)
 	}
 	flag.DurationVar(&cfg.deliveryTimeout, "delivery-timeout", timeout, "how long one delivery attempt may take (env NAHOOK_DELIVERY_TIMEOUT)")
+	flag.StringVar(&cfg.portalURL, "portal-url", env("NAHOOK_PORTAL_URL", ""),
+		"the developer portal's address as customers' browsers reach it; its path is where it is served (env NAHOOK_PORTAL_URL; default http://localhost:PORT/portal/)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -71,12 +73,22 @@ type config struct {
 	db              string
 	allowPrivate    bool
 	deliveryTimeout time.Duration
+	portalURL       string // empty: on this server, at /portal/
 }
 
 // run serves until ctx ends, then shuts down gracefully; stop restores the
 // signals' default, so that a second Ctrl-C ends a slow shutdown at once.
 // Secrets made on first start go to out; everything else is logged.
 func run(ctx context.Context, stop func(), cfg config, out io.Writer, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	portalURL, portalPath, err := portalAddress(cfg.portalURL, ln.Addr())
+	if err != nil {
+		return err
+	}
 	st, err := opendb.Open(ctx, cfg.db)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", redact(cfg.db), err)
@@ -86,6 +98,7 @@ func run(ctx context.Context, stop func(), cfg config, out io.Writer, log *slog.
 		AllowPrivateURLs: cfg.allowPrivate,
 		Logger:           log,
 		Delivery:         nahook.DeliveryConfig{Timeout: cfg.deliveryTimeout},
+		PortalURL:        portalURL,
 	})
 	if err != nil {
 		return err
@@ -102,12 +115,19 @@ func run(ctx context.Context, stop func(), cfg config, out io.Writer, log *slog.
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", cfg.addr)
-	if err != nil {
-		return err
+	// The portal page's three files; everything else, the portal API
+	// under /portal/v1 included, is the API's.
+	mux := http.NewServeMux()
+	page := httpapi.PortalPage("")
+	for _, name := range []string{"{$}", "portal.js", "portal.css"} {
+		mux.Handle("GET "+portalPath+name, page)
 	}
+	if root := strings.TrimSuffix(portalPath, "/"); root != "" {
+		mux.Handle("GET "+root, http.RedirectHandler(portalPath, http.StatusMovedPermanently))
+	}
+	mux.Handle("/", api)
 	srv := &http.Server{
-		Handler:           api,
+		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -120,7 +140,7 @@ func run(ctx context.Context, stop func(), cfg config, out io.Writer, log *slog.
 	delivered := make(chan error, 1)
 	go func() { delivered <- nh.Deliver(deliverCtx) }()
 
-	log.Info("listening", "url", "http://"+ln.Addr().String(), "db", redact(cfg.db), "allowPrivateURLs", cfg.allowPrivate)
+	log.Info("listening", "url", "http://"+ln.Addr().String(), "portal", portalURL, "db", redact(cfg.db), "allowPrivateURLs", cfg.allowPrivate)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {
@@ -143,6 +163,32 @@ func run(ctx context.Context, stop func(), cfg config, out io.Writer, log *slog.
 	// next start.
 	stopDelivering()
 	return <-delivered
+}
+
+// portalAddress returns the portal page's URL and the path the server
+// serves it at: raw when given, else this server's /portal/. A path that
+// does not end in "/" gets one, so that the page's assets resolve beside
+// it.
+func portalAddress(raw string, addr net.Addr) (string, string, error) {
+	if raw == "" {
+		host := "localhost"
+		if tcp, ok := addr.(*net.TCPAddr); ok && !tcp.IP.IsUnspecified() {
+			host = tcp.IP.String()
+		}
+		_, port, _ := net.SplitHostPort(addr.String())
+		raw = "http://" + net.JoinHostPort(host, port) + "/portal/"
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Fragment != "" || u.RawQuery != "" {
+		return "", "", fmt.Errorf("-portal-url %q: want an absolute http(s) URL without query or fragment, such as https://example.com/portal/", raw)
+	}
+	if !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+	}
+	if strings.HasPrefix(u.Path, "/portal/v1/") || strings.HasPrefix(u.Path, "/api/") || strings.HasPrefix(u.Path, "/management/") {
+		return "", "", fmt.Errorf("-portal-url %q: its path is taken by the API", raw)
+	}
+	return u.String(), u.EscapedPath(), nil
 }
 
 // bootstrap gives an empty database a workspace, a management key and a
