@@ -3,6 +3,8 @@ package nahook
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 
 	"github.com/nahook/nahook/internal/typeid"
 	"github.com/nahook/nahook/store"
@@ -32,6 +34,13 @@ type IngestInput struct {
 	// (Config.Delivery.Retention, at least 24 hours), returns the first
 	// result and stores nothing. 1 to 255 printable ASCII characters.
 	IdempotencyKey string
+	// ApplicationID, when set, sends the event to that application's
+	// endpoints only: the event of one customer, which no other customer's
+	// endpoint may receive, whatever it subscribes to. Empty sends it to
+	// every endpoint the route names, as Router.Resolve decides, whoever
+	// owns it. Send events about one customer with it when customers make
+	// their own endpoints in the developer portal.
+	ApplicationID ApplicationID
 }
 
 // Ingested is an event accepted: stored, with its deliveries.
@@ -54,8 +63,18 @@ func (s *EventService) Ingest(ctx context.Context, apiKey, eventType string, in 
 
 // IngestDirect sends an event straight to one endpoint of the key's
 // environment, as Router.ResolveDirect decides.
+//
+// With in.ApplicationID, the endpoint must be that application's:
+// another is ErrNotFound naming "applicationId".
 func (s *EventService) IngestDirect(ctx context.Context, apiKey string, endpoint EndpointID, in IngestInput) (Ingested, error) {
-	return s.ingest(ctx, apiKey, in, func() (Route, error) { return s.c.Router.ResolveDirect(ctx, apiKey, endpoint) })
+	return s.ingest(ctx, apiKey, in, func() (Route, error) {
+		route, err := s.c.Router.ResolveDirect(ctx, apiKey, endpoint)
+		if err == nil && in.ApplicationID != "" && (len(route.Endpoints) != 1 || route.Endpoints[0].ApplicationID != in.ApplicationID) {
+			return Route{}, &Error{Kind: ErrNotFound, Field: "applicationId",
+				Message: fmt.Sprintf("endpoint %q is not an endpoint of application %q", endpoint, in.ApplicationID)}
+		}
+		return route, err
+	})
 }
 
 func (s *EventService) ingest(ctx context.Context, apiKey string, in IngestInput, resolve func() (Route, error)) (Ingested, error) {
@@ -83,9 +102,20 @@ func (s *EventService) ingest(ctx context.Context, apiKey string, in IngestInput
 		IdempotencyKey: in.IdempotencyKey,
 		CreatedAt:      now,
 	}
-	ds := make([]Delivery, len(route.Endpoints))
-	for i, t := range route.Endpoints {
-		ds[i] = Delivery{ID: DeliveryID(typeid.New(prefixDelivery)), EndpointID: t.ID}
+	if in.ApplicationID != "" {
+		// An application that is not there would silently receive nothing.
+		if _, err := s.c.store.GetApplication(ctx, route.WorkspaceID, in.ApplicationID); err != nil {
+			if errors.Is(err, ErrNotFound) {
+				return Ingested{}, store.NotFound("applicationId", "application", in.ApplicationID)
+			}
+			return Ingested{}, err
+		}
+	}
+	ds := make([]Delivery, 0, len(route.Endpoints))
+	for _, t := range route.Endpoints {
+		if in.ApplicationID == "" || t.ApplicationID == in.ApplicationID {
+			ds = append(ds, Delivery{ID: DeliveryID(typeid.New(prefixDelivery)), EndpointID: t.ID})
+		}
 	}
 	stored, deliveries, replayed, err := s.c.store.Ingest(ctx, ev, ds)
 	if err != nil {
@@ -121,6 +151,11 @@ func (s *EventService) checkInput(in IngestInput) error {
 		return store.Invalid("payload", "the payload is larger than %d bytes", limit)
 	case !json.Valid(in.Payload):
 		return store.Invalid("payload", "the payload must be valid JSON")
+	}
+	if in.ApplicationID != "" {
+		if err := ref("applicationId", prefixApplication, in.ApplicationID); err != nil {
+			return err
+		}
 	}
 	if in.IdempotencyKey != "" {
 		if len(in.IdempotencyKey) > MaxIdempotencyKeyChars {

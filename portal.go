@@ -217,6 +217,12 @@ func portalSession(ws WorkspaceID, id PortalSessionID) error {
 // endpoints in its environment and read the event types published there.
 // An endpoint outside that scope is ErrNotFound, exactly as one that does
 // not exist. Get one from PortalSessionService.Authenticate, per request.
+//
+// Routing is by environment and event type: an event ingested without
+// IngestInput.ApplicationID reaches every subscribed endpoint of the
+// environment, those customers made here included. Ingest events about
+// one customer with its ApplicationID, so that no other customer's
+// endpoint receives them.
 type Portal struct {
 	c *Client
 	// Session is the session the portal was opened with.
@@ -432,12 +438,12 @@ func (p *Portal) RotateSecret(ctx context.Context, id EndpointID) (string, error
 }
 
 // ListDeliveries returns one page of an endpoint's deliveries, newest
-// first.
-func (p *Portal) ListDeliveries(ctx context.Context, id EndpointID, opts ListOptions) (Page[Delivery], error) {
+// first; a status other than empty lists only those with it.
+func (p *Portal) ListDeliveries(ctx context.Context, id EndpointID, status DeliveryStatus, opts ListOptions) (Page[Delivery], error) {
 	if _, err := p.GetEndpoint(ctx, id); err != nil {
 		return Page[Delivery]{}, err
 	}
-	return p.c.Deliveries.List(ctx, p.Session.WorkspaceID, DeliveryFilter{EndpointID: id, NewestFirst: true}, opts)
+	return p.c.Deliveries.List(ctx, p.Session.WorkspaceID, DeliveryFilter{EndpointID: id, Status: status, NewestFirst: true}, opts)
 }
 
 // Revoke ends the portal's own session, as signing out does.

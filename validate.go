@@ -79,7 +79,7 @@ func length(field, s string, min, max int) error {
 // here names the field, where the store could only say "not found".
 func ref[ID ~string](field, prefix string, id ID) error {
 	if !typeid.Valid(prefix, string(id)) {
-		return store.Invalid(field, "%s %q is not a %s_ ID", field, id, prefix)
+		return store.Invalid(field, "%s %q is not an ID of the form %s_…", field, id, prefix)
 	}
 	return nil
 }

@@ -48,7 +48,8 @@ func (a *api) ingest(w http.ResponseWriter, r *http.Request, send func(key strin
 	if err != nil {
 		return err
 	}
-	res, err := send(key, nahook.IngestInput{Payload: body, IdempotencyKey: r.Header.Get("Idempotency-Key")})
+	res, err := send(key, nahook.IngestInput{Payload: body, IdempotencyKey: r.Header.Get("Idempotency-Key"),
+		ApplicationID: nahook.ApplicationID(r.URL.Query().Get("applicationId"))})
 	if e, ok := errors.AsType[*nahook.Error](err); ok {
 		// Name the inputs as this API spells them.
 		switch e.Field {

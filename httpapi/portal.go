@@ -225,6 +225,7 @@ func listPortalEndpointDeliveries(a *api, w http.ResponseWriter, r *http.Request
 	if err != nil {
 		return err
 	}
-	page, err := p.ListDeliveries(r.Context(), nahook.EndpointID(r.PathValue("endpointId")), opts)
+	page, err := p.ListDeliveries(r.Context(), nahook.EndpointID(r.PathValue("endpointId")),
+		nahook.DeliveryStatus(r.URL.Query().Get("status")), opts)
 	return respondPage(w, deliveryOut, page, err)
 }

@@ -37,6 +37,20 @@ func TestPortal(t *testing.T) {
 	h.want(h.do("PUT", m("/environments/"+env+"/event-types/"+et+"/visibility"), h.mgmt, map[string]bool{"published": true}), http.StatusOK)
 	h.do("POST", m("/event-types"), h.mgmt, map[string]string{"name": "internal.audit"}) // never published
 	auth := "Bearer " + h.portalSession(app).Token
+	for body, field := range map[string]string{
+		`{"applicationId": "` + app + `", "expiresIn": 1.5}`:   "expiresIn",
+		`{"applicationId": "` + app + `", "expiresIn": 86401}`: "expiresIn",
+		`{"applicationId": "` + app + `", "expiresIn": 0}`:     "expiresIn",
+		`{"expiresIn": 60}`: "applicationId",
+		`{"applicationId": "` + app + `", "environmentId": "env_01kaaaaaaaaaaaaaaaaaaaaaaa"}`: "environmentId",
+	} {
+		res := h.do("POST", m("/portal-sessions"), h.mgmt, body)
+		if res.status/100 != 4 || res.errorField() != field {
+			t.Fatalf("%s: %d %s, want a 4xx naming %s", body, res.status, res.raw, field)
+		}
+	}
+	sessions := h.do("GET", m("/applications/"+app+"/portal-sessions"), h.mgmt, nil)
+	is.Equal(len(sessions.body.(map[string]any)["data"].([]any)), 1) // refused requests made none
 
 	info := h.do("GET", "/portal/v1/session", auth, nil)
 	h.want(info, http.StatusOK)
@@ -238,4 +252,44 @@ func bodyOf(h http.Handler, path string) string {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
 	return rec.Body.String()
+}
+
+// TestIngestForApplication: an event ingested with ?applicationId= reaches
+// that customer's endpoints only, even when another customer subscribed
+// to everything from the portal.
+func TestIngestForApplication(t *testing.T) {
+	is := is.New(t)
+	h := newHarness(t, Config{})
+	m := h.mgmtPath
+	acme := h.do("POST", m("/applications"), h.mgmt, map[string]string{"name": "Acme"}).field("id")
+	globex := h.do("POST", m("/applications"), h.mgmt, map[string]string{"name": "Globex"}).field("id")
+	et := h.do("POST", m("/event-types"), h.mgmt, map[string]string{"name": "invoice.paid"}).field("id")
+	env := h.do("GET", m("/environments"), h.mgmt, nil).body.(map[string]any)["data"].([]any)[0].(map[string]any)["id"].(string)
+	h.want(h.do("PUT", m("/environments/"+env+"/event-types/"+et+"/visibility"), h.mgmt, map[string]bool{"published": true}), http.StatusOK)
+	acmeEP := h.do("POST", m("/applications/"+acme+"/endpoints"), h.mgmt, map[string]any{"url": "https://acme.example/", "eventTypes": []string{"invoice.paid"}}).field("id")
+	globexAuth := "Bearer " + h.portalSession(globex).Token
+	greedy := h.do("POST", "/portal/v1/endpoints", globexAuth, map[string]any{"url": "https://globex.example/all", "eventTypes": []string{"*"}}).field("id")
+	key := "Bearer " + h.do("POST", m("/api-keys"), h.mgmt, map[string]string{}).field("key")
+
+	res := h.do("POST", "/api/ingest/event/invoice.paid?applicationId="+acme, key, `{"amount": 42}`)
+	h.want(res, http.StatusAccepted)
+	ds := res.body.(map[string]any)["deliveries"].([]any)
+	is.Equal(len(ds), 1)
+	is.Equal(ds[0].(map[string]any)["endpointId"], acmeEP)
+	seen := h.do("GET", "/portal/v1/endpoints/"+greedy+"/deliveries", globexAuth, nil)
+	is.Equal(len(seen.body.(map[string]any)["data"].([]any)), 0) // Globex saw nothing of Acme's
+
+	h.want(h.do("POST", "/api/ingest/event/invoice.paid?applicationId=app_01kaaaaaaaaaaaaaaaaaaaaaaa", key, `{}`), http.StatusNotFound, "not_found", "applicationId")
+	h.want(h.do("POST", "/api/ingest/event/invoice.paid?applicationId=acme", key, `{}`), http.StatusBadRequest, "invalid", "applicationId")
+	h.want(h.do("POST", "/api/ingest/"+greedy+"?applicationId="+acme, key, `{}`), http.StatusNotFound, "not_found", "applicationId")
+
+	// Without it, the route decides: every subscribed endpoint.
+	all := h.do("POST", "/api/ingest/event/invoice.paid", key, `{}`)
+	h.want(all, http.StatusAccepted)
+	is.Equal(len(all.body.(map[string]any)["deliveries"].([]any)), 2)
+	// The status filter of the portal's delivery list.
+	failed := h.do("GET", "/portal/v1/endpoints/"+greedy+"/deliveries?status=failed", globexAuth, nil)
+	h.want(failed, http.StatusOK)
+	is.Equal(len(failed.body.(map[string]any)["data"].([]any)), 0)
+	h.want(h.do("GET", "/portal/v1/endpoints/"+greedy+"/deliveries?status=lost", globexAuth, nil), http.StatusBadRequest, "invalid", "status")
 }

@@ -237,7 +237,7 @@ var portalTests = []test{
 			rotated, err := p.RotateSecret(h.ctx, mine.ID)
 			is.NoErr(err)
 			is.True(rotated != secret)
-			_, err = p.ListDeliveries(h.ctx, mine.ID, nahook.ListOptions{})
+			_, err = p.ListDeliveries(h.ctx, mine.ID, "", nahook.ListOptions{})
 			is.NoErr(err)
 			is.NoErr(p.DeleteEndpoint(h.ctx, created.ID))
 
@@ -252,7 +252,7 @@ var portalTests = []test{
 				wantErr(t, err, nahook.ErrNotFound, "")
 				_, err = p.RotateSecret(h.ctx, ep.ID)
 				wantErr(t, err, nahook.ErrNotFound, "")
-				_, err = p.ListDeliveries(h.ctx, ep.ID, nahook.ListOptions{})
+				_, err = p.ListDeliveries(h.ctx, ep.ID, "", nahook.ListOptions{})
 				wantErr(t, err, nahook.ErrNotFound, "")
 				still, err := h.nh.Endpoints.Get(h.ctx, ep.WorkspaceID, ep.ID)
 				is.NoErr(err)
@@ -306,6 +306,48 @@ var portalTests = []test{
 			is.Equal(kept.EventTypes, []string{"user.deleted", "invoice.paid"})
 			_, err = p.UpdateEndpoint(h.ctx, ep.ID, nahook.EndpointPatch{EventTypes: []string{"invoice.paid", "nope.never"}})
 			wantErr(t, err, nahook.ErrInvalid, "eventTypes[1]")
+		},
+	},
+	{
+		name:     "Events.Ingest/ForApplication",
+		contract: "An event ingested for an application goes to that application's routed endpoints only, whatever others subscribe to; an application not in the workspace is ErrNotFound naming applicationId and stores nothing; a direct ingest for an application refuses another's endpoint.",
+		run: func(t *testing.T, h *harness) {
+			is := is.New(t)
+			o := h.outbox(t) // a and b belong to no application
+			acme := h.app(t, o.ws.ID, "acme")
+			globex := h.app(t, o.ws.ID, "globex")
+			acmeEP := h.endpoint(t, o.ws.ID, nahook.EndpointInput{ApplicationID: acme.ID, URL: "https://acme.example/hook", EventTypes: []string{"order.created"}})
+			p := h.portal(t, h.portalSession(t, o.ws.ID, nahook.PortalSessionInput{ApplicationID: globex.ID}).Token)
+			greedy, err := p.CreateEndpoint(h.ctx, nahook.PortalEndpointInput{URL: "https://globex.example/all", EventTypes: []string{"*"}})
+			is.NoErr(err)
+
+			in, err := h.nh.Events.Ingest(h.ctx, o.key.Plaintext, "order.created", nahook.IngestInput{Payload: []byte(`{"for":"acme"}`), ApplicationID: acme.ID})
+			is.NoErr(err)
+			is.Equal(endpointsOf(in.Deliveries), []nahook.EndpointID{acmeEP.ID}) // not globex's "*", not the unowned ones
+			list, err := p.ListDeliveries(h.ctx, greedy.ID, "", nahook.ListOptions{})
+			is.NoErr(err)
+			is.Equal(len(list.Items), 0) // globex never sees acme's event
+
+			all, err := h.nh.Events.Ingest(h.ctx, o.key.Plaintext, "order.created", nahook.IngestInput{Payload: []byte(`{}`)})
+			is.NoErr(err)
+			is.Equal(len(all.Deliveries), 4) // untargeted: every subscribed endpoint, as the route says
+
+			other := h.workspace(t)
+			before, err := h.nh.Deliveries.List(h.ctx, o.ws.ID, nahook.DeliveryFilter{}, nahook.ListOptions{Limit: nahook.MaxLimit})
+			is.NoErr(err)
+			_, err = h.nh.Events.Ingest(h.ctx, o.key.Plaintext, "order.created", nahook.IngestInput{Payload: []byte(`{}`), ApplicationID: h.app(t, other.ID, "acme").ID})
+			wantErr(t, err, nahook.ErrNotFound, "applicationId")
+			_, err = h.nh.Events.Ingest(h.ctx, o.key.Plaintext, "order.created", nahook.IngestInput{Payload: []byte(`{}`), ApplicationID: "acme"})
+			wantErr(t, err, nahook.ErrInvalid, "applicationId")
+			after, err := h.nh.Deliveries.List(h.ctx, o.ws.ID, nahook.DeliveryFilter{}, nahook.ListOptions{Limit: nahook.MaxLimit})
+			is.NoErr(err)
+			is.Equal(len(after.Items), len(before.Items)) // refused ingests stored nothing
+
+			direct, err := h.nh.Events.IngestDirect(h.ctx, o.key.Plaintext, acmeEP.ID, nahook.IngestInput{Payload: []byte(`{}`), ApplicationID: acme.ID})
+			is.NoErr(err)
+			is.Equal(len(direct.Deliveries), 1)
+			_, err = h.nh.Events.IngestDirect(h.ctx, o.key.Plaintext, greedy.ID, nahook.IngestInput{Payload: []byte(`{}`), ApplicationID: acme.ID})
+			wantErr(t, err, nahook.ErrNotFound, "applicationId")
 		},
 	},
 	{

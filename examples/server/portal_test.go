@@ -142,9 +142,13 @@ func TestPortalPageInBrowser(t *testing.T) {
 	is.Equal(read(firstCard+" .endpoint-url"), endpointURL)                 // listed
 	is.Equal(read(firstCard+" .endpoint-types"), "Receives: order.created") // with its subscription
 	is.True(strings.Contains(read("#notice"), "added"))                     // and said so
-	do("disabling it, and reading its secret and deliveries",
+	do("disabling it",
 		chromedp.Click(chromedp.CSS(firstCard+` [data-action="toggle"]`)),
-		chromedp.WaitVisible(chromedp.CSS(firstCard+" .status.off")),
+		chromedp.WaitVisible(chromedp.CSS(firstCard+" .status.off")))
+	focused, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.textContent`))
+	is.NoErr(err)
+	is.Equal(focused, "Enable") // focus stays on the button pressed, though the list was drawn again
+	do("reading its secret and deliveries",
 		chromedp.Click(chromedp.CSS(firstCard+` [data-action="secret"]`)),
 		chromedp.WaitVisible(chromedp.CSS(firstCard+" .secret code")),
 		chromedp.Click(chromedp.CSS(firstCard+` [data-action="deliveries"]`)),

@@ -133,9 +133,8 @@
     status.classList.add(ep.disabled ? "off" : "on");
     const toggle = li.querySelector('[data-action="toggle"]');
     toggle.textContent = ep.disabled ? "Enable" : "Disable";
-    const label = " endpoint " + ep.url;
     for (const b of li.querySelectorAll("button[data-action]")) {
-      b.setAttribute("aria-label", b.textContent + label);
+      b.setAttribute("aria-label", b.textContent + " (" + ep.url + ")");
       b.addEventListener("click", () => act(b.dataset.action, ep, li, b));
     }
     return li;
@@ -152,6 +151,8 @@
           await api("PATCH", "/endpoints/" + ep.id, { disabled: !ep.disabled });
           await refresh();
           notice(ep.disabled ? "Endpoint enabled." : "Endpoint disabled.", "ok");
+          // The list was drawn again: keep focus on the same button.
+          focusIn(ep.id, '[data-action="toggle"]');
           return;
         case "delete":
           show(li.querySelector(".confirm"), true);
@@ -180,12 +181,25 @@
     }
   }
 
+  // expand shows or hides (and empties) a panel of an endpoint's card,
+  // and tells assistive technology which.
+  function expand(box, button, visible) {
+    if (!visible) box.replaceChildren();
+    show(box, visible);
+    button.setAttribute("aria-expanded", String(visible));
+  }
+
+  // focusIn focuses a control of the card of endpoint id, if it is there.
+  function focusIn(id, selector) {
+    const card = document.querySelector('#endpoints li[data-id="' + CSS.escape(id) + '"]');
+    const target = card && card.querySelector(selector);
+    if (target) target.focus();
+  }
+
   async function toggleSecret(ep, li, button) {
     const box = li.querySelector(".secret");
     if (!box.hidden) {
-      box.replaceChildren();
-      show(box, false);
-      button.setAttribute("aria-expanded", "false");
+      expand(box, button, false);
       return;
     }
     const secret = await api("GET", "/endpoints/" + ep.id + "/secret");
@@ -194,16 +208,13 @@
     const code = document.createElement("code");
     code.textContent = secret.key;
     box.replaceChildren(p, code);
-    show(box, true);
-    button.setAttribute("aria-expanded", "true");
+    expand(box, button, true);
   }
 
   async function toggleDeliveries(ep, li, button) {
     const box = li.querySelector(".deliveries");
     if (!box.hidden) {
-      box.replaceChildren();
-      show(box, false);
-      button.setAttribute("aria-expanded", "false");
+      expand(box, button, false);
       return;
     }
     const page = await api("GET", "/endpoints/" + ep.id + "/deliveries?limit=20");
@@ -234,8 +245,7 @@
       }
       box.replaceChildren(table);
     }
-    show(box, true);
-    button.setAttribute("aria-expanded", "true");
+    expand(box, button, true);
   }
 
   // The editor: adding an endpoint, or editing one.
@@ -295,14 +305,19 @@
     }
   }
 
-  // fieldError shows the API's message next to the field it names
-  // ("eventTypes[2]" is the event type list), or under the form.
+  // fieldError shows the API's message next to the field it names, or
+  // under the form. "eventTypes[2]" is the third event type sent: the third
+  // checked box.
   function fieldError(err) {
-    const field = (err.field || "").replace(/\[\d+\]$/, "");
+    const m = /^(\w+)(?:\[(\d+)\])?$/.exec(err.field || "") || [];
+    const field = m[1] || "";
     const target = $(field + "-error") || $("form-error");
     target.textContent = err.message;
     show(target, true);
-    const input = $(field);
+    let input = $(field);
+    if (field === "eventTypes") {
+      input = document.querySelectorAll("#event-types input:checked")[Number(m[2] || 0)];
+    }
     if (input) {
       input.setAttribute("aria-invalid", "true");
       input.focus();
@@ -330,11 +345,15 @@
       } else {
         await api("POST", "/endpoints", body);
       }
-      const added = !editing;
+      const edited = editing;
       closeEditor();
       await refresh();
-      notice(added ? "Endpoint " + body.url + " added." : "Endpoint saved.", "ok");
-      $("add").focus();
+      notice(edited ? "Endpoint saved." : "Endpoint " + body.url + " added.", "ok");
+      if (edited) {
+        focusIn(edited.id, '[data-action="edit"]');
+      } else {
+        $("add").focus();
+      }
     } catch (err) {
       if (err.status !== 401) fieldError(err);
     } finally {
@@ -352,6 +371,7 @@
     show($("portal"), false);
     show($("sign-out"), false);
     notice("You have signed out. Open your portal link again to come back.", "ok");
+    $("main").focus(); // the focused button is gone
   }
 
   document.addEventListener("DOMContentLoaded", () => {

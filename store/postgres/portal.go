@@ -34,10 +34,17 @@ func requireApplication(ctx context.Context, q querier, field string, ws store.W
 }
 
 // CreatePortalSession implements store.PortalSessionStore. A session
-// changes no route, so it does not bump the routing version; the foreign
-// keys name the application or environment that is missing.
+// changes no route, so it does not bump the routing version. The
+// references are checked first so that the error names the missing ID, as
+// SQLite's does; the foreign keys still hold against a concurrent delete.
 func (s *Store) CreatePortalSession(ctx context.Context, p store.PortalSession) error {
 	return s.transact(ctx, func(tx pgx.Tx) error {
+		if err := requireApplication(ctx, tx, "applicationId", p.WorkspaceID, p.ApplicationID); err != nil {
+			return err
+		}
+		if err := requireEnvironment(ctx, tx, "environmentId", p.WorkspaceID, p.EnvironmentID); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `DELETE FROM portal_sessions
 			WHERE workspace_id = $1 AND application_id = $2 AND expires_at < $3`,
 			p.WorkspaceID, p.ApplicationID, p.CreatedAt); err != nil {
