@@ -64,6 +64,12 @@ type EndpointFilter struct {
 // application is not in the workspace, and ErrInvalid when a subscription
 // names an event type the workspace does not have.
 func (s *EndpointService) Create(ctx context.Context, ws WorkspaceID, in EndpointInput) (Endpoint, error) {
+	return s.create(ctx, ws, in, 0)
+}
+
+// create creates an endpoint; with maxPerApplication > 0, the store refuses
+// it once its application has that many endpoints in its environment.
+func (s *EndpointService) create(ctx context.Context, ws WorkspaceID, in EndpointInput, maxPerApplication int) (Endpoint, error) {
 	if err := workspace(ws); err != nil {
 		return Endpoint{}, err
 	}
@@ -111,7 +117,7 @@ func (s *EndpointService) Create(ctx context.Context, ws WorkspaceID, in Endpoin
 		CreatedAt:     now,
 		UpdatedAt:     now,
 	}
-	if err := s.c.wrote(ws, s.c.store.CreateEndpoint(ctx, ep, newSigningKey())); err != nil {
+	if err := s.c.wrote(ws, s.c.store.CreateEndpoint(ctx, ep, newSigningKey(), maxPerApplication)); err != nil {
 		return Endpoint{}, err
 	}
 	return ep, nil

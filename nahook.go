@@ -127,6 +127,12 @@ type Config struct {
 	// the session's token in the fragment. Empty means sessions have no
 	// URL and the host program builds its own.
 	PortalURL string
+	// PortalMaxEndpoints is how many endpoints an application may have in
+	// one environment for a portal session to add another, so that a
+	// customer cannot multiply deliveries without bound. Zero means
+	// DefaultPortalMaxEndpoints (50); negative, no limit. Endpoints made
+	// through EndpointService are not limited.
+	PortalMaxEndpoints int
 }
 
 // Client is nahook inside a host program: the services below, all sharing

@@ -31,6 +31,8 @@ const (
 	DefaultPortalSessionTTL = time.Hour
 	// MaxPortalSessionTTL is the longest a session may last.
 	MaxPortalSessionTTL = 24 * time.Hour
+	// DefaultPortalMaxEndpoints is Config.PortalMaxEndpoints when zero.
+	DefaultPortalMaxEndpoints = 50
 )
 
 // PortalSessionService issues developer-portal sessions: a token that lets
@@ -363,7 +365,8 @@ func (p *Portal) GetEndpoint(ctx context.Context, id EndpointID) (Endpoint, erro
 }
 
 // CreateEndpoint creates an endpoint for the application in the session's
-// environment.
+// environment. Once the application has Config.PortalMaxEndpoints there,
+// it is ErrLimitExceeded.
 func (p *Portal) CreateEndpoint(ctx context.Context, in PortalEndpointInput) (Endpoint, error) {
 	if err := p.check(); err != nil {
 		return Endpoint{}, err
@@ -383,14 +386,21 @@ func (p *Portal) CreateEndpoint(ctx context.Context, in PortalEndpointInput) (En
 	if err := p.checkPublished(ctx, subs, nil); err != nil {
 		return Endpoint{}, err
 	}
-	return p.c.Endpoints.Create(ctx, p.Session.WorkspaceID, EndpointInput{
+	limit := p.c.cfg.PortalMaxEndpoints
+	switch {
+	case limit == 0:
+		limit = DefaultPortalMaxEndpoints
+	case limit < 0:
+		limit = 0
+	}
+	return p.c.Endpoints.create(ctx, p.Session.WorkspaceID, EndpointInput{
 		EnvironmentID: p.Session.EnvironmentID,
 		ApplicationID: p.Session.ApplicationID,
 		URL:           in.URL,
 		Description:   in.Description,
 		EventTypes:    subs,
 		Disabled:      in.Disabled,
-	})
+	}, limit)
 }
 
 // UpdateEndpoint applies patch to one of the application's endpoints and

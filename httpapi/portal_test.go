@@ -293,3 +293,18 @@ func TestIngestForApplication(t *testing.T) {
 	is.Equal(len(failed.body.(map[string]any)["data"].([]any)), 0)
 	h.want(h.do("GET", "/portal/v1/endpoints/"+greedy+"/deliveries?status=lost", globexAuth, nil), http.StatusBadRequest, "invalid", "status")
 }
+
+// TestPortalEndpointLimit: past the limit, adding an endpoint is a 409
+// the page can show, and nothing is written.
+func TestPortalEndpointLimit(t *testing.T) {
+	is := is.New(t)
+	h := newHarness(t, Config{})
+	app := h.do("POST", h.mgmtPath("/applications"), h.mgmt, map[string]string{"name": "Acme"}).field("id")
+	auth := "Bearer " + h.portalSession(app).Token
+	for range nahook.DefaultPortalMaxEndpoints {
+		h.want(h.do("POST", "/portal/v1/endpoints", auth, map[string]string{"url": "https://acme.example/"}), http.StatusCreated)
+	}
+	h.want(h.do("POST", "/portal/v1/endpoints", auth, map[string]string{"url": "https://acme.example/"}), http.StatusConflict, "limit_exceeded")
+	list := h.do("GET", "/portal/v1/endpoints?limit=250", auth, nil)
+	is.Equal(len(list.body.(map[string]any)["data"].([]any)), nahook.DefaultPortalMaxEndpoints)
+}

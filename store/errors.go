@@ -82,3 +82,10 @@ func NotFound[ID ~string](field, resource string, id ID) *Error {
 func Conflict(field, message string, cause error) *Error {
 	return &Error{Kind: ErrConflict, Field: field, Message: message, Err: cause}
 }
+
+// EndpointLimit is the error of CreateEndpoint when an application has its
+// most endpoints in an environment already.
+func EndpointLimit(max int) error {
+	return &Error{Kind: ErrLimitExceeded,
+		Message: fmt.Sprintf("this application has %d endpoints in this environment, the most allowed here; delete one first", max)}
+}

@@ -133,7 +133,11 @@ type EndpointStore interface {
 	// (a missing workspace has no environments), and ErrInvalid with field
 	// "eventTypes[i]" when the i-th subscription names an event type the
 	// workspace does not have. Wildcards ("*", "order.*") need no event type.
-	CreateEndpoint(ctx context.Context, ep Endpoint, key []byte) error
+	// With maxPerApplication > 0 and ep.ApplicationID set, it returns
+	// ErrLimitExceeded when the application already has that many endpoints
+	// in ep's environment, decided atomically against concurrent creates;
+	// 0 sets no limit.
+	CreateEndpoint(ctx context.Context, ep Endpoint, key []byte, maxPerApplication int) error
 	// GetEndpoint returns the endpoint, or ErrNotFound.
 	GetEndpoint(ctx context.Context, ws WorkspaceID, id EndpointID) (Endpoint, error)
 	// ListEndpoints returns the workspace's endpoints that match f, in

@@ -309,6 +309,36 @@ var portalTests = []test{
 		},
 	},
 	{
+		name:     "Portal/EndpointLimit",
+		contract: "A portal adds endpoints only while its application has fewer than Config.PortalMaxEndpoints in the environment (ErrLimitExceeded after, writing nothing); other environments and applications count apart, and EndpointService is not limited.",
+		run: func(t *testing.T, h *harness) {
+			is := is.New(t)
+			nh := h.client(t, nahook.Config{PortalMaxEndpoints: 2})
+			ws := h.workspace(t)
+			app := h.app(t, ws.ID, "cust_1")
+			staging := h.env(t, ws.ID, "staging")
+			s, err := nh.PortalSessions.Create(h.ctx, ws.ID, nahook.PortalSessionInput{ApplicationID: app.ID})
+			is.NoErr(err)
+			p, err := nh.PortalSessions.Authenticate(h.ctx, s.Token)
+			is.NoErr(err)
+			h.endpoint(t, ws.ID, nahook.EndpointInput{ApplicationID: app.ID, EnvironmentID: staging.ID}) // elsewhere: not counted
+			h.endpoint(t, ws.ID, nahook.EndpointInput{ApplicationID: h.app(t, ws.ID, "cust_2").ID})      // another's: not counted
+			for range 2 {
+				_, err := p.CreateEndpoint(h.ctx, nahook.PortalEndpointInput{URL: "https://a.example/hook"})
+				is.NoErr(err)
+			}
+			_, err = p.CreateEndpoint(h.ctx, nahook.PortalEndpointInput{URL: "https://a.example/hook"})
+			wantErr(t, err, nahook.ErrLimitExceeded, "")
+			eps := all(t, func(o nahook.ListOptions) (nahook.Page[nahook.Endpoint], error) { return p.ListEndpoints(h.ctx, o) })
+			is.Equal(len(eps), 2) // the refused create wrote nothing
+			_, err = nh.Endpoints.Create(h.ctx, ws.ID, nahook.EndpointInput{ApplicationID: app.ID, URL: "https://ops.example/hook"})
+			is.NoErr(err) // the operator is not limited
+			is.NoErr(p.DeleteEndpoint(h.ctx, eps[0].ID))
+			_, err = p.CreateEndpoint(h.ctx, nahook.PortalEndpointInput{URL: "https://a.example/hook"})
+			wantErr(t, err, nahook.ErrLimitExceeded, "") // still 2 with the operator's
+		},
+	},
+	{
 		name:     "Events.Ingest/ForApplication",
 		contract: "An event ingested for an application goes to that application's routed endpoints only, whatever others subscribe to; an application not in the workspace is ErrNotFound naming applicationId and stores nothing; a direct ingest for an application refuses another's endpoint.",
 		run: func(t *testing.T, h *harness) {
@@ -374,6 +404,33 @@ var portalTests = []test{
 				ids = append(ids, d.ID)
 			}
 			is.Equal(ids, want)
+		},
+	},
+}
+
+var portalConcurrencyTests = []test{
+	{
+		name:     "Concurrency/PortalEndpointLimit",
+		contract: "The portal's endpoint limit holds under concurrent creates: 60 parallel portal creates for one application leave exactly DefaultPortalMaxEndpoints endpoints, every refused create failing with ErrLimitExceeded.",
+		run: func(t *testing.T, h *harness) {
+			is := is.New(t)
+			ws := h.workspace(t)
+			app := h.app(t, ws.ID, "cust_1")
+			token := h.portalSession(t, ws.ID, nahook.PortalSessionInput{ApplicationID: app.ID}).Token
+			errs := race(60, func(i int) error {
+				p, err := h.racer(i).PortalSessions.Authenticate(h.ctx, token)
+				if err != nil {
+					return err
+				}
+				_, err = p.CreateEndpoint(h.ctx, nahook.PortalEndpointInput{URL: "https://a.example/hook"})
+				return err
+			})
+			counts := tally(t, errs, nahook.ErrLimitExceeded)
+			is.Equal(counts[nil], nahook.DefaultPortalMaxEndpoints)
+			is.Equal(counts[nahook.ErrLimitExceeded], 60-nahook.DefaultPortalMaxEndpoints)
+			eps, err := h.st.ListEndpoints(h.ctx, ws.ID, store.EndpointFilter{ApplicationID: app.ID}, store.Page{Limit: 100})
+			is.NoErr(err)
+			is.Equal(len(eps), nahook.DefaultPortalMaxEndpoints)
 		},
 	},
 }

@@ -68,6 +68,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		concurrencyTests,
 		routingConcurrencyTests,
 		deliveryConcurrencyTests,
+		portalConcurrencyTests,
 	}
 	run(t, slices.Concat(groups...), func(t *testing.T) *harness { return newHarness(t, newStore(t)) })
 }
@@ -76,7 +77,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 // two stores that share one empty, migrated database, as two processes
 // sharing it would be. newStores must close both in a t.Cleanup.
 func RunShared(t *testing.T, newStores func(t *testing.T) (store.Store, store.Store)) {
-	run(t, slices.Concat(concurrencyTests, routingConcurrencyTests, deliveryConcurrencyTests), func(t *testing.T) *harness {
+	run(t, slices.Concat(concurrencyTests, routingConcurrencyTests, deliveryConcurrencyTests, portalConcurrencyTests), func(t *testing.T) *harness {
 		a, b := newStores(t)
 		return newHarness(t, a, b)
 	})

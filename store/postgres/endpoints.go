@@ -39,16 +39,32 @@ func scanEndpoint(row pgx.Row) (store.Endpoint, error) {
 }
 
 // CreateEndpoint implements store.EndpointStore.
-func (s *Store) CreateEndpoint(ctx context.Context, ep store.Endpoint, key []byte) error {
+func (s *Store) CreateEndpoint(ctx context.Context, ep store.Endpoint, key []byte, maxPerApplication int) error {
 	return s.write(ctx, ep.WorkspaceID, func(tx pgx.Tx) error {
 		if err := requireEnvironment(ctx, tx, "environmentId", ep.WorkspaceID, ep.EnvironmentID); err != nil {
 			return err
 		}
 		if ep.ApplicationID != "" {
+			// With a limit, the application's row is locked, so that
+			// concurrent limited creates count one after another.
+			lock := ""
+			if maxPerApplication > 0 {
+				lock = " FOR UPDATE"
+			}
 			err := require(ctx, tx, "applicationId", "application", ep.ApplicationID,
-				`SELECT 1 FROM applications WHERE workspace_id = $1 AND id = $2`, ep.WorkspaceID, ep.ApplicationID)
+				`SELECT 1 FROM applications WHERE workspace_id = $1 AND id = $2`+lock, ep.WorkspaceID, ep.ApplicationID)
 			if err != nil {
 				return err
+			}
+			if maxPerApplication > 0 {
+				var n int
+				if err := tx.QueryRow(ctx, `SELECT count(*) FROM endpoints WHERE workspace_id = $1 AND application_id = $2 AND environment_id = $3`,
+					ep.WorkspaceID, ep.ApplicationID, ep.EnvironmentID).Scan(&n); err != nil {
+					return err
+				}
+				if n >= maxPerApplication {
+					return store.EndpointLimit(maxPerApplication)
+				}
 			}
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO endpoints (id, workspace_id, environment_id, application_id, url, description, disabled, created_at, updated_at)

@@ -25,7 +25,7 @@ func scanEndpoint(row interface{ Scan(...any) error }) (store.Endpoint, error) {
 }
 
 // CreateEndpoint implements store.EndpointStore.
-func (s *Store) CreateEndpoint(ctx context.Context, ep store.Endpoint, key []byte) error {
+func (s *Store) CreateEndpoint(ctx context.Context, ep store.Endpoint, key []byte, maxPerApplication int) error {
 	return s.write(ctx, ep.WorkspaceID, func(tx *sql.Tx) error {
 		if err := requireEnvironment(ctx, tx, "environmentId", ep.WorkspaceID, ep.EnvironmentID); err != nil {
 			return err
@@ -37,6 +37,17 @@ func (s *Store) CreateEndpoint(ctx context.Context, ep store.Endpoint, key []byt
 			}
 			if !ok {
 				return store.NotFound("applicationId", "application", ep.ApplicationID)
+			}
+			// The single writer makes counting then inserting atomic.
+			if maxPerApplication > 0 {
+				var n int
+				if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM endpoints WHERE workspace_id = ? AND application_id = ? AND environment_id = ?`,
+					ep.WorkspaceID, ep.ApplicationID, ep.EnvironmentID).Scan(&n); err != nil {
+					return err
+				}
+				if n >= maxPerApplication {
+					return store.EndpointLimit(maxPerApplication)
+				}
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO endpoints (`+endpointColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
