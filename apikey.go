@@ -66,13 +66,9 @@ func (s *APIKeyService) Create(ctx context.Context, ws WorkspaceID, in APIKeyInp
 	if err != nil {
 		return IssuedAPIKey{}, err
 	}
-	env := in.EnvironmentID
-	if env == "" {
-		def, err := s.c.store.GetDefaultEnvironment(ctx, ws)
-		if err != nil {
-			return IssuedAPIKey{}, err
-		}
-		env = def.ID
+	env, err := s.c.environmentOrDefault(ctx, ws, in.EnvironmentID)
+	if err != nil {
+		return IssuedAPIKey{}, err
 	}
 	return s.issue(ctx, ws, env, KeyKindEnvironment, n)
 }

@@ -109,8 +109,8 @@ type DeliveryDetail struct {
 }
 
 // List returns one page of the workspace's deliveries that match f,
-// oldest first (newest first with f.NewestFirst). Filtering by an endpoint not in the workspace is
-// ErrNotFound.
+// oldest first (newest first with f.NewestFirst). Filtering by an
+// endpoint not in the workspace is ErrNotFound.
 func (s *DeliveryService) List(ctx context.Context, ws WorkspaceID, f DeliveryFilter, opts ListOptions) (Page[Delivery], error) {
 	if err := workspace(ws); err != nil {
 		return Page[Delivery]{}, err
@@ -120,6 +120,12 @@ func (s *DeliveryService) List(ctx context.Context, ws WorkspaceID, f DeliveryFi
 			return Page[Delivery]{}, err
 		}
 	}
+	return s.list(ctx, ws, f, opts)
+}
+
+// list is List for a filter whose endpoint, if any, is known to be in the
+// workspace.
+func (s *DeliveryService) list(ctx context.Context, ws WorkspaceID, f DeliveryFilter, opts ListOptions) (Page[Delivery], error) {
 	switch f.Status {
 	case "", DeliveryPending, DeliverySucceeded, DeliveryFailed:
 	default:

@@ -94,15 +94,9 @@ func (s *EndpointService) create(ctx context.Context, ws WorkspaceID, in Endpoin
 	if err != nil {
 		return Endpoint{}, err
 	}
-	env := in.EnvironmentID
-	if env == "" {
-		// The default environment cannot be deleted, so it is still there
-		// when the endpoint is stored.
-		def, err := s.c.store.GetDefaultEnvironment(ctx, ws)
-		if err != nil {
-			return Endpoint{}, err
-		}
-		env = def.ID
+	env, err := s.c.environmentOrDefault(ctx, ws, in.EnvironmentID)
+	if err != nil {
+		return Endpoint{}, err
 	}
 	now := s.c.now()
 	ep := Endpoint{

@@ -73,6 +73,17 @@ func (s *EnvironmentService) Default(ctx context.Context, ws WorkspaceID) (Envir
 	return s.c.store.GetDefaultEnvironment(ctx, ws)
 }
 
+// environmentOrDefault returns env, or the workspace's default environment
+// when env is empty. The default environment cannot be deleted, so it is
+// still there when the record naming it is stored.
+func (c *Client) environmentOrDefault(ctx context.Context, ws WorkspaceID, env EnvironmentID) (EnvironmentID, error) {
+	if env != "" {
+		return env, nil
+	}
+	def, err := c.store.GetDefaultEnvironment(ctx, ws)
+	return def.ID, err
+}
+
 // List returns one page of the workspace's environments, oldest (the
 // default) first.
 func (s *EnvironmentService) List(ctx context.Context, ws WorkspaceID, opts ListOptions) (Page[Environment], error) {

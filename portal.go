@@ -92,13 +92,9 @@ func (s *PortalSessionService) Create(ctx context.Context, ws WorkspaceID, in Po
 	case ttl < time.Second || ttl > MaxPortalSessionTTL:
 		return IssuedPortalSession{}, store.Invalid("expiresIn", "expiresIn must be between 1 second and %v", MaxPortalSessionTTL)
 	}
-	env := in.EnvironmentID
-	if env == "" {
-		def, err := s.c.store.GetDefaultEnvironment(ctx, ws)
-		if err != nil {
-			return IssuedPortalSession{}, err
-		}
-		env = def.ID
+	env, err := s.c.environmentOrDefault(ctx, ws, in.EnvironmentID)
+	if err != nil {
+		return IssuedPortalSession{}, err
 	}
 	token := PortalTokenPrefix + randomBase62(keyChars)
 	now := s.c.now()
@@ -133,7 +129,7 @@ func checkPortalURL(raw string) error {
 		return nil
 	}
 	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Fragment != "" || strings.Contains(raw, "#") {
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.Contains(raw, "#") {
 		return errors.New("nahook: Config.PortalURL must be an absolute http:// or https:// URL without a fragment")
 	}
 	return nil
@@ -453,7 +449,8 @@ func (p *Portal) ListDeliveries(ctx context.Context, id EndpointID, status Deliv
 	if _, err := p.GetEndpoint(ctx, id); err != nil {
 		return Page[Delivery]{}, err
 	}
-	return p.c.Deliveries.List(ctx, p.Session.WorkspaceID, DeliveryFilter{EndpointID: id, Status: status, NewestFirst: true}, opts)
+	// GetEndpoint found it in scope: the list need not look it up again.
+	return p.c.Deliveries.list(ctx, p.Session.WorkspaceID, DeliveryFilter{EndpointID: id, Status: status, NewestFirst: true}, opts)
 }
 
 // Revoke ends the portal's own session, as signing out does.

@@ -100,14 +100,16 @@ type secretJSON struct {
 	Key string `json:"key"`
 }
 
+func secretOut(key string) secretJSON { return secretJSON{key} }
+
 func getEndpointSecret(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
 	s, err := a.nh.Endpoints.Secret(r.Context(), ws, nahook.EndpointID(r.PathValue("endpointId")))
 	w.Header().Set("Cache-Control", "no-store")
-	return respond(w, http.StatusOK, func(s string) secretJSON { return secretJSON{s} }, s, err)
+	return respond(w, http.StatusOK, secretOut, s, err)
 }
 
 func rotateEndpointSecret(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
 	s, err := a.nh.Endpoints.RotateSecret(r.Context(), ws, nahook.EndpointID(r.PathValue("endpointId")))
 	w.Header().Set("Cache-Control", "no-store")
-	return respond(w, http.StatusOK, func(s string) secretJSON { return secretJSON{s} }, s, err)
+	return respond(w, http.StatusOK, secretOut, s, err)
 }

@@ -212,12 +212,12 @@ func deletePortalEndpoint(a *api, w http.ResponseWriter, r *http.Request, p *nah
 
 func getPortalEndpointSecret(a *api, w http.ResponseWriter, r *http.Request, p *nahook.Portal) error {
 	s, err := p.Secret(r.Context(), nahook.EndpointID(r.PathValue("endpointId")))
-	return respond(w, http.StatusOK, func(s string) secretJSON { return secretJSON{s} }, s, err)
+	return respond(w, http.StatusOK, secretOut, s, err)
 }
 
 func rotatePortalEndpointSecret(a *api, w http.ResponseWriter, r *http.Request, p *nahook.Portal) error {
 	s, err := p.RotateSecret(r.Context(), nahook.EndpointID(r.PathValue("endpointId")))
-	return respond(w, http.StatusOK, func(s string) secretJSON { return secretJSON{s} }, s, err)
+	return respond(w, http.StatusOK, secretOut, s, err)
 }
 
 func listPortalEndpointDeliveries(a *api, w http.ResponseWriter, r *http.Request, p *nahook.Portal) error {

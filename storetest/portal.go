@@ -12,13 +12,6 @@ import (
 	"github.com/nahook/nahook/store"
 )
 
-// advance moves the clock on by d.
-func (h *harness) advance(d time.Duration) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.now = h.now.Add(d)
-}
-
 func (h *harness) portalSession(t *testing.T, ws nahook.WorkspaceID, in nahook.PortalSessionInput) nahook.IssuedPortalSession {
 	t.Helper()
 	s, err := h.nh.PortalSessions.Create(h.ctx, ws, in)

@@ -161,10 +161,13 @@ func (h *harness) clock() time.Time {
 }
 
 // tick advances the clock by a second.
-func (h *harness) tick() {
+func (h *harness) tick() { h.advance(time.Second) }
+
+// advance moves the clock on by d.
+func (h *harness) advance(d time.Duration) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.now = h.now.Add(time.Second)
+	h.now = h.now.Add(d)
 }
 
 // Fixtures: each fails the case on error.

@@ -51,8 +51,7 @@ func (s *Store) CreateEndpoint(ctx context.Context, ep store.Endpoint, key []byt
 			if maxPerApplication > 0 {
 				lock = " FOR UPDATE"
 			}
-			err := require(ctx, tx, "applicationId", "application", ep.ApplicationID,
-				`SELECT 1 FROM applications WHERE workspace_id = $1 AND id = $2`+lock, ep.WorkspaceID, ep.ApplicationID)
+			err := require(ctx, tx, "applicationId", "application", ep.ApplicationID, applicationExists+lock, ep.WorkspaceID, ep.ApplicationID)
 			if err != nil {
 				return err
 			}

@@ -27,12 +27,6 @@ func scanPortalSession(row pgx.Row) (store.PortalSession, error) {
 	return p, nil
 }
 
-// requireApplication returns ErrNotFound naming field unless the
-// application is in the workspace.
-func requireApplication(ctx context.Context, q querier, field string, ws store.WorkspaceID, app store.ApplicationID) error {
-	return require(ctx, q, field, "application", app, `SELECT 1 FROM applications WHERE workspace_id = $1 AND id = $2`, ws, app)
-}
-
 // CreatePortalSession implements store.PortalSessionStore. A session
 // changes no route, so it does not bump the routing version. The
 // references are checked first so that the error names the missing ID, as

@@ -296,6 +296,15 @@ func requireEnvironment(ctx context.Context, q querier, field string, ws store.W
 	return require(ctx, q, field, "environment", env, `SELECT 1 FROM environments WHERE workspace_id = $1 AND id = $2`, ws, env)
 }
 
+// applicationExists finds an application of a workspace.
+const applicationExists = `SELECT 1 FROM applications WHERE workspace_id = $1 AND id = $2`
+
+// requireApplication returns ErrNotFound naming field unless the
+// application is in the workspace.
+func requireApplication(ctx context.Context, q querier, field string, ws store.WorkspaceID, app store.ApplicationID) error {
+	return require(ctx, q, field, "application", app, applicationExists, ws, app)
+}
+
 // require returns ErrNotFound for the resource unless query returns a row.
 func require[ID ~string](ctx context.Context, q querier, field, resource string, id ID, query string, args ...any) error {
 	var one int

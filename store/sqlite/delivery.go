@@ -298,14 +298,13 @@ func (s *Store) ListDeliveries(ctx context.Context, ws store.WorkspaceID, f stor
 		args = append(args, f.Status)
 	}
 	order := ` AND d.id > ? ORDER BY d.id LIMIT ?`
+	args = append(args, page.After)
 	if f.NewestFirst {
-		if page.After == "" {
-			page.After = "~" // sorts after every ID: IDs are lowercase letters, digits and _
-		}
-		order = ` AND d.id < ? ORDER BY d.id DESC LIMIT ?`
+		order = ` AND (? = '' OR d.id < ?) ORDER BY d.id DESC LIMIT ?`
+		args = append(args, page.After)
 	}
 	rows, err := s.r.QueryContext(ctx, `SELECT `+deliveryColumns+deliveryFrom+`WHERE `+where+order,
-		append(args, page.After, page.Limit)...)
+		append(args, page.Limit)...)
 	return collect(rows, err, scanDelivery)
 }
 

@@ -31,12 +31,8 @@ func (s *Store) CreateEndpoint(ctx context.Context, ep store.Endpoint, key []byt
 			return err
 		}
 		if ep.ApplicationID != "" {
-			ok, err := exists(ctx, tx, `SELECT 1 FROM applications WHERE workspace_id = ? AND id = ?`, ep.WorkspaceID, ep.ApplicationID)
-			if err != nil {
+			if err := requireApplication(ctx, tx, "applicationId", ep.WorkspaceID, ep.ApplicationID); err != nil {
 				return err
-			}
-			if !ok {
-				return store.NotFound("applicationId", "application", ep.ApplicationID)
 			}
 			// The single writer makes counting then inserting atomic.
 			if maxPerApplication > 0 {

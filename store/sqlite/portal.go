@@ -27,16 +27,6 @@ func scanPortalSession(row interface{ Scan(...any) error }) (store.PortalSession
 	return p, nil
 }
 
-// requireApplication returns ErrNotFound naming field unless the
-// application is in the workspace.
-func requireApplication(ctx context.Context, q querier, field string, ws store.WorkspaceID, app store.ApplicationID) error {
-	ok, err := exists(ctx, q, `SELECT 1 FROM applications WHERE workspace_id = ? AND id = ?`, ws, app)
-	if err == nil && !ok {
-		err = store.NotFound(field, "application", app)
-	}
-	return err
-}
-
 // CreatePortalSession implements store.PortalSessionStore. A session
 // changes no route, so it does not bump the routing version.
 func (s *Store) CreatePortalSession(ctx context.Context, p store.PortalSession) error {

@@ -264,6 +264,16 @@ func requireEnvironment(ctx context.Context, q querier, field string, ws store.W
 	return err
 }
 
+// requireApplication returns ErrNotFound naming field unless the
+// application is in the workspace.
+func requireApplication(ctx context.Context, q querier, field string, ws store.WorkspaceID, app store.ApplicationID) error {
+	ok, err := exists(ctx, q, `SELECT 1 FROM applications WHERE workspace_id = ? AND id = ?`, ws, app)
+	if err == nil && !ok {
+		err = store.NotFound(field, "application", app)
+	}
+	return err
+}
+
 // affected turns an UPDATE or DELETE that touched no row into ErrNotFound.
 func affected[ID ~string](res sql.Result, resource string, id ID) error {
 	n, err := res.RowsAffected()
