@@ -2,13 +2,6 @@ package nahook
 
 import (
 	"context"
-	"net/netip"
-	"net/url"
-	"strconv"
-	"strings"
-	"unicode/utf8"
-
-	"golang.org/x/net/idna"
 
 	"github.com/nahook/nahook/internal/typeid"
 	"github.com/nahook/nahook/store"
@@ -222,100 +215,4 @@ func endpoint(ws WorkspaceID, id EndpointID) error {
 		return err
 	}
 	return subject("", "endpoint", prefixEndpoint, id)
-}
-
-// checkURL enforces the endpoint URL rules. The host is checked as written:
-// a name that resolves to a private address can only be caught when a
-// delivery connects, so the delivery client must check the address it dials
-// as well.
-func checkURL(raw string, allowPrivate bool) error {
-	const field = "url"
-	if raw == "" {
-		return store.Invalid(field, "url is required")
-	}
-	if len(raw) > MaxURLChars {
-		return store.Invalid(field, "url must be at most %d characters", MaxURLChars)
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return store.Invalid(field, "url %s is not a valid URL", quote(raw))
-	}
-	if u.Scheme != "https" && u.Scheme != "http" {
-		return store.Invalid(field, "url must start with https:// or http://")
-	}
-	if u.Opaque != "" || u.Host == "" {
-		return store.Invalid(field, "url must name a host, as in https://example.com/webhooks")
-	}
-	if p := u.Port(); p != "" {
-		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return store.Invalid(field, "url port must be 1 to 65535")
-		}
-	}
-	host, ok := asciiHost(u.Hostname())
-	if !ok {
-		return store.Invalid(field, "url host %s is not a valid host name or IP address", quote(u.Hostname()))
-	}
-	if addr, err := netip.ParseAddr(host); err == nil {
-		if !allowPrivate && !publicAddr(addr) {
-			return store.Invalid(field, "url host %s is not a public address; set Config.AllowPrivateURLs to allow it for local testing", host)
-		}
-		return nil
-	}
-	if !validHostname(host) {
-		return store.Invalid(field, "url host %s is not a valid host name or IP address", quote(u.Hostname()))
-	}
-	if !allowPrivate && (host == "localhost" || strings.HasSuffix(host, ".localhost")) {
-		return store.Invalid(field, "url host %s is a loopback address; set Config.AllowPrivateURLs to allow it for local testing", quote(u.Hostname()))
-	}
-	return nil
-}
-
-// asciiHost returns the host as an HTTP client will look it up: lower case,
-// without a trailing dot, and with an internationalised name mapped to its
-// ASCII form by IDNA, exactly as net/http does. Checking that form, not the
-// one written, is what keeps "ｌｏｃａｌｈｏｓｔ" and "１２７.０.０.１" from
-// passing for public names.
-func asciiHost(host string) (string, bool) {
-	for i := 0; i < len(host); i++ {
-		if host[i] >= utf8.RuneSelf {
-			a, err := idna.Lookup.ToASCII(host)
-			if err != nil {
-				return "", false
-			}
-			host = a
-			break
-		}
-	}
-	return strings.TrimSuffix(strings.ToLower(host), "."), true
-}
-
-// validHostname accepts ASCII DNS names. A name whose last label is numeric
-// is refused: it is either an IP address in a legacy form ("2130706433",
-// "0x7f.1") that some resolvers read as 127.0.0.1, or no name at all.
-func validHostname(host string) bool {
-	if host == "" || len(host) > 253 {
-		return false
-	}
-	labels := strings.Split(host, ".")
-	for _, l := range labels {
-		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
-			return false
-		}
-		for i := 0; i < len(l); i++ {
-			switch c := l[i]; {
-			case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_':
-			default:
-				return false
-			}
-		}
-	}
-	return !numeric(labels[len(labels)-1])
-}
-
-// numeric reports whether a label is a decimal or 0x-hexadecimal number.
-func numeric(label string) bool {
-	if h, ok := strings.CutPrefix(label, "0x"); ok {
-		return strings.Trim(h, "0123456789abcdef") == ""
-	}
-	return strings.Trim(label, "0123456789") == ""
 }
