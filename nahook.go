@@ -93,6 +93,10 @@ var (
 	ErrDefaultEnvironment = store.ErrDefaultEnvironment
 	// ErrInvalid: an input breaks a validation rule; Error.Field names it.
 	ErrInvalid = store.ErrInvalid
+	// ErrUnavailable: the store cannot be reached or did not answer in
+	// time; the call may succeed if made again shortly. The HTTP API
+	// answers it with 503 and Retry-After.
+	ErrUnavailable = store.ErrUnavailable
 	// ErrUnauthorized: an API key is malformed, unknown or revoked.
 	ErrUnauthorized = errors.New("unauthorized")
 )

@@ -15,6 +15,7 @@ import (
 	"github.com/matryer/is"
 
 	"github.com/nahook/nahook"
+	"github.com/nahook/nahook/store/postgres"
 	"github.com/nahook/nahook/store/sqlite"
 )
 
@@ -29,6 +30,9 @@ type harness struct {
 	ws   nahook.WorkspaceID
 	mgmt string // Authorization header values
 	dash string
+	// unavailable: the store cannot be reached, so 503 is the right answer
+	// rather than a failure of the API.
+	unavailable bool
 }
 
 func newHarness(t *testing.T, cfg Config) *harness {
@@ -147,7 +151,7 @@ func (h *harness) do(method, path, auth string, body any, headers ...string) res
 			h.t.Fatalf("%s %s: %d with a body that is not JSON: %q", method, path, res.status, res.raw)
 		}
 	}
-	if res.status >= 500 {
+	if res.status >= 500 && !(h.unavailable && res.status == http.StatusServiceUnavailable) {
 		h.t.Fatalf("%s %s: %d %s", method, path, res.status, res.raw)
 	}
 	h.conforms(req, res, body)
@@ -644,3 +648,45 @@ func TestNeverAServerError(t *testing.T) {
 type errReader struct{}
 
 func (errReader) Read([]byte) (int, error) { return 0, io.ErrUnexpectedEOF }
+
+// TestUnavailableStore: when the database cannot be reached, every kind of
+// route answers 503 with Retry-After and the API's error shape, at once,
+// rather than a 500 or a hang.
+func TestUnavailableStore(t *testing.T) {
+	is := is.New(t)
+	// Nothing listens on port 1 of the loopback: every connection is
+	// refused at once.
+	st, err := postgres.Open("postgres://nahook@127.0.0.1:1/nahook?sslmode=disable")
+	is.NoErr(err)
+	nh, err := nahook.New(st, nahook.Config{Logger: slog.New(slog.DiscardHandler)})
+	is.NoErr(err)
+	t.Cleanup(func() {
+		nh.Close()
+		st.Close()
+	})
+	handler, err := New(Config{Client: nh, Logger: slog.New(slog.DiscardHandler),
+		Dashboard: func(*http.Request, nahook.WorkspaceID) error { return nil }})
+	is.NoErr(err)
+	h := &harness{t: t, api: handler.(*api), nh: nh, unavailable: true}
+	h.doc, err = loadOpenAPI()
+	is.NoErr(err)
+	ws := "/workspaces/ws_01kaaaaaaaaaaaaaaaaaaaaaaa"
+	key := func(prefix string) string { return "Bearer " + prefix + strings.Repeat("a", 40) }
+	for _, c := range []struct{ method, path, auth, body string }{
+		{"POST", "/api/ingest/event/order.created", key("nhk_"), `{"orderId": 1}`},
+		{"POST", "/api/ingest/ep_01kaaaaaaaaaaaaaaaaaaaaaaa", key("nhk_"), `{}`},
+		{"GET", "/management/v1" + ws + "/applications", key("nhm_"), ""},
+		{"POST", "/management/v1" + ws + "/applications", key("nhm_"), `{"name": "Acme"}`},
+		{"GET", "/api" + ws + "/endpoints", "Bearer dashboard", ""},
+		{"GET", "/portal/v1/endpoints", key("nhp_"), ""},
+	} {
+		var body any
+		if c.body != "" {
+			body = c.body
+		}
+		res := h.do(c.method, c.path, c.auth, body)
+		h.want(res, http.StatusServiceUnavailable, "unavailable")
+		is.Equal(res.header.Get("Retry-After"), retryAfterUnavailable)
+		is.True(!strings.Contains(string(res.raw), "127.0.0.1")) // what is down stays in the log
+	}
+}

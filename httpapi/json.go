@@ -70,7 +70,13 @@ var statuses = []struct {
 	{nahook.ErrEndpointDisabled, http.StatusConflict, "endpoint_disabled"},
 	{errTooLarge, http.StatusRequestEntityTooLarge, "payload_too_large"},
 	{errUnsupportedMediaType, http.StatusUnsupportedMediaType, "unsupported_media_type"},
+	{nahook.ErrUnavailable, http.StatusServiceUnavailable, "unavailable"},
 }
+
+// retryAfterUnavailable is the Retry-After of a 503: soon enough for a
+// database that restarts or fails over, not so soon that clients hammer
+// one that is down.
+const retryAfterUnavailable = "2"
 
 // fail writes err as the API's error body. An error that is no broken rule
 // is a 500 whose details go to the log, never to the client.
@@ -88,6 +94,12 @@ func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 			// used for one that does not exist.
 			body = errorBody{Code: s.code, Field: "endpointId",
 				Message: store.NotFound("", "endpoint", r.PathValue("endpointId")).Message}
+		}
+		if s.status == http.StatusServiceUnavailable {
+			// The details say what is down, which is the host's business;
+			// the client learns only when to come back.
+			a.cfg.Logger.WarnContext(r.Context(), "httpapi: store unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+			w.Header().Set("Retry-After", retryAfterUnavailable)
 		}
 		writeJSON(w, s.status, errorResponse{body})
 		return

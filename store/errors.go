@@ -24,6 +24,11 @@ var (
 	ErrDefaultEnvironment = errors.New("default environment")
 	// ErrInvalid: an input breaks a validation rule; Error.Field names it.
 	ErrInvalid = errors.New("invalid")
+	// ErrUnavailable: the database could not be reached, or did not answer
+	// in time (it is down, out of connections or disk, or held locked by
+	// another process). No rule was broken and the same call may succeed
+	// shortly; a write that failed this way may or may not have committed.
+	ErrUnavailable = errors.New("unavailable")
 )
 
 // Error is the error returned for a broken rule. Kind is one of the sentinel
@@ -32,7 +37,7 @@ var (
 // errors.As and errors.Is too.
 type Error struct {
 	// Kind is ErrNotFound, ErrConflict, ErrLimitExceeded,
-	// ErrDefaultEnvironment or ErrInvalid.
+	// ErrDefaultEnvironment, ErrInvalid or ErrUnavailable.
 	Kind error
 	// Field names the input at fault in its JSON spelling ("slug",
 	// "externalId", "eventTypes[1]"), or is empty when no single field is.
@@ -88,4 +93,11 @@ func Conflict(field, message string, cause error) *Error {
 func EndpointLimit(max int) error {
 	return &Error{Kind: ErrLimitExceeded,
 		Message: fmt.Sprintf("this application has %d endpoints in this environment, the most allowed here; delete one first", max)}
+}
+
+// Unavailable returns an ErrUnavailable error wrapping cause, the
+// database's own error, which stays reachable for logs but is not shown to
+// users.
+func Unavailable(cause error) *Error {
+	return &Error{Kind: ErrUnavailable, Message: "the database is unavailable; try again shortly", Err: cause}
 }

@@ -13,6 +13,8 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"strings"
 	"time"
 
@@ -46,6 +48,10 @@ func New(pool *pgxpool.Pool) *Store {
 // another.
 const DefaultMaxConns = 20
 
+// DefaultConnectTimeout bounds each connection attempt Open's pool makes,
+// unless the URL's connect_timeout says otherwise.
+const DefaultConnectTimeout = 5 * time.Second
+
 // Open returns a store on a new pool for the database at url
 // ("postgres://user@host:5432/db?search_path=nahook"). Like New it does no
 // I/O; the pool connects when first used. Close closes the pool. The pool
@@ -58,6 +64,12 @@ func Open(url string) (*Store, error) {
 	}
 	if !strings.Contains(url, "pool_max_conns=") {
 		cfg.MaxConns = DefaultMaxConns
+	}
+	if !strings.Contains(url, "connect_timeout=") {
+		// A database host that does not answer fails a call after this,
+		// as ErrUnavailable, rather than holding it until its caller
+		// gives up.
+		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
 	}
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
@@ -244,8 +256,9 @@ var foreignKeys = map[string]struct{ field, resource string }{
 // mapError is the one place Postgres errors become store errors: a unique
 // violation (23505) is ErrConflict naming the field, a foreign-key
 // violation (23503) ErrNotFound naming the field that referred to the
-// missing resource, no rows ErrNotFound; the driver's error is kept as the
-// cause. Any other error is marked as the store's, once. Errors it has
+// missing resource, no rows ErrNotFound, a database that cannot be reached
+// ErrUnavailable; the driver's error is kept as the cause. Any other error
+// is marked as the store's, once. Errors it has
 // mapped already pass through unchanged.
 func mapError(err error) error {
 	if err == nil {
@@ -280,7 +293,30 @@ func mapError(err error) error {
 			return &store.Error{Kind: store.ErrNotFound, Field: f.field, Message: f.resource + " not found", Err: err}
 		}
 	}
+	if unreachable(err) {
+		return store.Unavailable(err)
+	}
 	return &driverError{err}
+}
+
+// unreachable reports whether err says the database could not be reached
+// or did not answer in time, rather than that a statement broke a rule: a
+// failed connection, a network error or a connection cut short, a deadline,
+// or the server refusing work (connection exceptions, class 08; lack of
+// resources such as connections or disk, 53; shutting down or cancelling,
+// 57).
+func unreachable(err error) bool {
+	if e, ok := errors.AsType[*pgconn.PgError](err); ok {
+		class := e.Code[:min(2, len(e.Code))]
+		return class == "08" || class == "53" || class == "57"
+	}
+	if _, ok := errors.AsType[*pgconn.ConnectError](err); ok {
+		return true
+	}
+	if _, ok := errors.AsType[net.Error](err); ok {
+		return true
+	}
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // driverError is an error of the database or the driver that is no broken

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -153,4 +154,21 @@ func TestMigrationsInStep(t *testing.T) {
 		b = append(b, e.Name())
 	}
 	is.Equal(a, b) // same versions under the same names
+}
+
+// A database that cannot be reached is ErrUnavailable, a condition a
+// caller may wait out, and never a broken rule. No server is needed:
+// nothing listens on port 1 of the loopback.
+func TestUnreachableIsUnavailable(t *testing.T) {
+	is := is.New(t)
+	st, err := postgres.Open("postgres://nahook@127.0.0.1:1/nahook?sslmode=disable")
+	is.NoErr(err)
+	defer st.Close()
+	_, err = st.GetWorkspace(context.Background(), "ws_01kaaaaaaaaaaaaaaaaaaaaaaa")
+	is.True(errors.Is(err, store.ErrUnavailable))
+	is.True(!errors.Is(err, store.ErrNotFound))
+	e, ok := errors.AsType[*store.Error](err)
+	is.True(ok)
+	is.True(!strings.Contains(e.Message, "127.0.0.1")) // the message is for users; the cause, for logs
+	is.True(strings.Contains(err.Error(), "127.0.0.1"))
 }

@@ -177,7 +177,8 @@ var uniqueFields = map[string]struct{ field, message string }{
 
 // mapError is the one place SQLite errors become store errors: a unique
 // violation is ErrConflict naming the field, a foreign-key violation
-// ErrNotFound, no rows ErrNotFound; the driver's error is kept as the cause.
+// ErrNotFound, no rows ErrNotFound, a database that cannot be used now
+// ErrUnavailable; the driver's error is kept as the cause.
 // Any other error is marked as the store's, once. Errors it has mapped
 // already pass through unchanged.
 func mapError(err error) error {
@@ -207,6 +208,18 @@ func mapError(err error) error {
 		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
 			return &store.Error{Kind: store.ErrNotFound, Message: "a resource it refers to does not exist", Err: err}
 		}
+		// The primary result code, without the extended part.
+		switch e.Code() & 0xff {
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL,
+			sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_NOMEM, sqlite3.SQLITE_PROTOCOL:
+			// Another process holding the database past BusyTimeout, or
+			// a disk that fails or is full: nothing the caller did wrong,
+			// and it may pass.
+			return store.Unavailable(err)
+		}
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return store.Unavailable(err)
 	}
 	return &driverError{err}
 }

@@ -2,6 +2,8 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"path/filepath"
 	"testing"
 	"time"
@@ -80,4 +82,33 @@ func TestBackup(t *testing.T) {
 		is.NoErr(err)
 		is.Equal(gotEnv, env)
 	}
+}
+
+// A database held locked by another process is ErrUnavailable once the
+// caller stops waiting, a condition to wait out, never a broken rule.
+func TestLockedIsUnavailable(t *testing.T) {
+	is := is.New(t)
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "nahook.db")
+	st, err := sqlite.Open(ctx, path)
+	is.NoErr(err)
+	defer st.Close()
+	// Another process, as far as SQLite can tell: its own connection,
+	// holding the write lock.
+	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	is.NoErr(err)
+	defer other.Close()
+	conn, err := other.Conn(ctx)
+	is.NoErr(err)
+	defer conn.Close()
+	_, err = conn.ExecContext(ctx, "BEGIN IMMEDIATE")
+	is.NoErr(err)
+	defer conn.ExecContext(ctx, "ROLLBACK")
+
+	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	err = st.CreateWorkspace(short, store.Workspace{ID: "ws_01kaaaaaaaaaaaaaaaaaaaaaaa", Name: "Acme"},
+		store.Environment{ID: "env_01kaaaaaaaaaaaaaaaaaaaaaaa", WorkspaceID: "ws_01kaaaaaaaaaaaaaaaaaaaaaaa", Name: "Production", Slug: "production", IsDefault: true})
+	is.True(errors.Is(err, store.ErrUnavailable))
+	t.Logf("%v", err)
 }
