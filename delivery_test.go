@@ -14,7 +14,9 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/nahook/nahook"
+	"github.com/nahook/nahook/internal/pgtest"
 	"github.com/nahook/nahook/store"
+	"github.com/nahook/nahook/store/postgres"
 	"github.com/nahook/nahook/store/sqlite"
 )
 
@@ -85,6 +87,23 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 	}
 }
 
+// onEachStore runs fn on a fresh SQLite store and on a fresh Postgres one
+// (in a schema of its own; skipped when NAHOOK_TEST_POSTGRES_URL is unset,
+// outside CI).
+func onEachStore(t *testing.T, fn func(t *testing.T, st store.Store)) {
+	t.Run("sqlite", func(t *testing.T) {
+		fn(t, must(sqlite.Open(context.Background(), ":memory:")))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		st := must(postgres.Open(pgtest.Schema(t)))
+		if err := st.Migrate(context.Background()); err != nil {
+			st.Close()
+			t.Fatal(err)
+		}
+		fn(t, st)
+	})
+}
+
 // deliveryWorld is a client on an in-memory store with one workspace that
 // publishes order.created, and a running dispatcher.
 type deliveryWorld struct {
@@ -97,8 +116,14 @@ type deliveryWorld struct {
 
 func newDeliveryWorld(t *testing.T, cfg nahook.Config) *deliveryWorld {
 	t.Helper()
+	return newDeliveryWorldOn(t, must(sqlite.Open(context.Background(), ":memory:")), cfg)
+}
+
+// newDeliveryWorldOn is newDeliveryWorld on st, which it closes when the
+// test ends.
+func newDeliveryWorldOn(t *testing.T, st store.Store, cfg nahook.Config) *deliveryWorld {
+	t.Helper()
 	ctx := context.Background()
-	st := must(sqlite.Open(ctx, ":memory:"))
 	cfg.AllowPrivateURLs = true // the receivers listen on loopback
 	cfg.Logger = quiet
 	nh := must(nahook.New(st, cfg))

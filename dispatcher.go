@@ -1,14 +1,9 @@
 package nahook
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"io"
-	"math/rand/v2"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -43,8 +38,10 @@ type DeliveryConfig struct {
 	// falling due or ingested by other processes; an ingest through the
 	// same Client wakes it at once. Default 1s.
 	PollInterval time.Duration
-	// ResponseBytes is how much of an answer's body an attempt keeps.
-	// Default 4096.
+	// ResponseBytes is how much of an answer's body an attempt keeps, cut
+	// before a character rather than through it. Default 4096; at most
+	// 64 KiB. What is kept is made valid UTF-8 without NUL, as every
+	// attempt's error text is, which is at most 1 KiB.
 	ResponseBytes int
 	// Transport sends the requests. Nil means one that refuses
 	// non-public addresses after DNS resolution (unless
@@ -83,6 +80,7 @@ func (d DeliveryConfig) withDefaults() DeliveryConfig {
 	if d.ResponseBytes <= 0 {
 		d.ResponseBytes = 4096
 	}
+	d.ResponseBytes = min(d.ResponseBytes, 64<<10)
 	return d
 }
 
@@ -228,9 +226,7 @@ func (d *dispatcher) wait(ctx context.Context, dur time.Duration) {
 
 // record writes results in batches: what arrived while the previous batch
 // was written goes in the next one, so busy dispatchers make few
-// transactions. A batch that cannot be written is retried; its deliveries'
-// leases may run out meanwhile, and they would be attempted again: at least
-// once, never lost.
+// transactions.
 func (d *dispatcher) record(results <-chan store.AttemptResult) {
 	const batchMax = 256
 	for first := range results {
@@ -247,21 +243,7 @@ func (d *dispatcher) record(results <-chan store.AttemptResult) {
 				break more
 			}
 		}
-		for try := 0; ; try++ {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			err := d.c.store.RecordAttempts(ctx, batch, d.cfg.DisableAfter)
-			cancel()
-			if err == nil {
-				break
-			}
-			if try == 5 {
-				d.c.cfg.Logger.Error("nahook: recording delivery attempts failed; they will be attempted again when their lease ends",
-					"err", err, "attempts", len(batch))
-				break
-			}
-			d.c.cfg.Logger.Warn("nahook: recording delivery attempts failed; retrying", "err", err)
-			time.Sleep(time.Duration(1<<try) * 200 * time.Millisecond)
-		}
+		d.save(batch)
 		for _, r := range batch {
 			if r.Attempt.StatusCode >= 200 && r.Attempt.StatusCode < 300 {
 				continue
@@ -271,6 +253,55 @@ func (d *dispatcher) record(results <-chan store.AttemptResult) {
 			d.c.Router.nudge()
 			break
 		}
+	}
+}
+
+// save records a batch of results. A batch the store refuses for what it
+// holds is split, and split again, so that one result it cannot take never
+// keeps the others (other customers' among them) from being recorded; that
+// one is recorded without the answer's text, so that its attempt still
+// counts and its delivery moves on. A store that cannot be reached is
+// waited for a while; if it stays so, the batch's deliveries are attempted
+// again when their leases end: at least once, never lost.
+func (d *dispatcher) save(batch []store.AttemptResult) {
+	err := d.saveOnce(batch)
+	if err == nil || errors.Is(err, ErrUnavailable) {
+		return
+	}
+	if len(batch) > 1 {
+		half := len(batch) / 2
+		d.save(batch[:half])
+		d.save(batch[half:])
+		return
+	}
+	d.c.cfg.Logger.Warn("nahook: a delivery attempt could not be recorded as it was; recording it without the answer",
+		"err", err, "delivery", batch[0].DeliveryID)
+	safe := batch[0]
+	safe.Attempt.Response = ""
+	safe.Attempt.Error = "the endpoint's answer could not be recorded"
+	if err := d.saveOnce([]store.AttemptResult{safe}); err != nil && !errors.Is(err, ErrUnavailable) {
+		d.c.cfg.Logger.Error("nahook: a delivery attempt could not be recorded; it will be attempted again when its lease ends",
+			"err", err, "delivery", safe.DeliveryID)
+	}
+}
+
+// saveOnce records a batch in one transaction, trying again with backoff,
+// for about 12 seconds, while the store cannot be reached.
+func (d *dispatcher) saveOnce(batch []store.AttemptResult) error {
+	for try := 0; ; try++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err := d.c.store.RecordAttempts(ctx, batch, d.cfg.DisableAfter)
+		cancel()
+		if err == nil || !errors.Is(err, ErrUnavailable) {
+			return err
+		}
+		if try == 5 {
+			d.c.cfg.Logger.Error("nahook: recording delivery attempts failed; they will be attempted again when their lease ends",
+				"err", err, "attempts", len(batch))
+			return err
+		}
+		d.c.cfg.Logger.Warn("nahook: recording delivery attempts failed; retrying", "err", err)
+		time.Sleep(time.Duration(1<<try) * 200 * time.Millisecond)
 	}
 }
 
@@ -298,104 +329,4 @@ func (d *dispatcher) prune(ctx context.Context) {
 		case <-t.C:
 		}
 	}
-}
-
-// attempt sends one delivery and decides what comes next.
-func (d *dispatcher) attempt(job store.Dispatch) store.AttemptResult {
-	start := d.c.cfg.Now().UTC()
-	n := job.Delivery.Attempts + 1
-	res := store.AttemptResult{
-		DeliveryID:  job.Delivery.ID,
-		WorkspaceID: job.Delivery.WorkspaceID,
-		EndpointID:  job.Delivery.EndpointID,
-		Attempt:     store.Attempt{Number: n, AttemptedAt: start.Truncate(time.Millisecond)},
-	}
-	status, header, body, err := d.send(job, start)
-	end := d.c.cfg.Now().UTC()
-	res.Attempt.Duration = end.Sub(start).Truncate(time.Millisecond)
-	res.Attempt.StatusCode, res.Attempt.Response = status, body
-	retryable := false
-	switch {
-	case err != nil:
-		res.Attempt.Error = err.Error()
-		retryable = true // the network or the receiver's time: worth trying again
-	case status >= 200 && status < 300:
-		res.Status = store.DeliverySucceeded
-		return res
-	case status == http.StatusTooManyRequests || status == http.StatusRequestTimeout || status >= 500:
-		res.Attempt.Error = fmt.Sprintf("the endpoint answered %d", status)
-		retryable = true
-	case status >= 300 && status < 400:
-		res.Attempt.Error = fmt.Sprintf("the endpoint answered %d, a redirect, which is not followed", status)
-	default:
-		res.Attempt.Error = fmt.Sprintf("the endpoint answered %d", status)
-	}
-	if !retryable || n > len(d.cfg.Schedule) {
-		res.Status = store.DeliveryFailed
-		return res
-	}
-	// Waits count from the answer, which is what Retry-After is relative
-	// to. The next attempt is rounded up to the millisecond the store keeps,
-	// so it is never early.
-	wait := jitter(d.cfg.Schedule[n-1])
-	if after, ok := retryAfter(header, end); ok {
-		wait = min(max(wait, after), 24*time.Hour)
-	}
-	res.Status = store.DeliveryPending
-	res.NextAttemptAt = end.Add(wait + time.Millisecond - 1).Truncate(time.Millisecond)
-	return res
-}
-
-// send POSTs the signed payload and returns the answer's status, headers
-// and the start of its body.
-func (d *dispatcher) send(job store.Dispatch, at time.Time) (int, http.Header, string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), d.cfg.Timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, job.URL, bytes.NewReader(job.Payload))
-	if err != nil {
-		return 0, nil, "", err
-	}
-	id := string(job.Delivery.EventID)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "nahook/1")
-	req.Header.Set("webhook-id", id)
-	req.Header.Set("webhook-timestamp", strconv.FormatInt(at.Unix(), 10))
-	req.Header.Set("webhook-signature", signature(job.Keys, id, at.Unix(), job.Payload))
-	if job.Delivery.EventType != "" {
-		req.Header.Set("nahook-event-type", job.Delivery.EventType)
-	}
-	resp, err := d.client.Do(req)
-	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) {
-			return 0, nil, "", fmt.Errorf("no answer within %v", d.cfg.Timeout)
-		}
-		return 0, nil, "", err
-	}
-	defer resp.Body.Close()
-	kept, _ := io.ReadAll(io.LimitReader(resp.Body, int64(d.cfg.ResponseBytes)))
-	// Read a little more, so the connection can be reused for the next
-	// delivery, but not without end.
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	return resp.StatusCode, resp.Header, string(kept), nil
-}
-
-// jitter spreads a wait by ±20%, so that deliveries that failed together
-// do not all come back together.
-func jitter(d time.Duration) time.Duration {
-	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
-}
-
-// retryAfter reads a Retry-After header: seconds, or an HTTP date.
-func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
-	v := h.Get("Retry-After")
-	if v == "" {
-		return 0, false
-	}
-	if secs, err := strconv.Atoi(v); err == nil && secs >= 0 {
-		return time.Duration(secs) * time.Second, true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0), true
-	}
-	return 0, false
 }

@@ -133,6 +133,10 @@ func publicAddr(a netip.Addr) bool {
 	return a.Zone() == "" && guardian.SafeAddr(a) == nil
 }
 
+// maxResponseHeaderBytes bounds the status line and headers of an answer
+// the default transport reads: far more than any real receiver sends.
+const maxResponseHeaderBytes = 64 << 10
+
 // newTransport makes the default transport: the guardian checks every
 // address dialed, after DNS resolution, so a name that resolves to a
 // private address is refused as the address itself would be.
@@ -150,5 +154,8 @@ func newTransport(allowPrivate bool, workers int) *http.Transport {
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
+		// The status line and headers of an answer are the receiver's to
+		// make as long as it likes; net/http's default allows 10 MB.
+		MaxResponseHeaderBytes: maxResponseHeaderBytes,
 	}
 }
