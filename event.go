@@ -1,10 +1,12 @@
 package nahook
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/nahook/nahook/internal/typeid"
 	"github.com/nahook/nahook/store"
@@ -30,9 +32,12 @@ type IngestInput struct {
 	// Payload is the event's JSON body, signed and sent byte for byte.
 	Payload []byte
 	// IdempotencyKey, when set, makes ingestion idempotent per environment:
-	// ingesting again with the same key, for as long as the event is kept
-	// (Config.Delivery.Retention, at least 24 hours), returns the first
-	// result and stores nothing. 1 to 255 printable ASCII characters.
+	// ingesting the same event again with the same key, for as long as the
+	// event is kept (Config.Delivery.Retention, at least 24 hours),
+	// returns the first result and stores nothing. The same key with
+	// another event type, endpoint, application or payload (byte for
+	// byte) is ErrIdempotencyKeyReused, and stores nothing either. 1 to 255
+	// printable ASCII characters.
 	IdempotencyKey string
 	// ApplicationID, when set, sends the event to that application's
 	// endpoints only: the event of one customer, which no other customer's
@@ -58,7 +63,7 @@ type Ingested struct {
 // an unknown or unpublished type; an event that goes to no endpoint is
 // still stored.
 func (s *EventService) Ingest(ctx context.Context, apiKey, eventType string, in IngestInput) (Ingested, error) {
-	return s.ingest(ctx, apiKey, in, func() (Route, error) { return s.c.Router.Resolve(ctx, apiKey, eventType) })
+	return s.ingest(ctx, apiKey, in, target{eventType: eventType}, func() (Route, error) { return s.c.Router.Resolve(ctx, apiKey, eventType) })
 }
 
 // IngestDirect sends an event straight to one endpoint of the key's
@@ -67,7 +72,7 @@ func (s *EventService) Ingest(ctx context.Context, apiKey, eventType string, in 
 // With in.ApplicationID, the endpoint must be that application's:
 // another is ErrNotFound naming "applicationId".
 func (s *EventService) IngestDirect(ctx context.Context, apiKey string, endpoint EndpointID, in IngestInput) (Ingested, error) {
-	return s.ingest(ctx, apiKey, in, func() (Route, error) {
+	return s.ingest(ctx, apiKey, in, target{endpoint: endpoint}, func() (Route, error) {
 		route, err := s.c.Router.ResolveDirect(ctx, apiKey, endpoint)
 		if err == nil && in.ApplicationID != "" && (len(route.Endpoints) != 1 || route.Endpoints[0].ApplicationID != in.ApplicationID) {
 			return Route{}, &Error{Kind: ErrNotFound, Field: "applicationId",
@@ -77,7 +82,14 @@ func (s *EventService) IngestDirect(ctx context.Context, apiKey string, endpoint
 	})
 }
 
-func (s *EventService) ingest(ctx context.Context, apiKey string, in IngestInput, resolve func() (Route, error)) (Ingested, error) {
+// target is where an ingest call sends its event: to the endpoints
+// subscribed to an event type, or to one endpoint.
+type target struct {
+	eventType string
+	endpoint  EndpointID
+}
+
+func (s *EventService) ingest(ctx context.Context, apiKey string, in IngestInput, to target, resolve func() (Route, error)) (Ingested, error) {
 	if err := s.checkInput(in); err != nil {
 		return Ingested{}, err
 	}
@@ -87,7 +99,7 @@ func (s *EventService) ingest(ctx context.Context, apiKey string, in IngestInput
 			// A repeat must answer as the first did, even if routing has
 			// changed since (the type unpublished, the endpoint disabled).
 			if first, ok := s.replay(ctx, apiKey, in.IdempotencyKey); ok {
-				return first, nil
+				return first, sameRequest(first.Event, in, to)
 			}
 		}
 		return Ingested{}, err
@@ -98,6 +110,8 @@ func (s *EventService) ingest(ctx context.Context, apiKey string, in IngestInput
 		WorkspaceID:    route.WorkspaceID,
 		EnvironmentID:  route.EnvironmentID,
 		EventType:      route.EventType,
+		EndpointID:     to.endpoint,
+		ApplicationID:  in.ApplicationID,
 		Payload:        in.Payload,
 		IdempotencyKey: in.IdempotencyKey,
 		CreatedAt:      now,
@@ -121,10 +135,38 @@ func (s *EventService) ingest(ctx context.Context, apiKey string, in IngestInput
 	if err != nil {
 		return Ingested{}, err
 	}
+	if replayed {
+		if err := sameRequest(stored, in, to); err != nil {
+			return Ingested{}, err
+		}
+	}
 	if !replayed && len(deliveries) > 0 {
 		s.c.nudgeDelivery()
 	}
 	return Ingested{Event: stored, Deliveries: deliveries, Replayed: replayed}, nil
+}
+
+// sameRequest returns ErrIdempotencyKeyReused unless first, the event an
+// idempotency key was first used for, is what in asks to send to to: the
+// same event type or endpoint, for the same application, with the same
+// payload byte for byte. A key names one request, so its repeat is a
+// retry; anything else is a mistake that replaying would hide.
+func sameRequest(first Event, in IngestInput, to target) error {
+	var differs string
+	switch {
+	case first.EventType != to.eventType && to.endpoint == "":
+		differs = "event type"
+	case first.EndpointID != to.endpoint:
+		differs = "endpoint"
+	case first.ApplicationID != in.ApplicationID:
+		differs = "application"
+	case !bytes.Equal(first.Payload, in.Payload):
+		differs = "payload"
+	default:
+		return nil
+	}
+	return &Error{Kind: ErrIdempotencyKeyReused, Field: "idempotencyKey",
+		Message: fmt.Sprintf("idempotency key %q was used for event %s, with another %s; send a new event with a new key", in.IdempotencyKey, first.ID, differs)}
 }
 
 // replay returns the event the key's environment ingested with an
@@ -151,6 +193,10 @@ func (s *EventService) checkInput(in IngestInput) error {
 		return store.Invalid("payload", "the payload is larger than %d bytes", limit)
 	case !json.Valid(in.Payload):
 		return store.Invalid("payload", "the payload must be valid JSON")
+	case !utf8.Valid(in.Payload):
+		// JSON text is UTF-8 (RFC 8259); what is not would be signed and
+		// sent as it is, and cannot be shown back as JSON.
+		return store.Invalid("payload", "the payload must be UTF-8: it holds bytes that are not")
 	}
 	if in.ApplicationID != "" {
 		if err := ref("applicationId", prefixApplication, in.ApplicationID); err != nil {

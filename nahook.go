@@ -97,6 +97,10 @@ var (
 	// time; the call may succeed if made again shortly. The HTTP API
 	// answers it with 503 and Retry-After.
 	ErrUnavailable = store.ErrUnavailable
+	// ErrIdempotencyKeyReused: an idempotency key was used before for
+	// another request (another event type, endpoint, application or
+	// payload); nothing was stored. The HTTP API answers it with 422.
+	ErrIdempotencyKeyReused = errors.New("idempotency key reused")
 	// ErrUnauthorized: an API key is malformed, unknown or revoked.
 	ErrUnauthorized = errors.New("unauthorized")
 )

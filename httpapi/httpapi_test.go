@@ -359,15 +359,27 @@ func TestIngest(t *testing.T) {
 	is.Equal(len(list.body.(map[string]any)["data"].([]any)), 1)
 	h.want(h.do("GET", p("/endpoints/"+a+"/deliveries?status=lost"), auth, nil), http.StatusBadRequest, "invalid", "status")
 
-	// Idempotency: a repeat answers as the first did and stores nothing.
+	// Idempotency: a repeat answers as the first did and stores nothing;
+	// the key reused for another request is 422 and stores nothing either.
 	first := h.do("POST", "/api/ingest/event/order.created", key, `{"n": 1}`, "Idempotency-Key", "order-77")
 	h.want(first, http.StatusAccepted)
 	is.Equal(first.header.Get("Idempotent-Replayed"), "")
-	again := h.do("POST", "/api/ingest/event/order.created", key, `{"n": 2}`, "Idempotency-Key", "order-77")
+	again := h.do("POST", "/api/ingest/event/order.created", key, `{"n": 1}`, "Idempotency-Key", "order-77")
 	h.want(again, http.StatusAccepted)
 	is.Equal(again.header.Get("Idempotent-Replayed"), "true")
 	is.Equal(again.body, first.body)
+	h.want(h.do("POST", "/api/ingest/event/order.created", key, `{"n": 2}`, "Idempotency-Key", "order-77"),
+		http.StatusUnprocessableEntity, "idempotency_key_reused", "Idempotency-Key") // another payload
+	h.want(h.do("POST", "/api/ingest/"+a, key, `{"n": 1}`, "Idempotency-Key", "order-77"),
+		http.StatusUnprocessableEntity, "idempotency_key_reused", "Idempotency-Key") // another target
 	h.want(h.do("POST", "/api/ingest/event/order.created", key, `{}`, "Idempotency-Key", "has space"), http.StatusBadRequest, "invalid", "Idempotency-Key")
+	outbox := h.do("GET", p("/endpoints/"+a+"/deliveries"), auth, nil)
+	is.Equal(len(outbox.body.(map[string]any)["data"].([]any)), 2) // the first event's and order-77's: nothing from the refused
+
+	// JSON is UTF-8: a payload or a field that is not is refused, naming it.
+	h.want(h.do("POST", "/api/ingest/event/order.created", key, "{\"name\": \"caf\xe9\"}"), http.StatusBadRequest, "invalid", "body")
+	h.want(h.do("POST", p("/applications"), auth, "{\"name\": \"caf\xe9\"}"), http.StatusBadRequest, "invalid", "name")
+	h.want(h.do("POST", p("/applications"), auth, "{\"na\xffme\": \"x\"}"), http.StatusBadRequest, "invalid")
 
 	h.want(h.do("POST", "/api/ingest/event/order.refunded", key, `{}`), http.StatusConflict, "not_published", "eventType")
 	h.want(h.do("POST", "/api/ingest/event/order.lost", key, `{}`), http.StatusNotFound, "unknown_event_type", "eventType")

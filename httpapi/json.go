@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/nahook/nahook"
 	"github.com/nahook/nahook/store"
@@ -68,6 +69,7 @@ var statuses = []struct {
 	{nahook.ErrConflict, http.StatusConflict, "conflict"},
 	{nahook.ErrNotPublished, http.StatusConflict, "not_published"},
 	{nahook.ErrEndpointDisabled, http.StatusConflict, "endpoint_disabled"},
+	{nahook.ErrIdempotencyKeyReused, http.StatusUnprocessableEntity, "idempotency_key_reused"},
 	{errTooLarge, http.StatusRequestEntityTooLarge, "payload_too_large"},
 	{errUnsupportedMediaType, http.StatusUnsupportedMediaType, "unsupported_media_type"},
 	{nahook.ErrUnavailable, http.StatusServiceUnavailable, "unavailable"},
@@ -159,6 +161,10 @@ func (a *api) decode(w http.ResponseWriter, r *http.Request, v any) error {
 	if err := checkKeys(body, jsonFields(reflect.TypeOf(v).Elem())); err != nil {
 		return err
 	}
+	if !utf8.Valid(body) {
+		// Not in a value (checkKeys names that field): in a key.
+		return invalid("body", "the request body must be UTF-8: it holds bytes that are not")
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -196,6 +202,10 @@ func checkKeys(body []byte, fields map[string]bool) error {
 		var value json.RawMessage
 		if err := dec.Decode(&value); err != nil {
 			return jsonError(err)
+		}
+		if !utf8.Valid(value) {
+			// encoding/json would quietly turn the bytes into U+FFFD.
+			return invalid(key, "%s must be UTF-8: it holds bytes that are not", key)
 		}
 	}
 	if _, err := dec.Token(); err != nil { // the closing brace

@@ -21,6 +21,12 @@ type Event struct {
 	EnvironmentID EnvironmentID `json:"environmentId"`
 	// EventType is empty for an event sent straight to one endpoint.
 	EventType string `json:"eventType"`
+	// EndpointID is the endpoint an event sent straight to one names;
+	// empty for an event routed by its type.
+	EndpointID EndpointID `json:"endpointId,omitempty"`
+	// ApplicationID is the application the event was sent for, whose
+	// endpoints alone receive it; empty when it was sent for none.
+	ApplicationID ApplicationID `json:"applicationId,omitempty"`
 	// Payload is the JSON body, byte for byte as ingested: what is signed
 	// and sent.
 	Payload []byte `json:"payload"`
@@ -120,8 +126,9 @@ type DeliveryFilter struct {
 type DeliveryStore interface {
 	// Ingest stores ev and, for every delivery given (ID and EndpointID
 	// set), a pending delivery due at ev.CreatedAt, in one transaction, and
-	// returns the deliveries stored. A delivery to an endpoint that no
-	// longer exists is left out. When ev.IdempotencyKey is set and the
+	// returns the deliveries stored. The event is stored whole, its
+	// target (EndpointID, ApplicationID) included. A delivery to an
+	// endpoint that no longer exists is left out. When ev.IdempotencyKey is set and the
 	// environment already has an event with that key, nothing is stored:
 	// Ingest returns that event and its deliveries, with replayed true,
 	// however many callers race with the same key. Ingesting changes no

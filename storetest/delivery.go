@@ -97,6 +97,8 @@ var deliveryTests = []test{
 			wantErr(t, err, nahook.ErrInvalid, "payload")
 			_, err = h.nh.Events.Ingest(h.ctx, o.key.Plaintext, "order.created", nahook.IngestInput{Payload: []byte(`{}`), IdempotencyKey: "has space"})
 			wantErr(t, err, nahook.ErrInvalid, "idempotencyKey")
+			_, err = h.nh.Events.Ingest(h.ctx, o.key.Plaintext, "order.created", nahook.IngestInput{Payload: []byte("{\"name\": \"caf\xe9\"}")})
+			wantErr(t, err, nahook.ErrInvalid, "payload") // JSON is UTF-8
 			page, err := h.nh.Deliveries.List(h.ctx, o.ws.ID, nahook.DeliveryFilter{}, nahook.ListOptions{})
 			is.NoErr(err)
 			is.Equal(len(page.Items), 2) // the refused ingests stored nothing
@@ -109,17 +111,16 @@ var deliveryTests = []test{
 			is := is.New(t)
 			o := h.outbox(t)
 			first := o.ingest(t, `{"n": 1}`, "order-1")
-			again := o.ingest(t, `{"n": 2}`, "order-1")
+			again := o.ingest(t, `{"n": 1}`, "order-1")
 			is.True(again.Replayed)
 			is.Equal(again.Event.ID, first.Event.ID)
-			is.Equal(string(again.Event.Payload), `{"n": 1}`) // the first result, not the second payload
 			is.Equal(endpointsOf(again.Deliveries), endpointsOf(first.Deliveries))
 			page, err := h.nh.Deliveries.List(h.ctx, o.ws.ID, nahook.DeliveryFilter{}, nahook.ListOptions{})
 			is.NoErr(err)
 			is.Equal(len(page.Items), 2) // nothing new stored
 
 			is.NoErr(h.nh.EventTypes.SetPublished(h.ctx, o.ws.ID, o.env.ID, o.et.ID, false))
-			late := o.ingest(t, `{"n": 3}`, "order-1")
+			late := o.ingest(t, `{"n": 1}`, "order-1")
 			is.True(late.Replayed)
 			is.Equal(late.Event.ID, first.Event.ID) // answered as the first was, though no longer routable
 			_, err = h.nh.Events.Ingest(h.ctx, o.key.Plaintext, "order.created", nahook.IngestInput{Payload: []byte(`{}`), IdempotencyKey: "order-2"})
@@ -132,6 +133,51 @@ var deliveryTests = []test{
 			is.NoErr(err)
 			is.True(!other.Replayed) // keys are per environment
 			is.True(other.Event.ID != first.Event.ID)
+		},
+	},
+	{
+		name:     "Events.Ingest/IdempotencyKeyReused",
+		contract: "An idempotency key used again with another payload (byte for byte), event type, endpoint or application is ErrIdempotencyKeyReused and stores nothing; the event keeps what it was sent to.",
+		run: func(t *testing.T, h *harness) {
+			is := is.New(t)
+			o := h.outbox(t)
+			h.publish(t, o.ws.ID, o.env.ID, h.eventType(t, o.ws.ID, "order.refunded").ID)
+			app := h.app(t, o.ws.ID, "cust_1")
+			first := o.ingest(t, `{"n": 1}`, "order-1")
+			is.Equal(first.Event.EndpointID, nahook.EndpointID(""))
+			is.Equal(first.Event.ApplicationID, nahook.ApplicationID(""))
+			direct, err := h.nh.Events.IngestDirect(h.ctx, o.key.Plaintext, o.a.ID, nahook.IngestInput{Payload: []byte(`{}`), IdempotencyKey: "direct-1"})
+			is.NoErr(err)
+			stored, err := h.nh.Events.Get(h.ctx, o.ws.ID, direct.Event.ID)
+			is.NoErr(err)
+			is.Equal(stored.EndpointID, o.a.ID) // kept with the event
+			ingest := func(eventType string, in nahook.IngestInput) error {
+				_, err := h.nh.Events.Ingest(h.ctx, o.key.Plaintext, eventType, in)
+				return err
+			}
+			for _, c := range []struct {
+				what string
+				err  error
+			}{
+				{"another payload", ingest("order.created", nahook.IngestInput{Payload: []byte(`{"n": 2}`), IdempotencyKey: "order-1"})},
+				{"the payload spaced otherwise", ingest("order.created", nahook.IngestInput{Payload: []byte(`{"n":1}`), IdempotencyKey: "order-1"})},
+				{"another event type", ingest("order.refunded", nahook.IngestInput{Payload: []byte(`{"n": 1}`), IdempotencyKey: "order-1"})},
+				{"an application", ingest("order.created", nahook.IngestInput{Payload: []byte(`{"n": 1}`), IdempotencyKey: "order-1", ApplicationID: app.ID})},
+				{"one endpoint", func() error {
+					_, err := h.nh.Events.IngestDirect(h.ctx, o.key.Plaintext, o.a.ID, nahook.IngestInput{Payload: []byte(`{"n": 1}`), IdempotencyKey: "order-1"})
+					return err
+				}()},
+				{"another endpoint", func() error {
+					_, err := h.nh.Events.IngestDirect(h.ctx, o.key.Plaintext, o.b.ID, nahook.IngestInput{Payload: []byte(`{}`), IdempotencyKey: "direct-1"})
+					return err
+				}()},
+			} {
+				t.Logf("%s: %v", c.what, c.err)
+				wantErr(t, c.err, nahook.ErrIdempotencyKeyReused, "idempotencyKey")
+			}
+			page, err := h.nh.Deliveries.List(h.ctx, o.ws.ID, nahook.DeliveryFilter{}, nahook.ListOptions{})
+			is.NoErr(err)
+			is.Equal(len(page.Items), 3) // the two events' deliveries, nothing more
 		},
 	},
 	{
@@ -484,20 +530,25 @@ var deliveryTests = []test{
 var deliveryConcurrencyTests = []test{
 	{
 		name:     "Concurrency/IdempotencyKey",
-		contract: "Concurrent ingests with one idempotency key store exactly one event: one answer is the original, every other replays it.",
+		contract: "Concurrent ingests with one idempotency key store exactly one event: one answer is the original, every other with the same payload replays it, and every other with another payload is ErrIdempotencyKeyReused.",
 		run: func(t *testing.T, h *harness) {
 			is := is.New(t)
 			o := h.outbox(t)
 			var mu sync.Mutex
 			var got []nahook.Ingested
 			errs := race(20, func(i int) error {
-				in, err := h.racer(i).Events.Ingest(h.ctx, o.key.Plaintext, "order.created", nahook.IngestInput{Payload: []byte(fmt.Sprint(`{"n":`, i, `}`)), IdempotencyKey: "same"})
-				mu.Lock()
-				got = append(got, in)
-				mu.Unlock()
+				payload := fmt.Sprint(`{"n":`, i%2, `}`)
+				in, err := h.racer(i).Events.Ingest(h.ctx, o.key.Plaintext, "order.created", nahook.IngestInput{Payload: []byte(payload), IdempotencyKey: "same"})
+				if err == nil {
+					mu.Lock()
+					got = append(got, in)
+					mu.Unlock()
+				}
 				return err
 			})
-			tally(t, errs)
+			counts := tally(t, errs, nahook.ErrIdempotencyKeyReused)
+			is.Equal(counts[nil], 10)                            // the winner's payload: the original and its replays
+			is.Equal(counts[nahook.ErrIdempotencyKeyReused], 10) // the other payload
 			originals := 0
 			for _, in := range got {
 				is.Equal(in.Event.ID, got[0].Event.ID) // one event

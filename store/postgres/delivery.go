@@ -12,11 +12,12 @@ import (
 	"github.com/nahook/nahook/store"
 )
 
-const eventColumns = `id, workspace_id, environment_id, coalesce(event_type, ''), payload, coalesce(idempotency_key, ''), created_at`
+const eventColumns = `id, workspace_id, environment_id, coalesce(event_type, ''), coalesce(endpoint_id, ''), coalesce(application_id, ''),
+	payload, coalesce(idempotency_key, ''), created_at`
 
 func scanEvent(row pgx.Row) (store.Event, error) {
 	var ev store.Event
-	err := row.Scan(&ev.ID, &ev.WorkspaceID, &ev.EnvironmentID, &ev.EventType, &ev.Payload, &ev.IdempotencyKey, &ev.CreatedAt)
+	err := row.Scan(&ev.ID, &ev.WorkspaceID, &ev.EnvironmentID, &ev.EventType, &ev.EndpointID, &ev.ApplicationID, &ev.Payload, &ev.IdempotencyKey, &ev.CreatedAt)
 	ev.CreatedAt = utc(ev.CreatedAt)
 	return ev, err
 }
@@ -71,8 +72,8 @@ func (s *Store) Ingest(ctx context.Context, ev store.Event, ds []store.Delivery)
 	inserted := false
 	err := s.statement(ctx, func(q querier) error {
 		rows, err := q.Query(ctx, `WITH e AS (
-				INSERT INTO events (id, workspace_id, environment_id, event_type, payload, idempotency_key, created_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7)
+				INSERT INTO events (id, workspace_id, environment_id, event_type, payload, idempotency_key, created_at, endpoint_id, application_id)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $10, $11)
 				ON CONFLICT (environment_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 				RETURNING id
 			), d AS (
@@ -83,7 +84,8 @@ func (s *Store) Ingest(ctx context.Context, ev store.Event, ds []store.Delivery)
 				RETURNING id, endpoint_id
 			)
 			SELECT e.id, d.id, d.endpoint_id FROM e LEFT JOIN d ON true`,
-			ev.ID, ev.WorkspaceID, ev.EnvironmentID, null(ev.EventType), ev.Payload, null(ev.IdempotencyKey), ev.CreatedAt, ids, endpoints)
+			ev.ID, ev.WorkspaceID, ev.EnvironmentID, null(ev.EventType), ev.Payload, null(ev.IdempotencyKey), ev.CreatedAt, ids, endpoints,
+			null(ev.EndpointID), null(ev.ApplicationID))
 		if err != nil {
 			return err
 		}

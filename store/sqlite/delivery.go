@@ -12,12 +12,13 @@ import (
 	"github.com/nahook/nahook/store"
 )
 
-const eventColumns = `id, workspace_id, environment_id, coalesce(event_type, ''), payload, coalesce(idempotency_key, ''), created_at`
+const eventColumns = `id, workspace_id, environment_id, coalesce(event_type, ''), coalesce(endpoint_id, ''), coalesce(application_id, ''),
+	payload, coalesce(idempotency_key, ''), created_at`
 
 func scanEvent(row interface{ Scan(...any) error }) (store.Event, error) {
 	var ev store.Event
 	var created int64
-	err := row.Scan(&ev.ID, &ev.WorkspaceID, &ev.EnvironmentID, &ev.EventType, &ev.Payload, &ev.IdempotencyKey, &created)
+	err := row.Scan(&ev.ID, &ev.WorkspaceID, &ev.EnvironmentID, &ev.EventType, &ev.EndpointID, &ev.ApplicationID, &ev.Payload, &ev.IdempotencyKey, &created)
 	ev.CreatedAt = utc(created)
 	return ev, err
 }
@@ -50,8 +51,9 @@ func (s *Store) Ingest(ctx context.Context, ev store.Event, ds []store.Delivery)
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO events (id, workspace_id, environment_id, event_type, payload, idempotency_key, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, ev.ID, ev.WorkspaceID, ev.EnvironmentID, null(ev.EventType), ev.Payload, null(ev.IdempotencyKey), ms(ev.CreatedAt)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO events (id, workspace_id, environment_id, event_type, endpoint_id, application_id, payload, idempotency_key, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, ev.ID, ev.WorkspaceID, ev.EnvironmentID, null(ev.EventType), null(ev.EndpointID), null(ev.ApplicationID),
+			ev.Payload, null(ev.IdempotencyKey), ms(ev.CreatedAt)); err != nil {
 			return err
 		}
 		for _, d := range ds {
