@@ -40,6 +40,9 @@ func (d *dispatcher) attempt(job store.Dispatch) store.AttemptResult {
 	end := d.c.cfg.Now().UTC()
 	res.Attempt.Duration = end.Sub(start).Truncate(time.Millisecond)
 	res.Attempt.StatusCode, res.Attempt.Response = status, storable(body, d.cfg.ResponseBytes, "")
+	// Only an answer in good time keeps an endpoint off probation: slow
+	// or failing, it gets one attempt at a time, from the probe share.
+	res.Probation = err != nil || status < 200 || status >= 300 || end.Sub(start) > d.cfg.SlowAfter
 	retryable := false
 	switch {
 	case err != nil:

@@ -1,9 +1,12 @@
 package nahook
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"maps"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -16,6 +19,25 @@ type DeliveryConfig struct {
 	// Workers is how many attempts run at once in one Deliver call.
 	// Default 32.
 	Workers int
+	// MaxInFlightPerEndpoint caps the attempts in flight to one endpoint,
+	// counting those of every process sharing the store: however large
+	// its backlog, or slow its answers, an endpoint holds at most this
+	// many workers anywhere. Default 4.
+	MaxInFlightPerEndpoint int
+	// ProbeWorkers is how many of the Workers may be sending to endpoints
+	// on probation, one attempt per endpoint at a time. An endpoint is on
+	// probation while it is new, and from an attempt that fails or is
+	// slow until one succeeds in good time: this is what bounds the
+	// workers that dead, slow or garbage-answering endpoints can hold,
+	// however many there are. One application's endpoints (or, for
+	// endpoints without one, one workspace's) hold at most half of them,
+	// so that another's new endpoint always finds one free. Default
+	// Workers/4, at least 1.
+	ProbeWorkers int
+	// SlowAfter makes an attempt that succeeds, but takes longer than
+	// this, put its endpoint on probation as a failure does (its delivery
+	// has succeeded, and is not retried). Default 5s.
+	SlowAfter time.Duration
 	// Timeout bounds one attempt, from dialing to the end of the answer's
 	// headers. Default 15s. A claimed delivery is leased for twice this and
 	// 5 seconds: if its dispatcher dies, it falls due again then.
@@ -58,6 +80,16 @@ func (d DeliveryConfig) withDefaults() DeliveryConfig {
 	if d.Workers <= 0 {
 		d.Workers = 32
 	}
+	if d.MaxInFlightPerEndpoint <= 0 {
+		d.MaxInFlightPerEndpoint = 4
+	}
+	if d.ProbeWorkers <= 0 {
+		d.ProbeWorkers = d.Workers / 4
+	}
+	d.ProbeWorkers = min(max(d.ProbeWorkers, 1), d.Workers)
+	if d.SlowAfter <= 0 {
+		d.SlowAfter = 5 * time.Second
+	}
 	if d.Timeout <= 0 {
 		d.Timeout = 15 * time.Second
 	}
@@ -92,6 +124,13 @@ func (d DeliveryConfig) withDefaults() DeliveryConfig {
 // them, then returns nil; if the process dies instead, the deliveries it
 // held fall due again when their lease runs out (at least once, never
 // lost). Run it in its own goroutine; several may run at once.
+//
+// No endpoint can hold up another's deliveries: each has at most
+// MaxInFlightPerEndpoint attempts in flight, in all processes together;
+// workers go to the endpoints with deliveries due in turn, the one that has
+// waited longest for a worker first, however old the others' backlogs; and
+// an endpoint on probation (new, or failing, or slow) gets one attempt at a
+// time, from a share of the workers (ProbeWorkers).
 func (c *Client) Deliver(ctx context.Context) error {
 	d := newDispatcher(c)
 	return d.run(ctx)
@@ -105,12 +144,45 @@ func (c *Client) nudgeDelivery() {
 	}
 }
 
+// dueEndpointsMax bounds the endpoints one claim considers: far more than
+// any dispatcher has workers for, so that an endpoint waiting its turn is
+// not crowded out of the list by backlogs that cannot be served.
+const dueEndpointsMax = 10_000
+
+// owner is whose an endpoint is: its application's, or, without one, its
+// workspace's: the customer one probe share is divided among.
+type owner struct {
+	ws  WorkspaceID
+	app ApplicationID
+}
+
 // dispatcher is one Deliver call.
 type dispatcher struct {
 	c      *Client
 	cfg    DeliveryConfig
 	client *http.Client
 	lease  time.Duration
+	// wake is signalled when an attempt ends or results are recorded: a
+	// worker, or room at an endpoint, may be free.
+	wake chan struct{}
+
+	mu      sync.Mutex
+	busy    int // attempts in flight
+	probing int // of which to endpoints on probation
+	// probingBy counts the probes in flight by the endpoints' owner.
+	probingBy map[owner]int
+	// finished holds, by endpoint, the deliveries whose attempts have
+	// ended and whose results are not yet recorded: their leases still
+	// count in the store, but they send no more, so claims leave them out
+	// of the endpoint's attempts in flight. Without this, recording would
+	// be part of every attempt's time, and cap what one endpoint gets.
+	finished map[EndpointID][]DeliveryID
+
+	// served is, for each endpoint with deliveries due, the claim round in
+	// which it last got a worker; round counts the rounds. Only the
+	// claiming goroutine touches them.
+	served map[EndpointID]uint64
+	round  uint64
 }
 
 func newDispatcher(c *Client) *dispatcher {
@@ -131,24 +203,16 @@ func newDispatcher(c *Client) *dispatcher {
 		// Long enough for an attempt and its recording, with room to
 		// spare; when a dispatcher dies, this is how soon its deliveries
 		// fall due again.
-		lease: 2*cfg.Timeout + 5*time.Second,
+		lease:     2*cfg.Timeout + 5*time.Second,
+		wake:      make(chan struct{}, 1),
+		served:    map[EndpointID]uint64{},
+		finished:  map[EndpointID][]DeliveryID{},
+		probingBy: map[owner]int{},
 	}
 }
 
 func (d *dispatcher) run(ctx context.Context) error {
-	jobs := make(chan store.Dispatch)
 	results := make(chan store.AttemptResult, d.cfg.Workers)
-	slots := make(chan struct{}, d.cfg.Workers) // one per attempt claimed and not yet done
-
-	var workers sync.WaitGroup
-	for range d.cfg.Workers {
-		workers.Go(func() {
-			for job := range jobs {
-				results <- d.attempt(job)
-				<-slots
-			}
-		})
-	}
 	recorded := make(chan struct{})
 	go func() {
 		d.record(results)
@@ -160,37 +224,40 @@ func (d *dispatcher) run(ctx context.Context) error {
 		close(pruned)
 	}()
 
-	d.claim(ctx, jobs, slots)
+	var attempts sync.WaitGroup
+	d.claim(ctx, results, &attempts)
 
 	// Drain: no more claims; the attempts in flight run to their own
 	// timeouts, not ctx's end, and are recorded.
-	close(jobs)
-	workers.Wait()
+	attempts.Wait()
 	close(results)
 	<-recorded
 	<-pruned
 	return nil
 }
 
-// claim leases due deliveries, as many as there are free workers, and
-// hands them out, until ctx ends.
-func (d *dispatcher) claim(ctx context.Context, jobs chan<- store.Dispatch, slots chan struct{}) {
+// claim leases due deliveries for the free workers, and starts their
+// attempts, until ctx ends.
+func (d *dispatcher) claim(ctx context.Context, results chan<- store.AttemptResult, attempts *sync.WaitGroup) {
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
-		free := cap(slots) - len(slots)
+		free, probes := d.free()
 		if free == 0 {
-			// Every worker is busy: wait for one.
-			select {
-			case slots <- struct{}{}:
-				<-slots
-			case <-ctx.Done():
-			}
+			d.wait(ctx, d.cfg.PollInterval) // until an attempt ends
 			continue
 		}
 		// The claim is not cut short by ctx: what it leases is sent, even
 		// when shutdown begins meanwhile, rather than left to its lease.
 		claimCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		batch, err := d.c.store.ClaimDeliveries(claimCtx, d.c.cfg.Now().UTC(), min(free, 100), d.lease)
+		now := d.c.cfg.Now().UTC()
+		due, err := d.c.store.DueEndpoints(claimCtx, now, d.cfg.MaxInFlightPerEndpoint, dueEndpointsMax)
+		var requests []store.ClaimRequest
+		var probation map[EndpointID]*owner
+		var batch []store.Dispatch
+		if err == nil {
+			requests, probation = d.plan(due, free, probes)
+			batch, err = d.c.store.ClaimDeliveries(claimCtx, now, d.lease, requests)
+		}
 		cancel()
 		if err != nil {
 			if ctx.Err() == nil {
@@ -202,18 +269,142 @@ func (d *dispatcher) claim(ctx context.Context, jobs chan<- store.Dispatch, slot
 		}
 		backoff = 100 * time.Millisecond
 		for _, job := range batch {
-			slots <- struct{}{}
-			jobs <- job
+			d.start(job, probation[job.Delivery.EndpointID], results, attempts)
 		}
-		if len(batch) < free {
-			// Caught up: sleep until something is due, or an ingest wakes
-			// us. A full batch means more may be waiting now.
+		switch {
+		case len(batch) > 0:
+			// More may be due: claim again at once.
+		case len(requests) > 0:
+			// Room the plan saw was gone by the claim (another process's
+			// claim, or leases not yet recorded as ended): look again
+			// soon.
+			d.wait(ctx, min(d.cfg.PollInterval, 50*time.Millisecond))
+		default:
+			// Nothing due, or nothing with room: sleep until an attempt
+			// ends, an ingest wakes us, or the poll.
 			d.wait(ctx, d.cfg.PollInterval)
 		}
 	}
 }
 
-// wait sleeps for at most dur, waking early for ctx's end or a nudge.
+// free returns how many more attempts may start now, and how many of them
+// to endpoints on probation.
+func (d *dispatcher) free() (int, int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	free := d.cfg.Workers - d.busy
+	return free, min(free, d.cfg.ProbeWorkers-d.probing)
+}
+
+// plan shares free workers (probes of them at most to endpoints on
+// probation, and no owner more than half of ProbeWorkers) among the
+// endpoints with deliveries due, in turn: one worker to each endpoint, the
+// one that has waited longest for a worker first, then a second to each
+// that has room for one, and so on. An endpoint has room for as many as
+// are due, up to its cap less its attempts in flight in every process:
+// MaxInFlightPerEndpoint, or 1 on probation. It returns the requests to
+// claim with, and the owners of their endpoints on probation.
+func (d *dispatcher) plan(due []store.DueEndpoint, free, probes int) ([]store.ClaimRequest, map[EndpointID]*owner) {
+	type candidate struct {
+		store.DueEndpoint
+		limit, room, got int
+		served           uint64
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	candidates := make([]candidate, 0, len(due))
+	for _, e := range due {
+		limit := d.cfg.MaxInFlightPerEndpoint
+		if e.Probation {
+			limit = 1
+		}
+		inFlight := max(e.InFlight-len(d.finished[e.EndpointID]), 0)
+		if room := min(limit-inFlight, e.Due); room > 0 {
+			candidates = append(candidates, candidate{DueEndpoint: e, limit: limit, room: room, served: d.served[e.EndpointID]})
+		}
+	}
+	slices.SortStableFunc(candidates, func(a, b candidate) int {
+		if a.served != b.served {
+			return cmp.Compare(a.served, b.served)
+		}
+		return a.DueSince.Compare(b.DueSince)
+	})
+	perOwner := max(d.cfg.ProbeWorkers/2, 1)
+	probing := maps.Clone(d.probingBy)
+	for more := true; more && free > 0; {
+		more = false
+		for i := range candidates {
+			c := &candidates[i]
+			o := owner{c.WorkspaceID, c.ApplicationID}
+			if free == 0 || c.got == c.room || c.Probation && (probes == 0 || probing[o] == perOwner) {
+				continue
+			}
+			if c.Probation {
+				probes--
+				probing[o]++
+			}
+			c.got++
+			free--
+			more = true
+		}
+	}
+	d.round++
+	var requests []store.ClaimRequest
+	probation := map[EndpointID]*owner{}
+	for _, c := range candidates {
+		if c.got > 0 {
+			requests = append(requests, store.ClaimRequest{EndpointID: c.EndpointID, Want: c.got, MaxInFlight: c.limit,
+				Finished: slices.Clone(d.finished[c.EndpointID])})
+			if c.Probation {
+				probation[c.EndpointID] = &owner{c.WorkspaceID, c.ApplicationID}
+			}
+			d.served[c.EndpointID] = d.round
+		}
+	}
+	if len(d.served) > 2*len(due)+1024 {
+		// Forget the endpoints no longer due, now and then.
+		keep := make(map[EndpointID]uint64, len(due))
+		for _, e := range due {
+			if r, ok := d.served[e.EndpointID]; ok {
+				keep[e.EndpointID] = r
+			}
+		}
+		d.served = keep
+	}
+	return requests, probation
+}
+
+// start runs an attempt for job in a goroutine of its own, counted in
+// attempts, and sends its result to results. A probe (of an endpoint on
+// probation, whose owner probe names) holds one of the ProbeWorkers until
+// it ends.
+func (d *dispatcher) start(job store.Dispatch, probe *owner, results chan<- store.AttemptResult, attempts *sync.WaitGroup) {
+	d.mu.Lock()
+	d.busy++
+	if probe != nil {
+		d.probing++
+		d.probingBy[*probe]++
+	}
+	d.mu.Unlock()
+	attempts.Go(func() {
+		r := d.attempt(job)
+		d.mu.Lock()
+		d.busy--
+		if probe != nil {
+			d.probing--
+			if d.probingBy[*probe]--; d.probingBy[*probe] == 0 {
+				delete(d.probingBy, *probe)
+			}
+		}
+		d.finished[r.EndpointID] = append(d.finished[r.EndpointID], r.DeliveryID)
+		d.mu.Unlock()
+		results <- r
+		d.signal()
+	})
+}
+
+// wait sleeps for at most dur, waking early for ctx's end, a nudge, or an
+// attempt that ends.
 func (d *dispatcher) wait(ctx context.Context, dur time.Duration) {
 	t := time.NewTimer(dur)
 	defer t.Stop()
@@ -221,6 +412,15 @@ func (d *dispatcher) wait(ctx context.Context, dur time.Duration) {
 	case <-ctx.Done():
 	case <-t.C:
 	case <-d.c.deliveryHint:
+	case <-d.wake:
+	}
+}
+
+// signal wakes the claiming goroutine if it waits.
+func (d *dispatcher) signal() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
 	}
 }
 
@@ -244,6 +444,17 @@ func (d *dispatcher) record(results <-chan store.AttemptResult) {
 			}
 		}
 		d.save(batch)
+		d.mu.Lock()
+		for _, r := range batch {
+			ids := slices.DeleteFunc(d.finished[r.EndpointID], func(id DeliveryID) bool { return id == r.DeliveryID })
+			if len(ids) == 0 {
+				delete(d.finished, r.EndpointID)
+			} else {
+				d.finished[r.EndpointID] = ids
+			}
+		}
+		d.mu.Unlock()
+		d.signal()
 		for _, r := range batch {
 			if r.Attempt.StatusCode >= 200 && r.Attempt.StatusCode < 300 {
 				continue

@@ -16,10 +16,19 @@
 // key: Resolve for fan-out by event type, ResolveDirect for one endpoint,
 // Explain for why each endpoint does or does not receive it.
 //
+// Client.Events stores an event with its deliveries before it returns;
+// Client.Deliver sends them, signed, retried and recorded, and shares its
+// workers fairly: no endpoint has more than a few attempts in flight, in
+// every process together, endpoints with deliveries due are served in
+// turn, and failing, slow or new endpoints get one attempt at a time from
+// a bounded share of the workers. What a receiver answers is stored as
+// bounded, valid text, never as a fault.
+//
 // Every error for a broken rule is an *Error whose kind is tested with
 // errors.Is (ErrInvalid, ErrNotFound, ErrConflict, ErrLimitExceeded,
-// ErrDefaultEnvironment) and whose Field names the input at fault. Invalid
-// input is refused before it reaches the store.
+// ErrDefaultEnvironment, ErrIdempotencyKeyReused) and whose Field names
+// the input at fault. Invalid input is refused before it reaches the
+// store. A store that cannot be reached is ErrUnavailable.
 //
 // IDs are TypeIDs ("app_" followed by a UUIDv7 in 26 Crockford base32
 // characters), so they sort by creation time; lists are paginated with an

@@ -101,6 +101,42 @@ type AttemptResult struct {
 	// again, to be retried at NextAttemptAt.
 	Status        DeliveryStatus
 	NextAttemptAt time.Time
+	// Probation puts the endpoint on probation (the attempt failed, or
+	// took too long), or, when false, ends it.
+	Probation bool
+}
+
+// DueEndpoint is an endpoint with deliveries due, as DueEndpoints reports
+// it.
+type DueEndpoint struct {
+	EndpointID  EndpointID
+	WorkspaceID WorkspaceID
+	// ApplicationID is the application that owns the endpoint, or empty.
+	ApplicationID ApplicationID
+	// Due counts its deliveries due, up to the upTo asked for.
+	Due int
+	// InFlight counts its deliveries leased now, by any caller in any
+	// process, up to the upTo asked for.
+	InFlight int
+	// Probation: the endpoint is new, or the last attempt recorded for it
+	// failed or was slow (see AttemptResult.Probation).
+	Probation bool
+	// DueSince is when its earliest delivery due fell due.
+	DueSince time.Time
+}
+
+// ClaimRequest asks ClaimDeliveries for one endpoint's due deliveries.
+type ClaimRequest struct {
+	EndpointID EndpointID
+	// Want is how many to lease at most.
+	Want int
+	// MaxInFlight caps the endpoint's leased deliveries, counting those
+	// leased by every caller in every process.
+	MaxInFlight int
+	// Finished are deliveries of the endpoint, leased by this caller,
+	// whose attempts have ended and whose results are yet to be recorded:
+	// they are in flight no more, and do not count against MaxInFlight.
+	Finished []DeliveryID
 }
 
 // EndpointKeys are an endpoint's signing keys.
@@ -140,18 +176,33 @@ type DeliveryStore interface {
 	// with the idempotency key, with its deliveries, or ErrNotFound.
 	GetEventByIdempotencyKey(ctx context.Context, ws WorkspaceID, env EnvironmentID, key string) (Event, []Delivery, error)
 
-	// ClaimDeliveries leases up to limit pending deliveries due at now,
-	// whose endpoints are enabled, earliest due first, until now+lease, and
-	// returns them ready to send. No delivery is leased to two callers at
-	// once, in this process or any other; one whose lease ends unrecorded
-	// (its dispatcher died) is claimed again.
-	ClaimDeliveries(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]Dispatch, error)
+	// DueEndpoints returns the enabled endpoints that have pending
+	// deliveries due at now: at most limit of them, earliest due first,
+	// each with how many are due and how many are leased now, by any
+	// process (both counted up to upTo), and whether it is on probation. Its cost
+	// grows with the number of endpoints that have pending deliveries, not
+	// with their number: a backlog of any size at one endpoint is one
+	// step.
+	DueEndpoints(ctx context.Context, now time.Time, upTo, limit int) ([]DueEndpoint, error)
+	// ClaimDeliveries leases, for each request, up to Want of the
+	// endpoint's deliveries due at now, earliest due first, until
+	// now+lease, and returns them ready to send. It leases no more than
+	// keep the endpoint's leased deliveries within MaxInFlight, counting
+	// those leased by every caller in every process: callers claiming for
+	// one endpoint at once together stay within it. No delivery is leased
+	// to two callers at once; one whose lease ends unrecorded (its
+	// dispatcher died) is due again, and no longer counts as leased. A
+	// disabled endpoint's deliveries are not claimed, nor any request's
+	// for an endpoint another caller is claiming for at that moment (it is
+	// skipped, not waited for).
+	ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, requests []ClaimRequest) ([]Dispatch, error)
 	// RecordAttempts stores the attempts and their deliveries' new states,
 	// ending their leases, in one transaction. A failed attempt starts or
 	// continues its endpoint's failure streak and a successful one ends
 	// it; an endpoint failing since disableAfter before the attempt or
-	// earlier is disabled (a routing change). A result for a delivery
-	// that no longer exists is ignored.
+	// earlier is disabled (a routing change). The endpoint's probation is
+	// what the batch's last attempt to it says (AttemptResult.Probation).
+	// A result for a delivery that no longer exists is ignored.
 	RecordAttempts(ctx context.Context, results []AttemptResult, disableAfter time.Duration) error
 
 	// GetDelivery returns the delivery with its attempts in order, or
@@ -196,11 +247,13 @@ type Streak struct {
 	Restart bool
 	// LastFailure is the batch's last failed attempt to the endpoint.
 	LastFailure time.Time
+	// Probation is the batch's last attempt's AttemptResult.Probation.
+	Probation bool
 }
 
 // Streaks works out, from a batch of attempt results in any order, what it
-// does to each endpoint's failure streak: what applying the results one by
-// one, in the order they were attempted, would do. Stores use it to record
+// does to each endpoint's failure streak and probation: what applying the
+// results one by one, in the order they were attempted, would do. Stores use it to record
 // a batch in a few statements. An attempt succeeded when its status code is
 // 2xx.
 func Streaks(results []AttemptResult) []Streak {
@@ -220,6 +273,7 @@ func Streaks(results []AttemptResult) []Streak {
 			order = append(order, r.EndpointID)
 		}
 		at := r.Attempt.AttemptedAt
+		st.s.Probation = r.Probation
 		if code := r.Attempt.StatusCode; code >= 200 && code < 300 {
 			st.s.Ended, st.s.Since, st.s.Restart = true, time.Time{}, false
 			st.seen = true

@@ -2,10 +2,12 @@ package storetest
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -47,14 +49,45 @@ func (h *harness) outbox(t *testing.T) *outbox {
 	return o
 }
 
-// claimAll claims everything due at now, failing the case on error.
+// claimAll claims everything due at now, for a minute, failing the case on
+// error.
 func (h *harness) claimAll(t *testing.T, now time.Time) []store.Dispatch {
 	t.Helper()
-	ds, err := h.st.ClaimDeliveries(h.ctx, now, 1000, time.Minute)
+	ds, err := claim(h.ctx, h.st, now, 1000, 1000)
 	if err != nil {
-		t.Fatalf("ClaimDeliveries: %v", err)
+		t.Fatal(err)
 	}
 	return ds
+}
+
+// claim claims, for a minute, up to perEndpoint of each endpoint's
+// deliveries due at now, keeping its leases within maxInFlight, as a
+// dispatcher does.
+func claim(ctx context.Context, st store.Store, now time.Time, perEndpoint, maxInFlight int) ([]store.Dispatch, error) {
+	due, err := st.DueEndpoints(ctx, now, perEndpoint, 1000)
+	if err != nil {
+		return nil, fmt.Errorf("DueEndpoints: %w", err)
+	}
+	var requests []store.ClaimRequest
+	for _, e := range due {
+		requests = append(requests, store.ClaimRequest{EndpointID: e.EndpointID, Want: e.Due, MaxInFlight: maxInFlight})
+	}
+	ds, err := st.ClaimDeliveries(ctx, now, time.Minute, requests)
+	if err != nil {
+		return nil, fmt.Errorf("ClaimDeliveries: %w", err)
+	}
+	return ds, nil
+}
+
+// dueEndpoints returns DueEndpoints(now, upTo, 1000), failing the case on
+// error.
+func dueEndpoints(t *testing.T, st store.Store, now time.Time, upTo int) []store.DueEndpoint {
+	t.Helper()
+	due, err := st.DueEndpoints(t.Context(), now, upTo, 1000)
+	if err != nil {
+		t.Fatalf("DueEndpoints: %v", err)
+	}
+	return due
 }
 
 func endpointsOf(ds []nahook.Delivery) []nahook.EndpointID {
@@ -234,6 +267,134 @@ var deliveryTests = []test{
 			got = h.claimAll(t, fresh.Event.CreatedAt.Add(2*time.Millisecond))
 			is.Equal(len(got), 1) // and goes once it is enabled again
 			is.Equal(got[0].Delivery.EndpointID, o.b.ID)
+		},
+	},
+	{
+		name:     "Store.DueEndpoints/Counts",
+		contract: "DueEndpoints lists each enabled endpoint with deliveries due once, earliest due first, with its due deliveries and leases counted up to upTo and its probation (new endpoints are on it); endpoints with nothing due, or disabled, are left out.",
+		run: func(t *testing.T, h *harness) {
+			is := is.New(t)
+			o := h.outbox(t)
+			first := o.ingest(t, `{"n": 1}`, "")
+			h.tick()
+			is.NoErr(h.nh.Endpoints.Delete(h.ctx, o.ws.ID, o.b.ID))
+			c := h.endpoint(t, o.ws.ID, nahook.EndpointInput{URL: "https://c.example/hook", EventTypes: []string{"order.created"}})
+			d := h.endpoint(t, o.ws.ID, nahook.EndpointInput{URL: "https://d.example/hook", EventTypes: []string{"order.created"}})
+			for i := range 3 {
+				o.ingest(t, fmt.Sprint(`{"n": `, i+2, `}`), "")
+			}
+			_, err := h.nh.Endpoints.Update(h.ctx, o.ws.ID, d.ID, nahook.EndpointPatch{Disabled: ptr(true)})
+			is.NoErr(err)
+			now := h.clock().Add(time.Millisecond)
+			is.Equal(len(dueEndpoints(t, h.st, first.Event.CreatedAt.Add(-time.Second), 10)), 0) // nothing due yet
+
+			due := dueEndpoints(t, h.st, now, 2)
+			is.Equal(len(due), 2)               // a and c; not d, disabled
+			is.Equal(due[0].EndpointID, o.a.ID) // due since the first event
+			is.Equal(due[0].DueSince, first.Event.CreatedAt)
+			is.Equal(due[1].EndpointID, c.ID)
+			for _, e := range due {
+				is.Equal(e.Due, 2) // 4 and 3 due, counted up to 2
+				is.Equal(e.InFlight, 0)
+				is.True(e.Probation) // new: on probation until an attempt succeeds in good time
+			}
+
+			claimed, err := h.st.ClaimDeliveries(h.ctx, now, time.Minute, []store.ClaimRequest{{EndpointID: o.a.ID, Want: 3, MaxInFlight: 10}})
+			is.NoErr(err)
+			is.Equal(len(claimed), 3)
+			due = dueEndpoints(t, h.st, now, 10)
+			is.Equal(due[0].EndpointID, o.a.ID)
+			is.Equal(due[0].Due, 1)      // the one left
+			is.Equal(due[0].InFlight, 3) // and the three leased
+			is.Equal(dueEndpoints(t, h.st, now, 2)[0].InFlight, 2)
+		},
+	},
+	{
+		name:     "Store.ClaimDeliveries/MaxInFlight",
+		contract: "A claim leases only as many of an endpoint's due deliveries as keep its leases within MaxInFlight, earliest due first; a lease ends when its attempt is recorded or runs out, and one the caller reports Finished no longer counts.",
+		run: func(t *testing.T, h *harness) {
+			is := is.New(t)
+			o := h.outbox(t)
+			var events []nahook.Ingested
+			for i := range 5 {
+				events = append(events, o.ingest(t, fmt.Sprint(`{"n": `, i, `}`), ""))
+				h.tick()
+			}
+			now := h.clock()
+			ask := func(at time.Time, want int, finished ...store.DeliveryID) []store.Dispatch {
+				t.Helper()
+				ds, err := h.st.ClaimDeliveries(h.ctx, at, time.Minute, []store.ClaimRequest{{EndpointID: o.a.ID, Want: want, MaxInFlight: 2, Finished: finished}})
+				is.NoErr(err)
+				return ds
+			}
+			got := ask(now, 5)
+			is.Equal(len(got), 2) // the cap, not the five wanted
+			slices.SortFunc(got, func(a, b store.Dispatch) int { return strings.Compare(string(a.Delivery.ID), string(b.Delivery.ID)) })
+			is.Equal(got[0].Delivery.EventID, events[0].Event.ID)
+			is.Equal(got[1].Delivery.EventID, events[1].Event.ID) // earliest due first
+			is.Equal(len(ask(now, 5)), 0)                         // at the cap
+
+			is.Equal(len(ask(now, 5, got[0].Delivery.ID)), 1) // one reported finished makes room for one
+			is.NoErr(h.st.RecordAttempts(h.ctx, []store.AttemptResult{{DeliveryID: got[1].Delivery.ID, WorkspaceID: o.ws.ID, EndpointID: o.a.ID,
+				Attempt: store.Attempt{AttemptedAt: now, StatusCode: 200}, Status: nahook.DeliverySucceeded}}, 0))
+			is.Equal(len(ask(now, 5, got[0].Delivery.ID)), 1) // a recorded attempt ends its lease
+
+			later := now.Add(time.Minute + time.Second)
+			again := ask(later, 5)
+			is.Equal(len(again), 2) // the leases ran out: due again, and in flight no more
+			var leased []nahook.EventID
+			for _, d := range again {
+				leased = append(leased, d.Delivery.EventID)
+			}
+			is.True(slices.Contains(leased, events[4].Event.ID)) // due the longest: since it was ingested, not since a lease ran out
+
+			// A request for an endpoint that is disabled leases nothing.
+			_, err := h.nh.Endpoints.Update(h.ctx, o.ws.ID, o.b.ID, nahook.EndpointPatch{Disabled: ptr(true)})
+			is.NoErr(err)
+			ds, err := h.st.ClaimDeliveries(h.ctx, later, time.Minute, []store.ClaimRequest{{EndpointID: o.b.ID, Want: 5, MaxInFlight: 5}})
+			is.NoErr(err)
+			is.Equal(len(ds), 0)
+		},
+	},
+	{
+		name:     "Store.RecordAttempts/Probation",
+		contract: "An endpoint's probation is what the last attempt recorded for it says, in the order attempted within a batch; a new endpoint starts on it.",
+		run: func(t *testing.T, h *harness) {
+			is := is.New(t)
+			o := h.outbox(t)
+			var ds []nahook.Delivery
+			for range 3 {
+				for _, d := range o.ingest(t, `{}`, "").Deliveries {
+					if d.EndpointID == o.a.ID {
+						ds = append(ds, d)
+					}
+				}
+			}
+			t0 := h.clock().UTC().Truncate(time.Millisecond)
+			res := func(d nahook.Delivery, at time.Time, probation bool) store.AttemptResult {
+				return store.AttemptResult{DeliveryID: d.ID, WorkspaceID: o.ws.ID, EndpointID: o.a.ID, Probation: probation,
+					Attempt: store.Attempt{AttemptedAt: at, StatusCode: 200}, Status: nahook.DeliveryPending, NextAttemptAt: at.Add(time.Hour)}
+			}
+			probation := func() bool {
+				t.Helper()
+				for _, e := range dueEndpoints(t, h.st, t0.Add(time.Hour), 10) {
+					if e.EndpointID == o.a.ID {
+						return e.Probation
+					}
+				}
+				t.Fatal("endpoint a has nothing due")
+				return false
+			}
+			is.True(probation())
+			is.NoErr(h.st.RecordAttempts(h.ctx, []store.AttemptResult{res(ds[0], t0, false)}, 0))
+			is.True(!probation()) // an attempt in good time ends it
+			is.NoErr(h.st.RecordAttempts(h.ctx, []store.AttemptResult{
+				res(ds[2], t0.Add(2*time.Second), false),
+				res(ds[1], t0.Add(time.Second), true),
+			}, 0))
+			is.True(!probation()) // the batch's last attempt, not its last result, decides
+			is.NoErr(h.st.RecordAttempts(h.ctx, []store.AttemptResult{res(ds[1], t0.Add(3*time.Second), true)}, 0))
+			is.True(probation())
 		},
 	},
 	{
@@ -529,6 +690,48 @@ var deliveryTests = []test{
 
 var deliveryConcurrencyTests = []test{
 	{
+		name:     "Concurrency/MaxInFlight",
+		contract: "Callers claiming for one endpoint at once, in one process or several, never hold more of its deliveries than MaxInFlight: the cap is counted and leased atomically.",
+		run: func(t *testing.T, h *harness) {
+			is := is.New(t)
+			o := h.outbox(t)
+			const events, maxInFlight = 60, 3
+			var last nahook.Ingested
+			for i := range events {
+				last = o.ingest(t, fmt.Sprint(`{"n":`, i, `}`), "")
+			}
+			now := last.Event.CreatedAt.Add(time.Millisecond)
+			var inFlight, most, delivered atomic.Int64
+			errs := race(8, func(i int) error {
+				st := h.stores[i%len(h.stores)]
+				for delivered.Load() < events {
+					ds, err := st.ClaimDeliveries(h.ctx, now, time.Minute, []store.ClaimRequest{{EndpointID: o.a.ID, Want: 2, MaxInFlight: maxInFlight}})
+					if err != nil {
+						return err
+					}
+					n := inFlight.Add(int64(len(ds)))
+					for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+					}
+					for _, d := range ds {
+						// Out of flight before the lease ends, as a dispatcher's
+						// attempt is, so the count here never trails the store's.
+						inFlight.Add(-1)
+						if err := st.RecordAttempts(h.ctx, []store.AttemptResult{{DeliveryID: d.Delivery.ID, WorkspaceID: o.ws.ID, EndpointID: o.a.ID,
+							Attempt: store.Attempt{AttemptedAt: now, StatusCode: 200}, Status: nahook.DeliverySucceeded}}, 0); err != nil {
+							return err
+						}
+						delivered.Add(1)
+					}
+				}
+				return nil
+			})
+			tally(t, errs)
+			is.Equal(delivered.Load(), int64(events)) // each once
+			t.Logf("at most %d in flight", most.Load())
+			is.True(most.Load() <= maxInFlight)
+		},
+	},
+	{
 		name:     "Concurrency/IdempotencyKey",
 		contract: "Concurrent ingests with one idempotency key store exactly one event: one answer is the original, every other with the same payload replays it, and every other with another payload is ErrIdempotencyKeyReused.",
 		run: func(t *testing.T, h *harness) {
@@ -582,8 +785,13 @@ var deliveryConcurrencyTests = []test{
 					st = h.stores[1]
 				}
 				for {
-					batch, err := st.ClaimDeliveries(h.ctx, now, 7, time.Minute)
-					if err != nil || len(batch) == 0 {
+					// Until nothing is due: a claim that finds another
+					// one at an endpoint comes back empty-handed.
+					if due, err := st.DueEndpoints(h.ctx, now, 1, 10); err != nil || len(due) == 0 {
+						return err
+					}
+					batch, err := claim(h.ctx, st, now, 7, 1000)
+					if err != nil {
 						return err
 					}
 					mu.Lock()

@@ -149,21 +149,95 @@ func (s *Store) GetEvent(ctx context.Context, ws store.WorkspaceID, id store.Eve
 	return ev, mapError(notFound(err, "event", id))
 }
 
-// ClaimDeliveries implements store.DeliveryStore: FOR UPDATE SKIP LOCKED
-// lets any number of dispatchers, in any number of processes, claim at
-// once without waiting for each other or sharing a delivery; a claimed
-// delivery's next_attempt_at moves to the end of its lease.
-func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]store.Dispatch, error) {
+// DueEndpoints implements store.DeliveryStore. The recursive part skips
+// through deliveries_pending an endpoint at a time, reading at each step
+// the endpoint's earliest pending delivery (the first entry of its range);
+// the due ones are then counted, and the leases, for the endpoints with
+// any due. Each step walks the entries that recent claims and recordings
+// left dead at the head of an endpoint's range until vacuum clears them, so
+// the query reads each endpoint's head as few times as it can, and counts
+// with LIMIT: a plain index scan, unlike the bitmap scan the planner would
+// otherwise pick, marks the dead entries it meets, so that the next count
+// passes them by.
+func (s *Store) DueEndpoints(ctx context.Context, now time.Time, upTo, limit int) ([]store.DueEndpoint, error) {
+	rows, err := s.pool.Query(ctx, `WITH RECURSIVE pending (endpoint_id, since) AS (
+			(SELECT endpoint_id, next_attempt_at FROM deliveries WHERE status = 'pending'
+				ORDER BY endpoint_id, next_attempt_at LIMIT 1)
+			UNION ALL
+			SELECT next.* FROM pending p CROSS JOIN LATERAL (
+				SELECT d.endpoint_id, d.next_attempt_at FROM deliveries d
+				WHERE d.status = 'pending' AND d.endpoint_id > p.endpoint_id
+				ORDER BY d.endpoint_id, d.next_attempt_at LIMIT 1) next
+		), due AS (
+			SELECT e.id, e.workspace_id, coalesce(e.application_id, '') AS application_id, e.probation, p.since,
+				(SELECT count(*) FROM (SELECT FROM deliveries d
+					WHERE d.endpoint_id = e.id AND d.status = 'pending' AND d.next_attempt_at <= $1 LIMIT $2) x) AS due
+			FROM pending p JOIN endpoints e ON e.id = p.endpoint_id
+			WHERE p.since <= $1 AND NOT e.disabled
+		)
+		SELECT id, workspace_id, application_id, due, (SELECT count(*) FROM (SELECT FROM deliveries d
+				WHERE d.endpoint_id = due.id AND d.leased_until > $1 LIMIT $2) x), probation, since
+		FROM due WHERE due > 0 ORDER BY since, id LIMIT $3`, now, upTo, limit)
+	return collect(rows, err, func(row pgx.Row) (store.DueEndpoint, error) {
+		var e store.DueEndpoint
+		err := row.Scan(&e.EndpointID, &e.WorkspaceID, &e.ApplicationID, &e.Due, &e.InFlight, &e.Probation, &e.DueSince)
+		e.DueSince = utc(e.DueSince)
+		return e, err
+	})
+}
+
+// claimLock is the first key of the advisory locks ClaimDeliveries takes,
+// one per endpoint (the second is a hash of its ID): what makes counting
+// an endpoint's leases and leasing more one step, across processes.
+const claimLock = 0x6e68636c // "nhcl"
+
+// ClaimDeliveries implements store.DeliveryStore. It first takes, without
+// waiting, each requested endpoint's advisory lock, skipping those another
+// claim holds; then, in a statement of its own, so that it sees every claim
+// committed before it had the locks, counts each endpoint's leases and
+// leases what the cap leaves. FOR UPDATE SKIP LOCKED passes over deliveries
+// a recording or a retry is writing.
+func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, requests []store.ClaimRequest) ([]store.Dispatch, error) {
+	if len(requests) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, len(requests))
+	want, caps := make([]int32, len(requests)), make([]int32, len(requests))
+	finished := []string{}
+	for i, r := range requests {
+		ids[i], want[i], caps[i] = string(r.EndpointID), int32(r.Want), int32(r.MaxInFlight)
+		for _, id := range r.Finished {
+			finished = append(finished, string(id))
+		}
+	}
 	var out []store.Dispatch
-	err := s.statement(ctx, func(q querier) error {
-		rows, err := q.Query(ctx, `WITH due AS (
-				SELECT d.id FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id
-				WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND NOT e.disabled
-				ORDER BY d.next_attempt_at
-				LIMIT $2
-				FOR UPDATE OF d SKIP LOCKED
+	err := s.transact(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT id FROM unnest($1::text[]) AS r(id) WHERE pg_try_advisory_xact_lock($2, hashtext(id))`, ids, claimLock)
+		locked, err := collect(rows, err, func(row pgx.Row) (string, error) {
+			var id string
+			return id, row.Scan(&id)
+		})
+		if err != nil || len(locked) == 0 {
+			return err
+		}
+		rows, err = tx.Query(ctx, `WITH r AS (
+				SELECT * FROM unnest($1::text[], $2::int[], $3::int[]) AS r(endpoint_id, want, max_in_flight)
+				WHERE r.endpoint_id = ANY($4::text[])
+			), quota AS (
+				SELECT r.endpoint_id, least(r.want, r.max_in_flight - (SELECT count(*) FROM (SELECT FROM deliveries l
+					WHERE l.endpoint_id = r.endpoint_id AND l.leased_until > $5 AND l.id <> ALL($7::text[]) LIMIT r.max_in_flight) x)) AS n
+				FROM r JOIN endpoints e ON e.id = r.endpoint_id
+				WHERE NOT e.disabled
+			), picked AS (
+				SELECT d.id FROM quota q CROSS JOIN LATERAL (
+					SELECT d.id FROM deliveries d
+					WHERE d.endpoint_id = q.endpoint_id AND d.status = 'pending' AND d.next_attempt_at <= $5
+					ORDER BY d.next_attempt_at
+					LIMIT greatest(q.n, 0)
+					FOR UPDATE SKIP LOCKED
+				) d
 			), leased AS (
-				UPDATE deliveries d SET next_attempt_at = $3 FROM due WHERE d.id = due.id
+				UPDATE deliveries d SET next_attempt_at = $6, leased_until = $6 FROM picked WHERE d.id = picked.id
 				RETURNING d.*
 			)
 			SELECT `+deliveryColumns+`, e.url, ev.payload, k.current_key, k.previous_key, k.previous_until
@@ -171,7 +245,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, limit int, l
 			JOIN events ev ON ev.id = d.event_id
 			JOIN endpoints e ON e.id = d.endpoint_id
 			LEFT JOIN endpoint_keys k ON k.endpoint_id = d.endpoint_id
-			ORDER BY d.next_attempt_at, d.id`, now, limit, now.Add(lease))
+			ORDER BY d.created_at, d.id`, ids, want, caps, locked, now, now.Add(lease), finished)
 		out, err = collect(rows, err, func(row pgx.Row) (store.Dispatch, error) {
 			var d store.Dispatch
 			var current, previous []byte
@@ -260,7 +334,8 @@ func recordRound(ctx context.Context, tx pgx.Tx, round []store.AttemptResult) er
 				attempts = deliveries.attempts + 1,
 				status = CASE WHEN deliveries.status = 'pending' THEN r.status ELSE deliveries.status END,
 				next_attempt_at = CASE WHEN deliveries.status = 'pending' THEN r.next_attempt_at ELSE deliveries.next_attempt_at END,
-				last_attempt_at = r.attempted_at, last_status_code = r.status_code, last_error = r.error, updated_at = r.attempted_at
+				last_attempt_at = r.attempted_at, last_status_code = r.status_code, last_error = r.error, updated_at = r.attempted_at,
+				leased_until = NULL
 			FROM r WHERE deliveries.id = r.delivery_id
 			RETURNING deliveries.id, deliveries.attempts
 		)
@@ -272,13 +347,15 @@ func recordRound(ctx context.Context, tx pgx.Tx, round []store.AttemptResult) er
 }
 
 // recordStreaks applies what the batch did to each endpoint's failure
-// streak, and disables those failing for disableAfter; a disabled
-// endpoint's workspace gets a routing change.
+// streak and probation, and disables those failing for disableAfter; a
+// disabled endpoint's workspace gets a routing change.
 func recordStreaks(ctx context.Context, tx pgx.Tx, streaks []store.Streak, disableAfter time.Duration) error {
-	var ended, failing []string
+	var ended, failing, all []string
 	var since, lastFailure []time.Time
-	var restart []bool
+	var restart, probation []bool
 	for _, st := range streaks {
+		all = append(all, string(st.EndpointID))
+		probation = append(probation, st.Probation)
 		if st.Ended {
 			ended = append(ended, string(st.EndpointID))
 			continue
@@ -287,6 +364,10 @@ func recordStreaks(ctx context.Context, tx pgx.Tx, streaks []store.Streak, disab
 		since = append(since, st.Since)
 		restart = append(restart, st.Restart)
 		lastFailure = append(lastFailure, st.LastFailure)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE endpoints e SET probation = f.probation
+		FROM unnest($1::text[], $2::bool[]) AS f(id, probation) WHERE e.id = f.id AND e.probation <> f.probation`, all, probation); err != nil {
+		return err
 	}
 	if len(ended) > 0 {
 		if _, err := tx.Exec(ctx, `UPDATE endpoints SET failing_since = NULL WHERE id = ANY($1) AND failing_since IS NOT NULL`, ended); err != nil {

@@ -115,37 +115,93 @@ func (s *Store) GetEvent(ctx context.Context, ws store.WorkspaceID, id store.Eve
 	return ev, mapError(notFound(err, "event", id))
 }
 
-// ClaimDeliveries implements store.DeliveryStore. The single writer makes
-// the select and the lease atomic; a claimed delivery's next_attempt_at
-// moves to the end of its lease.
-func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]store.Dispatch, error) {
+// DueEndpoints implements store.DeliveryStore. The recursive part skips
+// through deliveries_pending an endpoint at a time; each endpoint's due
+// deliveries and leases are then a few index reads.
+func (s *Store) DueEndpoints(ctx context.Context, now time.Time, upTo, limit int) ([]store.DueEndpoint, error) {
+	rows, err := s.r.QueryContext(ctx, `WITH RECURSIVE pending (endpoint_id) AS (
+			SELECT (SELECT endpoint_id FROM deliveries WHERE status = 'pending' ORDER BY endpoint_id LIMIT 1)
+			UNION ALL
+			SELECT (SELECT d.endpoint_id FROM deliveries d
+				WHERE d.status = 'pending' AND d.endpoint_id > p.endpoint_id ORDER BY d.endpoint_id LIMIT 1)
+			FROM pending p WHERE p.endpoint_id IS NOT NULL
+		), due AS (
+			SELECT e.id, e.workspace_id, coalesce(e.application_id, '') AS application_id, e.probation,
+				(SELECT min(d.next_attempt_at) FROM deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending') AS since,
+				(SELECT count(*) FROM (SELECT 1 FROM deliveries d
+					WHERE d.endpoint_id = e.id AND d.status = 'pending' AND d.next_attempt_at <= ?1 LIMIT ?2)) AS due,
+				(SELECT count(*) FROM (SELECT 1 FROM deliveries d
+					WHERE d.endpoint_id = e.id AND d.leased_until > ?1 LIMIT ?2)) AS in_flight
+			FROM pending p JOIN endpoints e ON e.id = p.endpoint_id
+			WHERE e.disabled = 0
+		)
+		SELECT id, workspace_id, application_id, due, in_flight, probation, since FROM due WHERE due > 0 ORDER BY since, id LIMIT ?3`, ms(now), upTo, limit)
+	return collect(rows, err, func(row interface{ Scan(...any) error }) (store.DueEndpoint, error) {
+		var e store.DueEndpoint
+		var since int64
+		err := row.Scan(&e.EndpointID, &e.WorkspaceID, &e.ApplicationID, &e.Due, &e.InFlight, &e.Probation, &since)
+		e.DueSince = utc(since)
+		return e, err
+	})
+}
+
+// ClaimDeliveries implements store.DeliveryStore. The single writer (and,
+// between processes, the write lock BEGIN IMMEDIATE takes) makes counting
+// an endpoint's leases and leasing more atomic; a claimed delivery's
+// next_attempt_at moves to the end of its lease.
+func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, requests []store.ClaimRequest) ([]store.Dispatch, error) {
+	if len(requests) == 0 {
+		return nil, nil
+	}
 	var out []store.Dispatch
 	err := s.transact(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT `+deliveryColumns+`, e.url, ev.payload, k.current_key, k.previous_key, coalesce(k.previous_until, 0)
-			`+deliveryFrom+`
-			JOIN endpoints e ON e.id = d.endpoint_id
-			LEFT JOIN endpoint_keys k ON k.endpoint_id = d.endpoint_id
-			WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND e.disabled = 0
-			ORDER BY d.next_attempt_at
-			LIMIT ?`, ms(now), limit)
-		out, err = collect(rows, err, func(row interface{ Scan(...any) error }) (store.Dispatch, error) {
-			var d store.Dispatch
-			var current, previous []byte
-			var previousUntil int64
-			var ds deliveryScan
-			err := row.Scan(append(ds.targets(), &d.URL, &d.Payload, &current, &previous, &previousUntil)...)
-			d.Delivery = ds.delivery()
-			d.Keys = signingKeys(current, previous, utc(previousUntil), now)
-			return d, err
-		})
-		if err != nil || len(out) == 0 {
-			return err
+		out = nil
+		for _, r := range requests {
+			var inFlight int
+			args := []any{r.EndpointID, ms(now)}
+			for _, id := range r.Finished {
+				args = append(args, id)
+			}
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM deliveries
+				WHERE endpoint_id = ? AND leased_until > ?
+					AND id NOT IN (`+strings.TrimPrefix(strings.Repeat(", ?", len(r.Finished)), ", ")+`)`, args...).Scan(&inFlight); err != nil {
+				return err
+			}
+			n := min(r.Want, r.MaxInFlight-inFlight)
+			if n <= 0 {
+				continue
+			}
+			rows, err := tx.QueryContext(ctx, `SELECT `+deliveryColumns+`, e.url, ev.payload, k.current_key, k.previous_key, coalesce(k.previous_until, 0)
+				`+deliveryFrom+`
+				JOIN endpoints e ON e.id = d.endpoint_id
+				LEFT JOIN endpoint_keys k ON k.endpoint_id = d.endpoint_id
+				WHERE d.endpoint_id = ? AND d.status = 'pending' AND d.next_attempt_at <= ? AND e.disabled = 0
+				ORDER BY d.next_attempt_at
+				LIMIT ?`, r.EndpointID, ms(now), n)
+			claimed, err := collect(rows, err, func(row interface{ Scan(...any) error }) (store.Dispatch, error) {
+				var d store.Dispatch
+				var current, previous []byte
+				var previousUntil int64
+				var ds deliveryScan
+				err := row.Scan(append(ds.targets(), &d.URL, &d.Payload, &current, &previous, &previousUntil)...)
+				d.Delivery = ds.delivery()
+				d.Keys = signingKeys(current, previous, utc(previousUntil), now)
+				return d, err
+			})
+			if err != nil {
+				return err
+			}
+			out = append(out, claimed...)
+		}
+		if len(out) == 0 {
+			return nil
 		}
 		args := []any{ms(now.Add(lease))}
 		for _, d := range out {
 			args = append(args, d.Delivery.ID)
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE deliveries SET next_attempt_at = ? WHERE id IN (?`+strings.Repeat(", ?", len(out)-1)+`)`, args...)
+		_, err := tx.ExecContext(ctx, `UPDATE deliveries SET next_attempt_at = ?1, leased_until = ?1
+			WHERE id IN (?`+strings.Repeat(", ?", len(out)-1)+`)`, args...)
 		return err
 	})
 	return out, err
@@ -228,8 +284,11 @@ func recordAttempt(ctx context.Context, tx *sql.Tx, r store.AttemptResult, disab
 			attempts = attempts + 1,
 			status = CASE WHEN status = 'pending' THEN ? ELSE status END,
 			next_attempt_at = CASE WHEN status = 'pending' THEN ? ELSE next_attempt_at END,
-			last_attempt_at = ?, last_status_code = ?, last_error = ?, updated_at = ?
+			last_attempt_at = ?, last_status_code = ?, last_error = ?, updated_at = ?, leased_until = NULL
 		WHERE id = ?`, r.Status, next, ms(a.AttemptedAt), nullInt(a.StatusCode), null(a.Error), ms(a.AttemptedAt), r.DeliveryID); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE endpoints SET probation = ? WHERE id = ? AND probation <> ?`, r.Probation, r.EndpointID, r.Probation); err != nil {
 		return err
 	}
 	if a.StatusCode >= 200 && a.StatusCode < 300 {
