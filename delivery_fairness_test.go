@@ -1,7 +1,6 @@
 package nahook_test
 
 import (
-	"context"
 	"net"
 	"net/http"
 	"sync"
@@ -135,7 +134,6 @@ func TestDeliverProbationOneAttemptAtATime(t *testing.T) {
 // finds one free, and endpoints in good standing are not held up at all.
 func TestDeliverProbesShareBoundedWorkers(t *testing.T) {
 	is := is.New(t)
-	ctx := context.Background()
 	w := newDeliveryWorld(t, nahook.Config{Delivery: nahook.DeliveryConfig{Workers: 6, ProbeWorkers: 4, Timeout: time.Minute,
 		PollInterval: 5 * time.Millisecond}})
 	established := newReceiver(t, nil)
@@ -146,11 +144,11 @@ func TestDeliverProbesShareBoundedWorkers(t *testing.T) {
 	// Two customers make endpoints that never answer.
 	var taken []*atomic.Int64
 	for _, name := range []string{"Hostile", "Also hostile"} {
-		app := must(w.nh.Applications.Create(ctx, w.ws, nahook.ApplicationInput{Name: name}))
+		app := w.customer(t, name)
 		for range 3 {
 			url, n := tarpit(t)
 			taken = append(taken, n)
-			must(w.nh.Endpoints.Create(ctx, w.ws, nahook.EndpointInput{ApplicationID: app.ID, URL: url, EventTypes: []string{"order.created"}}))
+			w.endpointAt(t, url, app)
 		}
 	}
 	sum := func() (total int64) {
@@ -167,12 +165,11 @@ func TestDeliverProbesShareBoundedWorkers(t *testing.T) {
 	time.Sleep(50 * time.Millisecond) // time for a fifth, were one allowed
 	is.Equal(sum(), int64(4))         // ProbeWorkers, two per customer: six tarpits, two workers left
 
-	// A third customer's new endpoint is on probation too, and must wait for
-	// a probe worker; the two hostile customers hold all four.
+	// ProbeWorkers is a bound for all customers together: a third
+	// customer's new endpoint, on probation too, waits for a probe worker
+	// while the two hostile customers hold all four.
 	fresh := newReceiver(t, nil)
-	app := must(w.nh.Applications.Create(ctx, w.ws, nahook.ApplicationInput{Name: "Newcomer"}))
-	ep := must(w.nh.Endpoints.Create(ctx, w.ws, nahook.EndpointInput{ApplicationID: app.ID, URL: fresh.srv.URL, EventTypes: []string{"order.created"}}))
-	fresh.setSecret(must(w.nh.Endpoints.Secret(ctx, w.ws, ep.ID)))
+	w.endpoint(t, fresh, w.customer(t, "Newcomer"))
 	w.ingest(t, `{}`)
 	waitFor(t, "the established endpoint to get the later event too", func() bool { return len(established.requests()) == 5 })
 	is.Equal(len(fresh.requests()), 0) // the probe share is full
@@ -182,15 +179,14 @@ func TestDeliverProbesShareBoundedWorkers(t *testing.T) {
 // workers: another customer's new endpoint gets its first delivery while
 // they hang.
 func TestDeliverProbesLeaveRoomForOtherCustomers(t *testing.T) {
-	ctx := context.Background()
 	w := newDeliveryWorld(t, nahook.Config{Delivery: nahook.DeliveryConfig{Workers: 8, ProbeWorkers: 4, Timeout: time.Minute,
 		PollInterval: 5 * time.Millisecond}})
-	hostile := must(w.nh.Applications.Create(ctx, w.ws, nahook.ApplicationInput{Name: "Hostile"}))
+	hostile := w.customer(t, "Hostile")
 	var taken []*atomic.Int64
 	for range 5 {
 		url, n := tarpit(t)
 		taken = append(taken, n)
-		must(w.nh.Endpoints.Create(ctx, w.ws, nahook.EndpointInput{ApplicationID: hostile.ID, URL: url, EventTypes: []string{"order.created"}}))
+		w.endpointAt(t, url, hostile)
 	}
 	w.ingest(t, `{}`)
 	waitFor(t, "the tarpits to take their half of the probe workers", func() bool {
@@ -201,9 +197,7 @@ func TestDeliverProbesLeaveRoomForOtherCustomers(t *testing.T) {
 		return total == 2
 	})
 	fresh := newReceiver(t, nil)
-	app := must(w.nh.Applications.Create(ctx, w.ws, nahook.ApplicationInput{Name: "Newcomer"}))
-	ep := must(w.nh.Endpoints.Create(ctx, w.ws, nahook.EndpointInput{ApplicationID: app.ID, URL: fresh.srv.URL, EventTypes: []string{"order.created"}}))
-	fresh.setSecret(must(w.nh.Endpoints.Secret(ctx, w.ws, ep.ID)))
+	w.endpoint(t, fresh, w.customer(t, "Newcomer"))
 	w.ingest(t, `{}`)
 	waitFor(t, "the newcomer's first delivery", func() bool { return len(fresh.requests()) == 1 })
 }

@@ -98,8 +98,7 @@ func TestDeliverHostileAnswers(t *testing.T) {
 		}
 		byEndpoint := map[nahook.EndpointID]int{}
 		for i, c := range cases {
-			ep := must(w.nh.Endpoints.Create(ctx, w.ws, nahook.EndpointInput{URL: c.url, EventTypes: []string{"order.created"}}))
-			byEndpoint[ep.ID] = i
+			byEndpoint[w.endpointAt(t, c.url).ID] = i
 		}
 
 		const events = 20

@@ -159,13 +159,27 @@ func (w *deliveryWorld) start(t *testing.T, nh *nahook.Client) func() {
 	}
 }
 
-// endpoint makes an endpoint for rc, subscribed to order.created, and tells
-// rc its secret.
-func (w *deliveryWorld) endpoint(t *testing.T, rc *receiver) nahook.Endpoint {
-	ctx := context.Background()
-	ep := must(w.nh.Endpoints.Create(ctx, w.ws, nahook.EndpointInput{URL: rc.srv.URL + "/hook", EventTypes: []string{"order.created"}}))
-	rc.setSecret(must(w.nh.Endpoints.Secret(ctx, w.ws, ep.ID)))
+// endpoint makes an endpoint for rc, subscribed to order.created and owned
+// by app, if one is given, and tells rc its secret.
+func (w *deliveryWorld) endpoint(t *testing.T, rc *receiver, app ...nahook.ApplicationID) nahook.Endpoint {
+	ep := w.endpointAt(t, rc.srv.URL+"/hook", app...)
+	rc.setSecret(must(w.nh.Endpoints.Secret(context.Background(), w.ws, ep.ID)))
 	return ep
+}
+
+// endpointAt makes an endpoint at url, subscribed to order.created and
+// owned by app, if one is given.
+func (w *deliveryWorld) endpointAt(t *testing.T, url string, app ...nahook.ApplicationID) nahook.Endpoint {
+	in := nahook.EndpointInput{URL: url, EventTypes: []string{"order.created"}}
+	if len(app) > 0 {
+		in.ApplicationID = app[0]
+	}
+	return must(w.nh.Endpoints.Create(context.Background(), w.ws, in))
+}
+
+// customer makes an application.
+func (w *deliveryWorld) customer(t *testing.T, name string) nahook.ApplicationID {
+	return must(w.nh.Applications.Create(context.Background(), w.ws, nahook.ApplicationInput{Name: name})).ID
 }
 
 func (w *deliveryWorld) ingest(t *testing.T, payload string) nahook.Ingested {
