@@ -40,17 +40,18 @@ func (d *dispatcher) attempt(job store.Dispatch) store.AttemptResult {
 	end := d.c.cfg.Now().UTC()
 	res.Attempt.Duration = end.Sub(start).Truncate(time.Millisecond)
 	res.Attempt.StatusCode, res.Attempt.Response = status, storable(body, d.cfg.ResponseBytes, "")
-	// Only an answer in good time keeps an endpoint off probation: slow
-	// or failing, it gets one attempt at a time, from the probe share.
-	res.Probation = err != nil || status < 200 || status >= 300 || end.Sub(start) > d.cfg.SlowAfter
+	succeeded := err == nil && status >= 200 && status < 300
+	// Only success in good time keeps an endpoint off probation: slow or
+	// failing, it gets one attempt at a time, from the probe share.
+	res.Probation = !succeeded || end.Sub(start) > d.cfg.SlowAfter
 	retryable := false
 	switch {
+	case succeeded:
+		res.Status = store.DeliverySucceeded
+		return res
 	case err != nil:
 		res.Attempt.Error = errorText(err)
 		retryable = true // the network or the receiver's time: worth trying again
-	case status >= 200 && status < 300:
-		res.Status = store.DeliverySucceeded
-		return res
 	case status == http.StatusTooManyRequests || status == http.StatusRequestTimeout || status >= 500:
 		res.Attempt.Error = fmt.Sprintf("the endpoint answered %d", status)
 		retryable = true

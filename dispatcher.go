@@ -31,15 +31,15 @@ type DeliveryConfig struct {
 	// workers that dead, slow or garbage-answering endpoints can hold,
 	// however many there are. One application's endpoints (or, for
 	// endpoints without one, one workspace's) hold at most half of them,
-	// so that another's new endpoint always finds one free. Default
-	// Workers/4, at least 1.
+	// so that one customer alone cannot take them all from another's new
+	// endpoint. Default Workers/4, at least 1.
 	ProbeWorkers int
 	// SlowAfter makes an attempt that succeeds, but takes longer than
 	// this, put its endpoint on probation as a failure does (its delivery
 	// has succeeded, and is not retried). Default 5s.
 	SlowAfter time.Duration
-	// Timeout bounds one attempt, from dialing to the end of the answer's
-	// headers. Default 15s. A claimed delivery is leased for twice this and
+	// Timeout bounds one attempt, from dialing to the end of reading the
+	// answer. Default 15s. A claimed delivery is leased for twice this and
 	// 5 seconds: if its dispatcher dies, it falls due again then.
 	Timeout time.Duration
 	// Schedule is the wait before each retry; a delivery still failing
