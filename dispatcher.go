@@ -166,10 +166,10 @@ type dispatcher struct {
 	// worker, or room at an endpoint, may be free.
 	wake chan struct{}
 
-	mu      sync.Mutex
-	busy    int // attempts in flight
-	probing int // of which to endpoints on probation
-	// probingBy counts the probes in flight by the endpoints' owner.
+	mu   sync.Mutex
+	busy int // attempts in flight
+	// probingBy counts the attempts in flight to endpoints on probation,
+	// by the endpoints' owner.
 	probingBy map[owner]int
 	// finished holds, by endpoint, the deliveries whose attempts have
 	// ended and whose results are not yet recorded: their leases still
@@ -292,8 +292,11 @@ func (d *dispatcher) claim(ctx context.Context, results chan<- store.AttemptResu
 func (d *dispatcher) free() (int, int) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	free := d.cfg.Workers - d.busy
-	return free, min(free, d.cfg.ProbeWorkers-d.probing)
+	free, probes := d.cfg.Workers-d.busy, d.cfg.ProbeWorkers
+	for _, n := range d.probingBy {
+		probes -= n
+	}
+	return free, min(free, probes)
 }
 
 // plan shares free workers (probes of them at most to endpoints on
@@ -382,7 +385,6 @@ func (d *dispatcher) start(job store.Dispatch, probe *owner, results chan<- stor
 	d.mu.Lock()
 	d.busy++
 	if probe != nil {
-		d.probing++
 		d.probingBy[*probe]++
 	}
 	d.mu.Unlock()
@@ -391,7 +393,6 @@ func (d *dispatcher) start(job store.Dispatch, probe *owner, results chan<- stor
 		d.mu.Lock()
 		d.busy--
 		if probe != nil {
-			d.probing--
 			if d.probingBy[*probe]--; d.probingBy[*probe] == 0 {
 				delete(d.probingBy, *probe)
 			}

@@ -350,35 +350,35 @@ func recordRound(ctx context.Context, tx pgx.Tx, round []store.AttemptResult) er
 // streak and probation, and disables those failing for disableAfter; a
 // disabled endpoint's workspace gets a routing change.
 func recordStreaks(ctx context.Context, tx pgx.Tx, streaks []store.Streak, disableAfter time.Duration) error {
-	var ended, failing, all []string
+	var ended, failing []string
 	var since, lastFailure []time.Time
-	var restart, probation []bool
+	var restart, endedProbation, failingProbation []bool
 	for _, st := range streaks {
-		all = append(all, string(st.EndpointID))
-		probation = append(probation, st.Probation)
 		if st.Ended {
 			ended = append(ended, string(st.EndpointID))
+			endedProbation = append(endedProbation, st.Probation)
 			continue
 		}
 		failing = append(failing, string(st.EndpointID))
 		since = append(since, st.Since)
 		restart = append(restart, st.Restart)
 		lastFailure = append(lastFailure, st.LastFailure)
-	}
-	if _, err := tx.Exec(ctx, `UPDATE endpoints e SET probation = f.probation
-		FROM unnest($1::text[], $2::bool[]) AS f(id, probation) WHERE e.id = f.id AND e.probation <> f.probation`, all, probation); err != nil {
-		return err
+		failingProbation = append(failingProbation, st.Probation)
 	}
 	if len(ended) > 0 {
-		if _, err := tx.Exec(ctx, `UPDATE endpoints SET failing_since = NULL WHERE id = ANY($1) AND failing_since IS NOT NULL`, ended); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE endpoints e SET failing_since = NULL, probation = f.probation
+			FROM unnest($1::text[], $2::bool[]) AS f(id, probation)
+			WHERE e.id = f.id AND (e.failing_since IS NOT NULL OR e.probation <> f.probation)`, ended, endedProbation); err != nil {
 			return err
 		}
 	}
 	if len(failing) == 0 {
 		return nil
 	}
-	if _, err := tx.Exec(ctx, `UPDATE endpoints e SET failing_since = CASE WHEN f.restart THEN f.since ELSE coalesce(e.failing_since, f.since) END
-		FROM unnest($1::text[], $2::timestamptz[], $3::bool[]) AS f(id, since, restart) WHERE e.id = f.id`, failing, since, restart); err != nil {
+	if _, err := tx.Exec(ctx, `UPDATE endpoints e SET failing_since = CASE WHEN f.restart THEN f.since ELSE coalesce(e.failing_since, f.since) END,
+			probation = f.probation
+		FROM unnest($1::text[], $2::timestamptz[], $3::bool[], $4::bool[]) AS f(id, since, restart, probation) WHERE e.id = f.id`,
+		failing, since, restart, failingProbation); err != nil {
 		return err
 	}
 	if disableAfter <= 0 {

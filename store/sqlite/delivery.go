@@ -288,14 +288,13 @@ func recordAttempt(ctx context.Context, tx *sql.Tx, r store.AttemptResult, disab
 		WHERE id = ?`, r.Status, next, ms(a.AttemptedAt), nullInt(a.StatusCode), null(a.Error), ms(a.AttemptedAt), r.DeliveryID); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE endpoints SET probation = ? WHERE id = ? AND probation <> ?`, r.Probation, r.EndpointID, r.Probation); err != nil {
-		return err
-	}
 	if a.StatusCode >= 200 && a.StatusCode < 300 {
-		_, err := tx.ExecContext(ctx, `UPDATE endpoints SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL`, r.EndpointID)
+		_, err := tx.ExecContext(ctx, `UPDATE endpoints SET failing_since = NULL, probation = ?1
+			WHERE id = ?2 AND (failing_since IS NOT NULL OR probation <> ?1)`, r.Probation, r.EndpointID)
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE endpoints SET failing_since = coalesce(failing_since, ?) WHERE id = ?`, ms(a.AttemptedAt), r.EndpointID); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE endpoints SET failing_since = coalesce(failing_since, ?), probation = ? WHERE id = ?`,
+		ms(a.AttemptedAt), r.Probation, r.EndpointID); err != nil {
 		return err
 	}
 	if disableAfter <= 0 {
