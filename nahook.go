@@ -54,10 +54,6 @@ type (
 	EventID = store.EventID
 	// DeliveryID identifies a delivery: "dlv_…".
 	DeliveryID = store.DeliveryID
-
-	// Error is the error returned for every broken rule: errors.Is matches
-	// its Kind, and Field names the input at fault. See store.Error.
-	Error = store.Error
 )
 
 // Key kinds, as stored on APIKey.Kind.
@@ -78,32 +74,6 @@ const (
 // MaxEnvironments is how many environments a workspace may have, its default
 // environment included.
 const MaxEnvironments = store.MaxEnvironments
-
-// Errors for broken rules, tested with errors.Is.
-var (
-	// ErrNotFound: the resource does not exist in the scope asked for; a
-	// resource of another workspace is not found, never revealed.
-	ErrNotFound = store.ErrNotFound
-	// ErrConflict: a uniqueness rule would break (slug, externalId, event
-	// type name).
-	ErrConflict = store.ErrConflict
-	// ErrLimitExceeded: a limit would be exceeded (MaxEnvironments).
-	ErrLimitExceeded = store.ErrLimitExceeded
-	// ErrDefaultEnvironment: the default environment cannot be deleted.
-	ErrDefaultEnvironment = store.ErrDefaultEnvironment
-	// ErrInvalid: an input breaks a validation rule; Error.Field names it.
-	ErrInvalid = store.ErrInvalid
-	// ErrUnavailable: the store cannot be reached or did not answer in
-	// time; the call may succeed if made again shortly. The HTTP API
-	// answers it with 503 and Retry-After.
-	ErrUnavailable = store.ErrUnavailable
-	// ErrIdempotencyKeyReused: an idempotency key was used before for
-	// another request (another event type, endpoint, application or
-	// payload); nothing was stored. The HTTP API answers it with 422.
-	ErrIdempotencyKeyReused = errors.New("idempotency key reused")
-	// ErrUnauthorized: an API key is malformed, unknown or revoked.
-	ErrUnauthorized = errors.New("unauthorized")
-)
 
 // Config tunes a Client. Its zero value gives the defaults a production
 // deployment wants.

@@ -3,7 +3,6 @@ package nahook
 import (
 	"context"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"maps"
 	"sync"
@@ -11,22 +10,6 @@ import (
 	"time"
 
 	"github.com/nahook/nahook/store"
-)
-
-// Routing errors, tested with errors.Is. An unknown, revoked or malformed
-// key is ErrUnauthorized; an endpoint that does not exist in the key's
-// workspace is ErrNotFound.
-var (
-	// ErrUnknownEventType: the workspace has no event type of that name.
-	ErrUnknownEventType = errors.New("unknown event type")
-	// ErrNotPublished: the event type exists but is not published in the
-	// key's environment.
-	ErrNotPublished = errors.New("event type not published")
-	// ErrOtherEnvironment: a direct delivery names an endpoint of another
-	// environment than the key's.
-	ErrOtherEnvironment = errors.New("endpoint in another environment")
-	// ErrEndpointDisabled: a direct delivery names a disabled endpoint.
-	ErrEndpointDisabled = errors.New("endpoint disabled")
 )
 
 // errUnknownKey is returned as is, so that refusing a bad key, the answer

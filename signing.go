@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -74,10 +73,6 @@ func signature(keys [][]byte, msgID string, unix int64, payload []byte) string {
 	}
 	return b.String()
 }
-
-// ErrSignature: a webhook's signature does not verify, or its timestamp is
-// too far from now.
-var ErrSignature = errors.New("webhook signature not valid")
 
 // Verify checks a webhook a receiver got, per Standard Webhooks: one of
 // the webhook-signature header's v1 signatures must be the secret's
