@@ -96,7 +96,7 @@ func (s *ApplicationService) GetByExternalID(ctx context.Context, ws WorkspaceID
 		return Application{}, err
 	}
 	if checkExternalID(externalID) != nil {
-		return Application{}, store.NotFound("externalId", "application with externalId", externalID)
+		return Application{}, store.UnknownExternalID(externalID)
 	}
 	return s.c.store.GetApplicationByExternalID(ctx, ws, externalID)
 }

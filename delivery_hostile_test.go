@@ -208,7 +208,7 @@ func (s *refusingStore) RecordAttempts(ctx context.Context, results []store.Atte
 	for _, r := range results {
 		if strings.Contains(r.Attempt.Response, "poison") {
 			s.refused.Add(1)
-			return &store.Error{Kind: store.ErrInvalid, Message: "the input holds a character the database cannot store"}
+			return store.Unstorable(nil)
 		}
 	}
 	return s.Store.RecordAttempts(ctx, results, disableAfter)

@@ -43,14 +43,14 @@ func (s *Store) CreateAPIKey(ctx context.Context, k store.APIKey) error {
 // GetAPIKey implements store.APIKeyStore.
 func (s *Store) GetAPIKey(ctx context.Context, ws store.WorkspaceID, id store.APIKeyID) (store.APIKey, error) {
 	k, err := scanAPIKey(s.pool.QueryRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE workspace_id = $1 AND id = $2`, ws, id))
-	return k, mapError(notFound(err, "API key", id))
+	return k, mapError(notFound(err, id))
 }
 
 // GetAPIKeyByHash implements store.APIKeyStore.
 func (s *Store) GetAPIKeyByHash(ctx context.Context, hash store.KeyHash) (store.APIKey, error) {
 	k, err := scanAPIKey(s.pool.QueryRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE hash = $1`, hash[:]))
 	if errors.Is(err, pgx.ErrNoRows) {
-		err = &store.Error{Kind: store.ErrNotFound, Message: "no API key has that hash"}
+		err = store.UnknownKeyHash()
 	}
 	return k, mapError(err)
 }
@@ -72,7 +72,7 @@ func (s *Store) RevokeAPIKey(ctx context.Context, ws store.WorkspaceID, id store
 	err := s.write(ctx, ws, func(tx pgx.Tx) (err error) {
 		k, err = scanAPIKey(tx.QueryRow(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, $1)
 			WHERE workspace_id = $2 AND id = $3 RETURNING `+apiKeyColumns, at, ws, id))
-		return notFound(err, "API key", id)
+		return notFound(err, id)
 	})
 	return k, err
 }

@@ -51,7 +51,7 @@ func (s *Store) CreateApplication(ctx context.Context, app store.Application) er
 func (s *Store) GetApplication(ctx context.Context, ws store.WorkspaceID, id store.ApplicationID) (store.Application, error) {
 	app, err := scanApplication(s.pool.QueryRow(ctx,
 		`SELECT `+applicationColumns+` FROM applications WHERE workspace_id = $1 AND id = $2`, ws, id))
-	return app, mapError(notFound(err, "application", id))
+	return app, mapError(notFound(err, id))
 }
 
 // GetApplicationByExternalID implements store.ApplicationStore.
@@ -59,7 +59,7 @@ func (s *Store) GetApplicationByExternalID(ctx context.Context, ws store.Workspa
 	app, err := scanApplication(s.pool.QueryRow(ctx,
 		`SELECT `+applicationColumns+` FROM applications WHERE workspace_id = $1 AND external_id = $2`, ws, externalID))
 	if errors.Is(err, pgx.ErrNoRows) {
-		err = store.NotFound("externalId", "application with externalId", externalID)
+		err = store.UnknownExternalID(externalID)
 	}
 	return app, mapError(err)
 }
@@ -87,7 +87,7 @@ func (s *Store) UpdateApplication(ctx context.Context, ws store.WorkspaceID, id 
 		app, err = scanApplication(tx.QueryRow(ctx, `UPDATE applications SET `+set.SQL()+
 			` WHERE workspace_id = `+set.Next(1)+` AND id = `+set.Next(2)+` RETURNING `+applicationColumns,
 			append(set.Args, ws, id)...))
-		return notFound(err, "application", id)
+		return notFound(err, id)
 	})
 	return app, err
 }
@@ -98,6 +98,6 @@ func (s *Store) UpdateApplication(ctx context.Context, ws store.WorkspaceID, id 
 func (s *Store) DeleteApplication(ctx context.Context, ws store.WorkspaceID, id store.ApplicationID) error {
 	return s.write(ctx, ws, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `DELETE FROM applications WHERE workspace_id = $1 AND id = $2`, ws, id)
-		return affected(tag, err, "application", id)
+		return affected(tag, err, id)
 	})
 }

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"time"
 
@@ -128,7 +127,7 @@ func (s *Store) GetEventByIdempotencyKey(ctx context.Context, ws store.Workspace
 		ev, err = scanEvent(tx.QueryRow(ctx, `SELECT `+eventColumns+` FROM events
 			WHERE workspace_id = $1 AND environment_id = $2 AND idempotency_key = $3`, ws, env, key))
 		if errors.Is(err, pgx.ErrNoRows) {
-			return store.NotFound("idempotencyKey", "event with idempotency key", key)
+			return store.UnknownIdempotencyKey(key)
 		}
 		if err != nil {
 			return err
@@ -146,7 +145,7 @@ func (s *Store) GetEventByIdempotencyKey(ctx context.Context, ws store.Workspace
 // GetEvent implements store.DeliveryStore.
 func (s *Store) GetEvent(ctx context.Context, ws store.WorkspaceID, id store.EventID) (store.Event, error) {
 	ev, err := scanEvent(s.pool.QueryRow(ctx, `SELECT `+eventColumns+` FROM events WHERE workspace_id = $1 AND id = $2`, ws, id))
-	return ev, mapError(notFound(err, "event", id))
+	return ev, mapError(notFound(err, id))
 }
 
 // DueEndpoints implements store.DeliveryStore. The recursive part skips
@@ -411,7 +410,7 @@ func (s *Store) GetDelivery(ctx context.Context, ws store.WorkspaceID, id store.
 		var err error
 		d, err = scanDelivery(tx.QueryRow(ctx, `SELECT `+deliveryColumns+deliveryFrom+`WHERE d.workspace_id = $1 AND d.id = $2`, ws, id))
 		if err != nil {
-			return notFound(err, "delivery", id)
+			return notFound(err, id)
 		}
 		rows, err := tx.Query(ctx, `SELECT number, attempted_at, duration_ms, coalesce(status_code, 0), response, coalesce(error, '')
 			FROM delivery_attempts WHERE delivery_id = $1 ORDER BY number`, id)
@@ -451,10 +450,10 @@ func (s *Store) RetryDelivery(ctx context.Context, ws store.WorkspaceID, id stor
 		var status store.DeliveryStatus
 		err := tx.QueryRow(ctx, `SELECT status FROM deliveries WHERE workspace_id = $1 AND id = $2 FOR UPDATE`, ws, id).Scan(&status)
 		if err != nil {
-			return notFound(err, "delivery", id)
+			return notFound(err, id)
 		}
-		if status != store.DeliveryFailed {
-			return store.Conflict("", fmt.Sprintf("only a failed delivery can be retried; this one is %s", status), nil)
+		if err := store.CheckRetryable(status); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = $2, updated_at = $2 WHERE id = $1`, id, at); err != nil {
 			return err
@@ -479,7 +478,7 @@ func getEndpointKeys(ctx context.Context, q querier, ws store.WorkspaceID, id st
 	if until != nil {
 		k.PreviousUntil = utc(*until)
 	}
-	return k, mapError(notFound(err, "endpoint", id))
+	return k, mapError(notFound(err, id))
 }
 
 // RotateEndpointKey implements store.DeliveryStore.
@@ -488,7 +487,7 @@ func (s *Store) RotateEndpointKey(ctx context.Context, ws store.WorkspaceID, id 
 	err := s.transact(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE endpoint_keys k SET previous_key = current_key, previous_until = $1, current_key = $2
 			FROM endpoints e WHERE e.id = k.endpoint_id AND e.workspace_id = $3 AND e.id = $4`, previousUntil, key, ws, id)
-		if err := affected(tag, err, "endpoint", id); err != nil {
+		if err := affected(tag, err, id); err != nil {
 			return err
 		}
 		k, err = getEndpointKeys(ctx, tx, ws, id)

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -51,7 +50,7 @@ func (s *Store) CreateEndpoint(ctx context.Context, ep store.Endpoint, key []byt
 			if maxPerApplication > 0 {
 				lock = " FOR UPDATE"
 			}
-			err := require(ctx, tx, "applicationId", "application", ep.ApplicationID, applicationExists+lock, ep.WorkspaceID, ep.ApplicationID)
+			err := require(ctx, tx, "applicationId", ep.ApplicationID, applicationExists+lock, ep.WorkspaceID, ep.ApplicationID)
 			if err != nil {
 				return err
 			}
@@ -61,8 +60,8 @@ func (s *Store) CreateEndpoint(ctx context.Context, ep store.Endpoint, key []byt
 					ep.WorkspaceID, ep.ApplicationID, ep.EnvironmentID).Scan(&n); err != nil {
 					return err
 				}
-				if n >= maxPerApplication {
-					return store.EndpointLimit(maxPerApplication)
+				if err := store.CheckEndpointLimit(n, maxPerApplication); err != nil {
+					return err
 				}
 			}
 		}
@@ -91,7 +90,7 @@ func insertSubscriptions(ctx context.Context, tx pgx.Tx, ws store.WorkspaceID, e
 			var id string
 			err := tx.QueryRow(ctx, `SELECT id FROM event_types WHERE workspace_id = $1 AND name = $2`, ws, p).Scan(&id)
 			if errors.Is(err, pgx.ErrNoRows) {
-				return store.Invalid(fmt.Sprintf("eventTypes[%d]", i), "event type %q does not exist in this workspace; create it first or subscribe with a wildcard", p)
+				return store.UnknownEventType(i, p)
 			}
 			if err != nil {
 				return err
@@ -109,7 +108,7 @@ func insertSubscriptions(ctx context.Context, tx pgx.Tx, ws store.WorkspaceID, e
 // GetEndpoint implements store.EndpointStore.
 func (s *Store) GetEndpoint(ctx context.Context, ws store.WorkspaceID, id store.EndpointID) (store.Endpoint, error) {
 	ep, err := scanEndpoint(s.pool.QueryRow(ctx, `SELECT `+endpointColumns+` FROM endpoints e WHERE e.workspace_id = $1 AND e.id = $2`, ws, id))
-	return ep, mapError(notFound(err, "endpoint", id))
+	return ep, mapError(notFound(err, id))
 }
 
 // ListEndpoints implements store.EndpointStore.
@@ -134,7 +133,7 @@ func (s *Store) UpdateEndpoint(ctx context.Context, ws store.WorkspaceID, id sto
 		set.Add("updated_at", u.UpdatedAt)
 		tag, err := tx.Exec(ctx, `UPDATE endpoints SET `+set.SQL()+` WHERE workspace_id = `+set.Next(1)+` AND id = `+set.Next(2),
 			append(set.Args, ws, id)...)
-		if err := affected(tag, err, "endpoint", id); err != nil {
+		if err := affected(tag, err, id); err != nil {
 			return err
 		}
 		if u.EventTypes != nil {
@@ -155,6 +154,6 @@ func (s *Store) UpdateEndpoint(ctx context.Context, ws store.WorkspaceID, id sto
 func (s *Store) DeleteEndpoint(ctx context.Context, ws store.WorkspaceID, id store.EndpointID) error {
 	return s.write(ctx, ws, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `DELETE FROM endpoints WHERE workspace_id = $1 AND id = $2`, ws, id)
-		return affected(tag, err, "endpoint", id)
+		return affected(tag, err, id)
 	})
 }

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
@@ -33,7 +32,7 @@ func insertEnvironment(ctx context.Context, q querier, env store.Environment) er
 // workspace take.
 func (s *Store) CreateEnvironment(ctx context.Context, env store.Environment) error {
 	return s.write(ctx, env.WorkspaceID, func(tx pgx.Tx) error {
-		err := require(ctx, tx, "workspaceId", "workspace", env.WorkspaceID,
+		err := require(ctx, tx, "workspaceId", env.WorkspaceID,
 			`SELECT 1 FROM workspaces WHERE id = $1 FOR NO KEY UPDATE`, env.WorkspaceID)
 		if err != nil {
 			return err
@@ -42,9 +41,8 @@ func (s *Store) CreateEnvironment(ctx context.Context, env store.Environment) er
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM environments WHERE workspace_id = $1`, env.WorkspaceID).Scan(&n); err != nil {
 			return err
 		}
-		if n >= store.MaxEnvironments {
-			return &store.Error{Kind: store.ErrLimitExceeded,
-				Message: fmt.Sprintf("a workspace may have at most %d environments; delete one first", store.MaxEnvironments)}
+		if err := store.CheckEnvironmentLimit(n); err != nil {
+			return err
 		}
 		return insertEnvironment(ctx, tx, env)
 	})
@@ -54,7 +52,7 @@ func (s *Store) CreateEnvironment(ctx context.Context, env store.Environment) er
 func (s *Store) GetEnvironment(ctx context.Context, ws store.WorkspaceID, id store.EnvironmentID) (store.Environment, error) {
 	env, err := scanEnvironment(s.pool.QueryRow(ctx,
 		`SELECT `+environmentColumns+` FROM environments WHERE workspace_id = $1 AND id = $2`, ws, id))
-	return env, mapError(notFound(err, "environment", id))
+	return env, mapError(notFound(err, id))
 }
 
 // GetDefaultEnvironment implements store.EnvironmentStore.
@@ -62,7 +60,7 @@ func (s *Store) GetDefaultEnvironment(ctx context.Context, ws store.WorkspaceID)
 	env, err := scanEnvironment(s.pool.QueryRow(ctx,
 		`SELECT `+environmentColumns+` FROM environments WHERE workspace_id = $1 AND is_default`, ws))
 	if errors.Is(err, pgx.ErrNoRows) {
-		err = store.NotFound("workspaceId", "workspace", ws)
+		err = store.Missing("workspaceId", ws)
 	}
 	return env, mapError(err)
 }
@@ -85,7 +83,7 @@ func (s *Store) UpdateEnvironment(ctx context.Context, ws store.WorkspaceID, id 
 		env, err = scanEnvironment(tx.QueryRow(ctx, `UPDATE environments SET `+set.SQL()+
 			` WHERE workspace_id = `+set.Next(1)+` AND id = `+set.Next(2)+` RETURNING `+environmentColumns,
 			append(set.Args, ws, id)...))
-		return notFound(err, "environment", id)
+		return notFound(err, id)
 	})
 	return env, err
 }
@@ -98,10 +96,10 @@ func (s *Store) DeleteEnvironment(ctx context.Context, ws store.WorkspaceID, id 
 		var isDefault bool
 		err := tx.QueryRow(ctx, `SELECT is_default FROM environments WHERE workspace_id = $1 AND id = $2 FOR UPDATE`, ws, id).Scan(&isDefault)
 		if err != nil {
-			return notFound(err, "environment", id)
+			return notFound(err, id)
 		}
 		if isDefault {
-			return &store.Error{Kind: store.ErrDefaultEnvironment, Message: "the default environment cannot be deleted"}
+			return store.CannotDeleteDefault()
 		}
 		_, err = tx.Exec(ctx, `DELETE FROM environments WHERE id = $1`, id)
 		return err

@@ -31,7 +31,7 @@ func (s *Store) CreateEventType(ctx context.Context, et store.EventType) error {
 func (s *Store) GetEventType(ctx context.Context, ws store.WorkspaceID, id store.EventTypeID) (store.EventType, error) {
 	et, err := scanEventType(s.pool.QueryRow(ctx,
 		`SELECT `+eventTypeColumns+` FROM event_types WHERE workspace_id = $1 AND id = $2`, ws, id))
-	return et, mapError(notFound(err, "event type", id))
+	return et, mapError(notFound(err, id))
 }
 
 // ListEventTypes implements store.EventTypeStore.
@@ -53,7 +53,7 @@ func (s *Store) UpdateEventType(ctx context.Context, ws store.WorkspaceID, id st
 		et, err = scanEventType(tx.QueryRow(ctx, `UPDATE event_types SET `+set.SQL()+
 			` WHERE workspace_id = `+set.Next(1)+` AND id = `+set.Next(2)+` RETURNING `+eventTypeColumns,
 			append(set.Args, ws, id)...))
-		return notFound(err, "event type", id)
+		return notFound(err, id)
 	})
 	return et, err
 }
@@ -63,7 +63,7 @@ func (s *Store) UpdateEventType(ctx context.Context, ws store.WorkspaceID, id st
 func (s *Store) DeleteEventType(ctx context.Context, ws store.WorkspaceID, id store.EventTypeID) error {
 	return s.write(ctx, ws, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `DELETE FROM event_types WHERE workspace_id = $1 AND id = $2`, ws, id)
-		return affected(tag, err, "event type", id)
+		return affected(tag, err, id)
 	})
 }
 
@@ -73,7 +73,7 @@ func (s *Store) SetEventTypeVisibility(ctx context.Context, ws store.WorkspaceID
 		if err := requireEnvironment(ctx, tx, "environmentId", ws, env); err != nil {
 			return err
 		}
-		err := require(ctx, tx, "eventTypeId", "event type", et, `SELECT 1 FROM event_types WHERE workspace_id = $1 AND id = $2`, ws, et)
+		err := require(ctx, tx, "eventTypeId", et, `SELECT 1 FROM event_types WHERE workspace_id = $1 AND id = $2`, ws, et)
 		if err != nil {
 			return err
 		}

@@ -54,14 +54,14 @@ func (s *Store) CreatePortalSession(ctx context.Context, p store.PortalSession) 
 func (s *Store) GetPortalSession(ctx context.Context, ws store.WorkspaceID, id store.PortalSessionID) (store.PortalSession, error) {
 	p, err := scanPortalSession(s.pool.QueryRow(ctx, `SELECT `+portalSessionColumns+` FROM portal_sessions
 		WHERE workspace_id = $1 AND id = $2`, ws, id))
-	return p, mapError(notFound(err, "portal session", id))
+	return p, mapError(notFound(err, id))
 }
 
 // GetPortalSessionByHash implements store.PortalSessionStore.
 func (s *Store) GetPortalSessionByHash(ctx context.Context, hash store.KeyHash) (store.PortalSession, error) {
 	p, err := scanPortalSession(s.pool.QueryRow(ctx, `SELECT `+portalSessionColumns+` FROM portal_sessions WHERE hash = $1`, hash[:]))
 	if errors.Is(err, pgx.ErrNoRows) {
-		err = &store.Error{Kind: store.ErrNotFound, Message: "no portal session has that hash"}
+		err = store.UnknownSessionHash()
 	}
 	return p, mapError(err)
 }
@@ -88,7 +88,7 @@ func (s *Store) RevokePortalSession(ctx context.Context, ws store.WorkspaceID, i
 	err := s.statement(ctx, func(q querier) (err error) {
 		p, err = scanPortalSession(q.QueryRow(ctx, `UPDATE portal_sessions SET revoked_at = coalesce(revoked_at, $1)
 			WHERE workspace_id = $2 AND id = $3 RETURNING `+portalSessionColumns, at, ws, id))
-		return notFound(err, "portal session", id)
+		return notFound(err, id)
 	})
 	return p, err
 }

@@ -217,49 +217,56 @@ type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// uniqueFields names, for each unique constraint, the input field at fault
-// and what to tell the user.
-var uniqueFields = map[string]struct{ field, message string }{
-	"environments_slug_key":        {"slug", "slug is already used by another environment of this workspace"},
-	"applications_external_id_key": {"externalId", "externalId is already used by another application of this workspace"},
-	"event_types_name_key":         {"name", "name is already used by another event type of this workspace"},
-	"api_keys_hash_key":            {"", "an API key with this hash already exists"},
-	"events_idempotency_key":       {"idempotencyKey", "another event of this environment has this idempotency key"},
-	"portal_sessions_hash_key":     {"", "a portal session with this hash already exists"},
+// uniques names, for each unique constraint or index, the rule it
+// enforces.
+var uniques = map[string]store.Unique{
+	"environments_slug_key":        store.UniqueEnvironmentSlug,
+	"applications_external_id_key": store.UniqueApplicationExternalID,
+	"event_types_name_key":         store.UniqueEventTypeName,
+	"api_keys_hash_key":            store.UniqueAPIKeyHash,
+	"events_idempotency_key":       store.UniqueIdempotencyKey,
+	"portal_sessions_hash_key":     store.UniquePortalSessionHash,
 }
 
-// foreignKeys names, for each foreign key, the field that referred to a
-// missing resource and what the resource is.
-var foreignKeys = map[string]struct{ field, resource string }{
-	"environments_workspace_fkey":            {"workspaceId", "workspace"},
-	"applications_workspace_fkey":            {"workspaceId", "workspace"},
-	"event_types_workspace_fkey":             {"workspaceId", "workspace"},
-	"endpoints_workspace_fkey":               {"workspaceId", "workspace"},
-	"api_keys_workspace_fkey":                {"workspaceId", "workspace"},
-	"endpoints_environment_fkey":             {"environmentId", "environment"},
-	"api_keys_environment_fkey":              {"environmentId", "environment"},
-	"event_type_visibility_environment_fkey": {"environmentId", "environment"},
-	"event_type_visibility_event_type_fkey":  {"eventTypeId", "event type"},
-	"endpoints_application_fkey":             {"applicationId", "application"},
-	"endpoint_subscriptions_event_type_fkey": {"eventTypes", "event type"},
-	"endpoint_subscriptions_endpoint_fkey":   {"", "endpoint"},
-	"events_environment_fkey":                {"environmentId", "environment"},
-	"deliveries_endpoint_fkey":               {"endpointId", "endpoint"},
-	"deliveries_event_fkey":                  {"eventId", "event"},
-	"endpoint_keys_endpoint_fkey":            {"", "endpoint"},
-	"delivery_attempts_delivery_fkey":        {"", "delivery"},
-	"portal_sessions_workspace_fkey":         {"workspaceId", "workspace"},
-	"portal_sessions_application_fkey":       {"applicationId", "application"},
-	"portal_sessions_environment_fkey":       {"environmentId", "environment"},
+// foreignKeys makes, for each foreign key, the error of a write that
+// refers through it to a missing resource: the field that referred, and
+// the resource by the type of its ID.
+var foreignKeys = map[string]func(cause error) *store.Error{
+	"environments_workspace_fkey":            dangling[store.WorkspaceID]("workspaceId"),
+	"applications_workspace_fkey":            dangling[store.WorkspaceID]("workspaceId"),
+	"event_types_workspace_fkey":             dangling[store.WorkspaceID]("workspaceId"),
+	"endpoints_workspace_fkey":               dangling[store.WorkspaceID]("workspaceId"),
+	"api_keys_workspace_fkey":                dangling[store.WorkspaceID]("workspaceId"),
+	"endpoints_environment_fkey":             dangling[store.EnvironmentID]("environmentId"),
+	"api_keys_environment_fkey":              dangling[store.EnvironmentID]("environmentId"),
+	"event_type_visibility_environment_fkey": dangling[store.EnvironmentID]("environmentId"),
+	"event_type_visibility_event_type_fkey":  dangling[store.EventTypeID]("eventTypeId"),
+	"endpoints_application_fkey":             dangling[store.ApplicationID]("applicationId"),
+	"endpoint_subscriptions_event_type_fkey": dangling[store.EventTypeID]("eventTypes"),
+	"endpoint_subscriptions_endpoint_fkey":   dangling[store.EndpointID](""),
+	"events_environment_fkey":                dangling[store.EnvironmentID]("environmentId"),
+	"deliveries_endpoint_fkey":               dangling[store.EndpointID]("endpointId"),
+	"deliveries_event_fkey":                  dangling[store.EventID]("eventId"),
+	"endpoint_keys_endpoint_fkey":            dangling[store.EndpointID](""),
+	"delivery_attempts_delivery_fkey":        dangling[store.DeliveryID](""),
+	"portal_sessions_workspace_fkey":         dangling[store.WorkspaceID]("workspaceId"),
+	"portal_sessions_application_fkey":       dangling[store.ApplicationID]("applicationId"),
+	"portal_sessions_environment_fkey":       dangling[store.EnvironmentID]("environmentId"),
+}
+
+// dangling returns store.Dangling for ID and field, as foreignKeys keeps
+// it.
+func dangling[ID ~string](field string) func(cause error) *store.Error {
+	return func(cause error) *store.Error { return store.Dangling[ID](field, cause) }
 }
 
 // mapError is the one place Postgres errors become store errors: a unique
-// violation (23505) is ErrConflict naming the field, a foreign-key
-// violation (23503) ErrNotFound naming the field that referred to the
-// missing resource, no rows ErrNotFound, a database that cannot be reached
-// ErrUnavailable; the driver's error is kept as the cause. Any other error
-// is marked as the store's, once. Errors it has
-// mapped already pass through unchanged.
+// violation (23505) is ErrConflict for the rule its constraint enforces, a
+// foreign-key violation (23503) ErrNotFound naming the field that referred
+// to the missing resource, no rows ErrNotFound, text Postgres cannot store
+// ErrInvalid, a database that cannot be reached ErrUnavailable; the
+// driver's error is kept as the cause. Any other error is marked as the
+// store's, once. Errors it has mapped already pass through unchanged.
 func mapError(err error) error {
 	if err == nil {
 		return nil
@@ -271,26 +278,19 @@ func mapError(err error) error {
 		return err
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
-		return &store.Error{Kind: store.ErrNotFound, Message: "not found", Err: err}
+		return store.NoRow(err)
 	}
 	if e, ok := errors.AsType[*pgconn.PgError](err); ok {
 		switch e.Code {
 		case "23505":
-			if f, ok := uniqueFields[e.ConstraintName]; ok {
-				return store.Conflict(f.field, f.message, err)
-			}
-			return store.Conflict("", "the resource already exists", err)
+			return store.Duplicate(uniques[e.ConstraintName], err) // UniqueUnknown when not listed
 		case "22021", "22P05":
-			// A character Postgres cannot store (NUL): nahook refuses
-			// these before they get here; this keeps any that slip through
-			// a client's mistake rather than a server error.
-			return &store.Error{Kind: store.ErrInvalid, Message: "the input holds a character the database cannot store", Err: err}
+			return store.Unstorable(err) // a NUL character
 		case "23503":
-			f, ok := foreignKeys[e.ConstraintName]
-			if !ok {
-				f.resource = "a resource it refers to"
+			if dangling, ok := foreignKeys[e.ConstraintName]; ok {
+				return dangling(err)
 			}
-			return &store.Error{Kind: store.ErrNotFound, Field: f.field, Message: f.resource + " not found", Err: err}
+			return store.BrokenReference(err)
 		}
 	}
 	if unreachable(err) {
@@ -329,7 +329,7 @@ func (e *driverError) Unwrap() error { return e.err }
 // requireEnvironment returns ErrNotFound naming field unless the
 // environment is in the workspace.
 func requireEnvironment(ctx context.Context, q querier, field string, ws store.WorkspaceID, env store.EnvironmentID) error {
-	return require(ctx, q, field, "environment", env, `SELECT 1 FROM environments WHERE workspace_id = $1 AND id = $2`, ws, env)
+	return require(ctx, q, field, env, `SELECT 1 FROM environments WHERE workspace_id = $1 AND id = $2`, ws, env)
 }
 
 // applicationExists finds an application of a workspace.
@@ -338,31 +338,34 @@ const applicationExists = `SELECT 1 FROM applications WHERE workspace_id = $1 AN
 // requireApplication returns ErrNotFound naming field unless the
 // application is in the workspace.
 func requireApplication(ctx context.Context, q querier, field string, ws store.WorkspaceID, app store.ApplicationID) error {
-	return require(ctx, q, field, "application", app, applicationExists, ws, app)
+	return require(ctx, q, field, app, applicationExists, ws, app)
 }
 
-// require returns ErrNotFound for the resource unless query returns a row.
-func require[ID ~string](ctx context.Context, q querier, field, resource string, id ID, query string, args ...any) error {
+// require returns ErrNotFound (naming field) for the resource id
+// identifies unless query returns a row.
+func require[ID ~string](ctx context.Context, q querier, field string, id ID, query string, args ...any) error {
 	var one int
 	err := q.QueryRow(ctx, query, args...).Scan(&one)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return store.NotFound(field, resource, id)
+		return store.Missing(field, id)
 	}
 	return err
 }
 
-// affected turns an UPDATE or DELETE that touched no row into ErrNotFound.
-func affected[ID ~string](tag pgconn.CommandTag, err error, resource string, id ID) error {
+// affected turns an UPDATE or DELETE that touched no row into ErrNotFound
+// for the resource id identifies.
+func affected[ID ~string](tag pgconn.CommandTag, err error, id ID) error {
 	if err == nil && tag.RowsAffected() == 0 {
-		err = store.NotFound("", resource, id)
+		err = store.Missing("", id)
 	}
 	return err
 }
 
-// notFound turns pgx.ErrNoRows into ErrNotFound for the named resource.
-func notFound[ID ~string](err error, resource string, id ID) error {
+// notFound turns pgx.ErrNoRows into ErrNotFound for the resource id
+// identifies.
+func notFound[ID ~string](err error, id ID) error {
 	if errors.Is(err, pgx.ErrNoRows) {
-		return store.NotFound("", resource, id)
+		return store.Missing("", id)
 	}
 	return err
 }

@@ -32,7 +32,7 @@ func (s *Store) CreateWorkspace(ctx context.Context, ws store.Workspace, env sto
 // GetWorkspace implements store.WorkspaceStore.
 func (s *Store) GetWorkspace(ctx context.Context, id store.WorkspaceID) (store.Workspace, error) {
 	ws, err := scanWorkspace(s.pool.QueryRow(ctx, `SELECT `+workspaceColumns+` FROM workspaces WHERE id = $1`, id))
-	return ws, mapError(notFound(err, "workspace", id))
+	return ws, mapError(notFound(err, id))
 }
 
 // ListWorkspaces implements store.WorkspaceStore.
@@ -50,7 +50,7 @@ func (s *Store) UpdateWorkspace(ctx context.Context, id store.WorkspaceID, u sto
 	err := s.write(ctx, id, func(tx pgx.Tx) (err error) {
 		ws, err = scanWorkspace(tx.QueryRow(ctx, `UPDATE workspaces SET `+set.SQL()+` WHERE id = `+set.Next(1)+
 			` RETURNING `+workspaceColumns, append(set.Args, id)...))
-		return notFound(err, "workspace", id)
+		return notFound(err, id)
 	})
 	return ws, err
 }
@@ -60,7 +60,7 @@ func (s *Store) UpdateWorkspace(ctx context.Context, id store.WorkspaceID, u sto
 func (s *Store) DeleteWorkspace(ctx context.Context, id store.WorkspaceID) error {
 	return s.write(ctx, id, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `DELETE FROM workspaces WHERE id = $1`, id)
-		return affected(tag, err, "workspace", id)
+		return affected(tag, err, id)
 	})
 }
 

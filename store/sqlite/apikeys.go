@@ -50,14 +50,14 @@ func (s *Store) CreateAPIKey(ctx context.Context, k store.APIKey) error {
 // GetAPIKey implements store.APIKeyStore.
 func (s *Store) GetAPIKey(ctx context.Context, ws store.WorkspaceID, id store.APIKeyID) (store.APIKey, error) {
 	k, err := scanAPIKey(s.r.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE workspace_id = ? AND id = ?`, ws, id))
-	return k, mapError(notFound(err, "API key", id))
+	return k, mapError(notFound(err, id))
 }
 
 // GetAPIKeyByHash implements store.APIKeyStore.
 func (s *Store) GetAPIKeyByHash(ctx context.Context, hash store.KeyHash) (store.APIKey, error) {
 	k, err := scanAPIKey(s.r.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE hash = ?`, hash[:]))
 	if errors.Is(err, sql.ErrNoRows) {
-		err = &store.Error{Kind: store.ErrNotFound, Message: "no API key has that hash"}
+		err = store.UnknownKeyHash()
 	}
 	return k, mapError(err)
 }
@@ -88,7 +88,7 @@ func (s *Store) RevokeAPIKey(ctx context.Context, ws store.WorkspaceID, id store
 		}
 		var err error
 		k, err = scanAPIKey(tx.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE workspace_id = ? AND id = ?`, ws, id))
-		return notFound(err, "API key", id)
+		return notFound(err, id)
 	})
 	return k, err
 }

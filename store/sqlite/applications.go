@@ -51,7 +51,7 @@ func (s *Store) CreateApplication(ctx context.Context, app store.Application) er
 func (s *Store) GetApplication(ctx context.Context, ws store.WorkspaceID, id store.ApplicationID) (store.Application, error) {
 	app, err := scanApplication(s.r.QueryRowContext(ctx,
 		`SELECT `+applicationColumns+` FROM applications WHERE workspace_id = ? AND id = ?`, ws, id))
-	return app, mapError(notFound(err, "application", id))
+	return app, mapError(notFound(err, id))
 }
 
 // GetApplicationByExternalID implements store.ApplicationStore.
@@ -59,7 +59,7 @@ func (s *Store) GetApplicationByExternalID(ctx context.Context, ws store.Workspa
 	app, err := scanApplication(s.r.QueryRowContext(ctx,
 		`SELECT `+applicationColumns+` FROM applications WHERE workspace_id = ? AND external_id = ?`, ws, externalID))
 	if errors.Is(err, sql.ErrNoRows) {
-		err = store.NotFound("externalId", "application with externalId", externalID)
+		err = store.UnknownExternalID(externalID)
 	}
 	return app, mapError(err)
 }
@@ -89,7 +89,7 @@ func (s *Store) UpdateApplication(ctx context.Context, ws store.WorkspaceID, id 
 		if err != nil {
 			return err
 		}
-		if err := affected(res, "application", id); err != nil {
+		if err := affected(res, id); err != nil {
 			return err
 		}
 		app, err = scanApplication(tx.QueryRowContext(ctx, `SELECT `+applicationColumns+` FROM applications WHERE id = ?`, id))
@@ -107,6 +107,6 @@ func (s *Store) DeleteApplication(ctx context.Context, ws store.WorkspaceID, id 
 		if err != nil {
 			return err
 		}
-		return affected(res, "application", id)
+		return affected(res, id)
 	})
 }

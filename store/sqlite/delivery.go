@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -96,7 +95,7 @@ func eventByKey(ctx context.Context, q querier, ws store.WorkspaceID, env store.
 	ev, err := scanEvent(q.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events
 		WHERE workspace_id = ? AND environment_id = ? AND idempotency_key = ?`, ws, env, key))
 	if errors.Is(err, sql.ErrNoRows) {
-		return ev, nil, store.NotFound("idempotencyKey", "event with idempotency key", key)
+		return ev, nil, store.UnknownIdempotencyKey(key)
 	}
 	if err != nil {
 		return ev, nil, err
@@ -112,7 +111,7 @@ func eventByKey(ctx context.Context, q querier, ws store.WorkspaceID, env store.
 // GetEvent implements store.DeliveryStore.
 func (s *Store) GetEvent(ctx context.Context, ws store.WorkspaceID, id store.EventID) (store.Event, error) {
 	ev, err := scanEvent(s.r.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events WHERE workspace_id = ? AND id = ?`, ws, id))
-	return ev, mapError(notFound(err, "event", id))
+	return ev, mapError(notFound(err, id))
 }
 
 // DueEndpoints implements store.DeliveryStore. The recursive part skips
@@ -327,7 +326,7 @@ func (s *Store) GetDelivery(ctx context.Context, ws store.WorkspaceID, id store.
 		var err error
 		d, err = scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+deliveryFrom+`WHERE d.workspace_id = ? AND d.id = ?`, ws, id))
 		if err != nil {
-			return notFound(err, "delivery", id)
+			return notFound(err, id)
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT number, attempted_at, duration_ms, coalesce(status_code, 0), response, coalesce(error, '')
 			FROM delivery_attempts WHERE delivery_id = ? ORDER BY number`, id)
@@ -375,10 +374,10 @@ func (s *Store) RetryDelivery(ctx context.Context, ws store.WorkspaceID, id stor
 		var status store.DeliveryStatus
 		err := tx.QueryRowContext(ctx, `SELECT status FROM deliveries WHERE workspace_id = ? AND id = ?`, ws, id).Scan(&status)
 		if err != nil {
-			return notFound(err, "delivery", id)
+			return notFound(err, id)
 		}
-		if status != store.DeliveryFailed {
-			return store.Conflict("", fmt.Sprintf("only a failed delivery can be retried; this one is %s", status), nil)
+		if err := store.CheckRetryable(status); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, updated_at = ? WHERE id = ?`,
 			ms(at), ms(at), id); err != nil {
@@ -404,7 +403,7 @@ func getEndpointKeys(ctx context.Context, q querier, ws store.WorkspaceID, id st
 	if until.Valid {
 		k.PreviousUntil = utc(until.Int64)
 	}
-	return k, mapError(notFound(err, "endpoint", id))
+	return k, mapError(notFound(err, id))
 }
 
 // RotateEndpointKey implements store.DeliveryStore.
@@ -416,7 +415,7 @@ func (s *Store) RotateEndpointKey(ctx context.Context, ws store.WorkspaceID, id 
 		if err != nil {
 			return err
 		}
-		if err := affected(res, "endpoint", id); err != nil {
+		if err := affected(res, id); err != nil {
 			return err
 		}
 		k, err = getEndpointKeys(ctx, tx, ws, id)

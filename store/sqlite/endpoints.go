@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/nahook/nahook/internal/sqlpatch"
@@ -41,8 +40,8 @@ func (s *Store) CreateEndpoint(ctx context.Context, ep store.Endpoint, key []byt
 					ep.WorkspaceID, ep.ApplicationID, ep.EnvironmentID).Scan(&n); err != nil {
 					return err
 				}
-				if n >= maxPerApplication {
-					return store.EndpointLimit(maxPerApplication)
+				if err := store.CheckEndpointLimit(n, maxPerApplication); err != nil {
+					return err
 				}
 			}
 		}
@@ -70,7 +69,7 @@ func insertSubscriptions(ctx context.Context, tx *sql.Tx, ws store.WorkspaceID, 
 			var id string
 			err := tx.QueryRowContext(ctx, `SELECT id FROM event_types WHERE workspace_id = ? AND name = ?`, ws, p).Scan(&id)
 			if errors.Is(err, sql.ErrNoRows) {
-				return store.Invalid(fmt.Sprintf("eventTypes[%d]", i), "event type %q does not exist in this workspace; create it first or subscribe with a wildcard", p)
+				return store.UnknownEventType(i, p)
 			}
 			if err != nil {
 				return err
@@ -122,7 +121,7 @@ func getEndpoint(ctx context.Context, q querier, ws store.WorkspaceID, id store.
 	ep, err := scanEndpoint(q.QueryRowContext(ctx,
 		`SELECT `+endpointColumns+` FROM endpoints WHERE workspace_id = ? AND id = ?`, ws, id))
 	if err != nil {
-		return ep, notFound(err, "endpoint", id)
+		return ep, notFound(err, id)
 	}
 	eps := []store.Endpoint{ep}
 	err = loadSubscriptions(ctx, q, eps)
@@ -176,7 +175,7 @@ func (s *Store) UpdateEndpoint(ctx context.Context, ws store.WorkspaceID, id sto
 		if err != nil {
 			return err
 		}
-		if err := affected(res, "endpoint", id); err != nil {
+		if err := affected(res, id); err != nil {
 			return err
 		}
 		if u.EventTypes != nil {
@@ -200,6 +199,6 @@ func (s *Store) DeleteEndpoint(ctx context.Context, ws store.WorkspaceID, id sto
 		if err != nil {
 			return err
 		}
-		return affected(res, "endpoint", id)
+		return affected(res, id)
 	})
 }

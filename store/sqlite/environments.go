@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 
 	"github.com/nahook/nahook/internal/sqlpatch"
 	"github.com/nahook/nahook/store"
@@ -38,9 +37,8 @@ func (s *Store) CreateEnvironment(ctx context.Context, env store.Environment) er
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM environments WHERE workspace_id = ?`, env.WorkspaceID).Scan(&n); err != nil {
 			return err
 		}
-		if n >= store.MaxEnvironments {
-			return &store.Error{Kind: store.ErrLimitExceeded,
-				Message: fmt.Sprintf("a workspace may have at most %d environments; delete one first", store.MaxEnvironments)}
+		if err := store.CheckEnvironmentLimit(n); err != nil {
+			return err
 		}
 		return insertEnvironment(ctx, tx, env)
 	})
@@ -50,7 +48,7 @@ func (s *Store) CreateEnvironment(ctx context.Context, env store.Environment) er
 func (s *Store) GetEnvironment(ctx context.Context, ws store.WorkspaceID, id store.EnvironmentID) (store.Environment, error) {
 	env, err := scanEnvironment(s.r.QueryRowContext(ctx,
 		`SELECT `+environmentColumns+` FROM environments WHERE workspace_id = ? AND id = ?`, ws, id))
-	return env, mapError(notFound(err, "environment", id))
+	return env, mapError(notFound(err, id))
 }
 
 // GetDefaultEnvironment implements store.EnvironmentStore.
@@ -58,7 +56,7 @@ func (s *Store) GetDefaultEnvironment(ctx context.Context, ws store.WorkspaceID)
 	env, err := scanEnvironment(s.r.QueryRowContext(ctx,
 		`SELECT `+environmentColumns+` FROM environments WHERE workspace_id = ? AND is_default = 1`, ws))
 	if errors.Is(err, sql.ErrNoRows) {
-		err = store.NotFound("workspaceId", "workspace", ws)
+		err = store.Missing("workspaceId", ws)
 	}
 	return env, mapError(err)
 }
@@ -83,7 +81,7 @@ func (s *Store) UpdateEnvironment(ctx context.Context, ws store.WorkspaceID, id 
 		if err != nil {
 			return err
 		}
-		if err := affected(res, "environment", id); err != nil {
+		if err := affected(res, id); err != nil {
 			return err
 		}
 		env, err = scanEnvironment(tx.QueryRowContext(ctx,
@@ -101,10 +99,10 @@ func (s *Store) DeleteEnvironment(ctx context.Context, ws store.WorkspaceID, id 
 		var isDefault bool
 		err := tx.QueryRowContext(ctx, `SELECT is_default FROM environments WHERE workspace_id = ? AND id = ?`, ws, id).Scan(&isDefault)
 		if err != nil {
-			return notFound(err, "environment", id)
+			return notFound(err, id)
 		}
 		if isDefault {
-			return &store.Error{Kind: store.ErrDefaultEnvironment, Message: "the default environment cannot be deleted"}
+			return store.CannotDeleteDefault()
 		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM environments WHERE id = ?`, id)
 		return err

@@ -34,7 +34,7 @@ func (s *Store) CreateEventType(ctx context.Context, et store.EventType) error {
 func (s *Store) GetEventType(ctx context.Context, ws store.WorkspaceID, id store.EventTypeID) (store.EventType, error) {
 	et, err := scanEventType(s.r.QueryRowContext(ctx,
 		`SELECT `+eventTypeColumns+` FROM event_types WHERE workspace_id = ? AND id = ?`, ws, id))
-	return et, mapError(notFound(err, "event type", id))
+	return et, mapError(notFound(err, id))
 }
 
 // ListEventTypes implements store.EventTypeStore.
@@ -58,7 +58,7 @@ func (s *Store) UpdateEventType(ctx context.Context, ws store.WorkspaceID, id st
 		if err != nil {
 			return err
 		}
-		if err := affected(res, "event type", id); err != nil {
+		if err := affected(res, id); err != nil {
 			return err
 		}
 		et, err = scanEventType(tx.QueryRowContext(ctx, `SELECT `+eventTypeColumns+` FROM event_types WHERE id = ?`, id))
@@ -75,7 +75,7 @@ func (s *Store) DeleteEventType(ctx context.Context, ws store.WorkspaceID, id st
 		if err != nil {
 			return err
 		}
-		return affected(res, "event type", id)
+		return affected(res, id)
 	})
 }
 
@@ -90,7 +90,7 @@ func (s *Store) SetEventTypeVisibility(ctx context.Context, ws store.WorkspaceID
 			return err
 		}
 		if !ok {
-			return store.NotFound("eventTypeId", "event type", et)
+			return store.Missing("eventTypeId", et)
 		}
 		if published {
 			_, err = tx.ExecContext(ctx, `INSERT INTO event_type_visibility (workspace_id, environment_id, event_type_id)

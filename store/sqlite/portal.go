@@ -52,14 +52,14 @@ func (s *Store) CreatePortalSession(ctx context.Context, p store.PortalSession) 
 func (s *Store) GetPortalSession(ctx context.Context, ws store.WorkspaceID, id store.PortalSessionID) (store.PortalSession, error) {
 	p, err := scanPortalSession(s.r.QueryRowContext(ctx, `SELECT `+portalSessionColumns+` FROM portal_sessions
 		WHERE workspace_id = ? AND id = ?`, ws, id))
-	return p, mapError(notFound(err, "portal session", id))
+	return p, mapError(notFound(err, id))
 }
 
 // GetPortalSessionByHash implements store.PortalSessionStore.
 func (s *Store) GetPortalSessionByHash(ctx context.Context, hash store.KeyHash) (store.PortalSession, error) {
 	p, err := scanPortalSession(s.r.QueryRowContext(ctx, `SELECT `+portalSessionColumns+` FROM portal_sessions WHERE hash = ?`, hash[:]))
 	if errors.Is(err, sql.ErrNoRows) {
-		err = &store.Error{Kind: store.ErrNotFound, Message: "no portal session has that hash"}
+		err = store.UnknownSessionHash()
 	}
 	return p, mapError(err)
 }
@@ -91,7 +91,7 @@ func (s *Store) RevokePortalSession(ctx context.Context, ws store.WorkspaceID, i
 		var err error
 		p, err = scanPortalSession(tx.QueryRowContext(ctx, `SELECT `+portalSessionColumns+` FROM portal_sessions
 			WHERE workspace_id = ? AND id = ?`, ws, id))
-		return notFound(err, "portal session", id)
+		return notFound(err, id)
 	})
 	return p, err
 }

@@ -166,21 +166,23 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// uniqueFields names, for each unique constraint (as SQLite reports it: the
-// constrained columns), the input field at fault and what to tell the user.
-var uniqueFields = map[string]struct{ field, message string }{
-	"environments.workspace_id, environments.slug":        {"slug", "slug is already used by another environment of this workspace"},
-	"applications.workspace_id, applications.external_id": {"externalId", "externalId is already used by another application of this workspace"},
-	"event_types.workspace_id, event_types.name":          {"name", "name is already used by another event type of this workspace"},
-	"api_keys.hash": {"", "an API key with this hash already exists"},
+// uniques names, for each unique constraint (as SQLite reports it: the
+// constrained columns), the rule it enforces.
+var uniques = map[string]store.Unique{
+	"environments.workspace_id, environments.slug":        store.UniqueEnvironmentSlug,
+	"applications.workspace_id, applications.external_id": store.UniqueApplicationExternalID,
+	"event_types.workspace_id, event_types.name":          store.UniqueEventTypeName,
+	"api_keys.hash": store.UniqueAPIKeyHash,
+	"events.environment_id, events.idempotency_key": store.UniqueIdempotencyKey,
+	"portal_sessions.hash":                          store.UniquePortalSessionHash,
 }
 
 // mapError is the one place SQLite errors become store errors: a unique
-// violation is ErrConflict naming the field, a foreign-key violation
-// ErrNotFound, no rows ErrNotFound, a database that cannot be used now
-// ErrUnavailable; the driver's error is kept as the cause.
-// Any other error is marked as the store's, once. Errors it has mapped
-// already pass through unchanged.
+// violation is ErrConflict for the rule its constraint enforces, a
+// foreign-key violation ErrNotFound, no rows ErrNotFound, a database that
+// cannot be used now ErrUnavailable; the driver's error is kept as the
+// cause. Any other error is marked as the store's, once. Errors it has
+// mapped already pass through unchanged.
 func mapError(err error) error {
 	if err == nil {
 		return nil
@@ -192,7 +194,7 @@ func mapError(err error) error {
 		return err
 	}
 	if errors.Is(err, sql.ErrNoRows) {
-		return &store.Error{Kind: store.ErrNotFound, Message: "not found", Err: err}
+		return store.NoRow(err)
 	}
 	if e, ok := errors.AsType[*sqlite.Error](err); ok {
 		switch e.Code() {
@@ -201,12 +203,9 @@ func mapError(err error) error {
 			msg := e.Error()
 			cols := msg[strings.LastIndex(msg, "constraint failed: ")+len("constraint failed: "):]
 			cols, _, _ = strings.Cut(cols, " (")
-			if f, ok := uniqueFields[cols]; ok {
-				return store.Conflict(f.field, f.message, err)
-			}
-			return store.Conflict("", "the resource already exists", err)
+			return store.Duplicate(uniques[cols], err) // UniqueUnknown when not listed
 		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
-			return &store.Error{Kind: store.ErrNotFound, Message: "a resource it refers to does not exist", Err: err}
+			return store.BrokenReference(err) // SQLite does not say which key
 		}
 		// The primary result code, without the extended part.
 		switch e.Code() & 0xff {
@@ -262,7 +261,7 @@ func exists(ctx context.Context, q querier, query string, args ...any) (bool, er
 func requireWorkspace(ctx context.Context, q querier, ws store.WorkspaceID) error {
 	ok, err := exists(ctx, q, `SELECT 1 FROM workspaces WHERE id = ?`, ws)
 	if err == nil && !ok {
-		err = store.NotFound("workspaceId", "workspace", ws)
+		err = store.Missing("workspaceId", ws)
 	}
 	return err
 }
@@ -272,7 +271,7 @@ func requireWorkspace(ctx context.Context, q querier, ws store.WorkspaceID) erro
 func requireEnvironment(ctx context.Context, q querier, field string, ws store.WorkspaceID, env store.EnvironmentID) error {
 	ok, err := exists(ctx, q, `SELECT 1 FROM environments WHERE workspace_id = ? AND id = ?`, ws, env)
 	if err == nil && !ok {
-		err = store.NotFound(field, "environment", env)
+		err = store.Missing(field, env)
 	}
 	return err
 }
@@ -282,24 +281,26 @@ func requireEnvironment(ctx context.Context, q querier, field string, ws store.W
 func requireApplication(ctx context.Context, q querier, field string, ws store.WorkspaceID, app store.ApplicationID) error {
 	ok, err := exists(ctx, q, `SELECT 1 FROM applications WHERE workspace_id = ? AND id = ?`, ws, app)
 	if err == nil && !ok {
-		err = store.NotFound(field, "application", app)
+		err = store.Missing(field, app)
 	}
 	return err
 }
 
-// affected turns an UPDATE or DELETE that touched no row into ErrNotFound.
-func affected[ID ~string](res sql.Result, resource string, id ID) error {
+// affected turns an UPDATE or DELETE that touched no row into ErrNotFound
+// for the resource id identifies.
+func affected[ID ~string](res sql.Result, id ID) error {
 	n, err := res.RowsAffected()
 	if err == nil && n == 0 {
-		err = store.NotFound("", resource, id)
+		err = store.Missing("", id)
 	}
 	return err
 }
 
-// notFound turns sql.ErrNoRows into ErrNotFound for the named resource.
-func notFound[ID ~string](err error, resource string, id ID) error {
+// notFound turns sql.ErrNoRows into ErrNotFound for the resource id
+// identifies.
+func notFound[ID ~string](err error, id ID) error {
 	if errors.Is(err, sql.ErrNoRows) {
-		return store.NotFound("", resource, id)
+		return store.Missing("", id)
 	}
 	return err
 }

@@ -32,7 +32,7 @@ func (s *Store) CreateWorkspace(ctx context.Context, ws store.Workspace, env sto
 // GetWorkspace implements store.WorkspaceStore.
 func (s *Store) GetWorkspace(ctx context.Context, id store.WorkspaceID) (store.Workspace, error) {
 	ws, err := scanWorkspace(s.r.QueryRowContext(ctx, `SELECT `+workspaceColumns+` FROM workspaces WHERE id = ?`, id))
-	return ws, mapError(notFound(err, "workspace", id))
+	return ws, mapError(notFound(err, id))
 }
 
 // ListWorkspaces implements store.WorkspaceStore.
@@ -52,7 +52,7 @@ func (s *Store) UpdateWorkspace(ctx context.Context, id store.WorkspaceID, u sto
 		if err != nil {
 			return err
 		}
-		if err := affected(res, "workspace", id); err != nil {
+		if err := affected(res, id); err != nil {
 			return err
 		}
 		ws, err = scanWorkspace(tx.QueryRowContext(ctx, `SELECT `+workspaceColumns+` FROM workspaces WHERE id = ?`, id))
@@ -69,7 +69,7 @@ func (s *Store) DeleteWorkspace(ctx context.Context, id store.WorkspaceID) error
 		if err != nil {
 			return err
 		}
-		return affected(res, "workspace", id)
+		return affected(res, id)
 	})
 }
 
