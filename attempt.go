@@ -40,7 +40,7 @@ func (d *dispatcher) attempt(job store.Dispatch) store.AttemptResult {
 	end := d.c.cfg.Now().UTC()
 	res.Attempt.Duration = end.Sub(start).Truncate(time.Millisecond)
 	res.Attempt.StatusCode, res.Attempt.Response = status, storable(body, d.cfg.ResponseBytes, "")
-	succeeded := err == nil && status >= 200 && status < 300
+	succeeded := err == nil && res.Attempt.Succeeded()
 	// Only success in good time keeps an endpoint off probation: slow or
 	// failing, it gets one attempt at a time, from the probe share.
 	res.Probation = !succeeded || end.Sub(start) > d.cfg.SlowAfter
@@ -90,7 +90,7 @@ func (d *dispatcher) send(job store.Dispatch, at time.Time) (int, http.Header, s
 	req.Header.Set("User-Agent", "nahook/1")
 	req.Header.Set("webhook-id", id)
 	req.Header.Set("webhook-timestamp", strconv.FormatInt(at.Unix(), 10))
-	req.Header.Set("webhook-signature", signature(job.Keys, id, at.Unix(), job.Payload))
+	req.Header.Set("webhook-signature", signature(job.Keys.Signing(at), id, at.Unix(), job.Payload))
 	if job.Delivery.EventType != "" {
 		req.Header.Set("nahook-event-type", job.Delivery.EventType)
 	}

@@ -204,14 +204,14 @@ type refusingStore struct {
 	refused atomic.Int64
 }
 
-func (s *refusingStore) RecordAttempts(ctx context.Context, results []store.AttemptResult, disableAfter time.Duration) error {
+func (s *refusingStore) RecordAttempts(ctx context.Context, results []store.AttemptResult, streaks []store.Streak) error {
 	for _, r := range results {
 		if strings.Contains(r.Attempt.Response, "poison") {
 			s.refused.Add(1)
 			return store.Unstorable(nil)
 		}
 	}
-	return s.Store.RecordAttempts(ctx, results, disableAfter)
+	return s.Store.RecordAttempts(ctx, results, streaks)
 }
 
 // TestDeliverRecordsAroundARefusedResult: a result the store refuses does

@@ -457,7 +457,7 @@ func (d *dispatcher) record(results <-chan store.AttemptResult) {
 		d.mu.Unlock()
 		d.signal()
 		for _, r := range batch {
-			if r.Attempt.StatusCode >= 200 && r.Attempt.StatusCode < 300 {
+			if r.Attempt.Succeeded() {
 				continue
 			}
 			// A failure may have disabled an endpoint: a routing change
@@ -497,12 +497,14 @@ func (d *dispatcher) save(batch []store.AttemptResult) {
 	}
 }
 
-// saveOnce records a batch in one transaction, trying again with backoff,
-// for about 12 seconds, while the store cannot be reached.
+// saveOnce records a batch in one transaction, with what it does to its
+// endpoints' failure streaks and probation, trying again with backoff, for
+// about 12 seconds, while the store cannot be reached.
 func (d *dispatcher) saveOnce(batch []store.AttemptResult) error {
+	streaks := store.Streaks(batch, d.cfg.DisableAfter)
 	for try := 0; ; try++ {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		err := d.c.store.RecordAttempts(ctx, batch, d.cfg.DisableAfter)
+		err := d.c.store.RecordAttempts(ctx, batch, streaks)
 		cancel()
 		if err == nil || !errors.Is(err, ErrUnavailable) {
 			return err

@@ -80,15 +80,20 @@ type Attempt struct {
 	Error string `json:"error,omitempty"`
 }
 
+// Succeeded reports whether the endpoint answered the attempt with a 2xx
+// status: the one definition of a successful attempt, for the delivery's
+// status and for the endpoint's failure streak alike.
+func (a Attempt) Succeeded() bool { return a.StatusCode >= 200 && a.StatusCode < 300 }
+
 // Dispatch is a delivery leased to a dispatcher, with all it needs to make
 // an attempt.
 type Dispatch struct {
 	Delivery Delivery
 	URL      string
 	Payload  []byte
-	// Keys are the endpoint's signing keys to sign with: the current one,
-	// then the previous one while its grace period lasts.
-	Keys [][]byte
+	// Keys are the endpoint's signing keys as stored; Keys.Signing says
+	// which sign an attempt.
+	Keys EndpointKeys
 }
 
 // AttemptResult is an attempt made and what it decided.
@@ -148,6 +153,16 @@ type EndpointKeys struct {
 	PreviousUntil time.Time
 }
 
+// Signing returns the keys that sign a message sent at at: the current
+// key, then the previous one while its grace period lasts.
+func (k EndpointKeys) Signing(at time.Time) [][]byte {
+	keys := [][]byte{k.Current}
+	if k.Previous != nil && k.PreviousUntil.After(at) {
+		keys = append(keys, k.Previous)
+	}
+	return keys
+}
+
 // DeliveryFilter narrows ListDeliveries. Empty fields do not filter.
 type DeliveryFilter struct {
 	EndpointID EndpointID
@@ -197,13 +212,12 @@ type DeliveryStore interface {
 	// skipped, not waited for).
 	ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, requests []ClaimRequest) ([]Dispatch, error)
 	// RecordAttempts stores the attempts and their deliveries' new states,
-	// ending their leases, in one transaction. A failed attempt starts or
-	// continues its endpoint's failure streak and a successful one ends
-	// it; an endpoint failing since disableAfter before the attempt or
-	// earlier is disabled (a routing change). The endpoint's probation is
-	// what the batch's last attempt to it says (AttemptResult.Probation).
-	// A result for a delivery that no longer exists is ignored.
-	RecordAttempts(ctx context.Context, results []AttemptResult, disableAfter time.Duration) error
+	// ending their leases, in the order given, and applies streaks, what
+	// nahook decided the attempts do to their endpoints (see Streak), all
+	// in one transaction. Disabling an endpoint is a routing change. A
+	// result for a delivery that no longer exists is ignored, and so is a
+	// streak of an endpoint that no longer exists.
+	RecordAttempts(ctx context.Context, results []AttemptResult, streaks []Streak) error
 
 	// GetDelivery returns the delivery with its attempts in order, or
 	// ErrNotFound.
@@ -232,12 +246,14 @@ type DeliveryStore interface {
 }
 
 // Streak is what a batch of attempt results does to one endpoint's failure
-// streak, as Streaks works it out.
+// streak and probation, as Streaks works it out: what RecordAttempts
+// applies, without deciding anything itself.
 type Streak struct {
 	EndpointID  EndpointID
 	WorkspaceID WorkspaceID
 	// Ended: the batch's last attempt to the endpoint succeeded, so it is
-	// not failing.
+	// failing no more. Since, Restart, LastFailure and
+	// DisableIfFailingSince then do not apply.
 	Ended bool
 	// Since is the first failure after the batch's last success (or its
 	// first failure, without one). The endpoint is failing since Since if
@@ -247,16 +263,24 @@ type Streak struct {
 	Restart bool
 	// LastFailure is the batch's last failed attempt to the endpoint.
 	LastFailure time.Time
+	// DisableIfFailingSince, unless zero, disables the endpoint, as of
+	// LastFailure, if it is failing since then or earlier (as Since and
+	// Restart leave it).
+	DisableIfFailingSince time.Time
 	// Probation is the batch's last attempt's AttemptResult.Probation.
 	Probation bool
 }
 
 // Streaks works out, from a batch of attempt results in any order, what it
 // does to each endpoint's failure streak and probation: what applying the
-// results one by one, in the order they were attempted, would do. Stores use it to record
-// a batch in a few statements. An attempt succeeded when its status code is
-// 2xx.
-func Streaks(results []AttemptResult) []Streak {
+// results one by one, in the order they were attempted, would do, but for
+// disabling, which looks at the streak as the batch leaves it. A failed
+// attempt (see Attempt.Succeeded) starts or continues its endpoint's
+// failure streak and a successful one ends it; an endpoint failing for
+// disableAfter by its last failure is to be disabled (never, when
+// disableAfter is 0 or less). nahook passes the result to RecordAttempts,
+// which applies it in a few statements for the whole batch.
+func Streaks(results []AttemptResult, disableAfter time.Duration) []Streak {
 	type state struct {
 		s    Streak
 		seen bool // a success came earlier in the batch
@@ -274,7 +298,7 @@ func Streaks(results []AttemptResult) []Streak {
 		}
 		at := r.Attempt.AttemptedAt
 		st.s.Probation = r.Probation
-		if code := r.Attempt.StatusCode; code >= 200 && code < 300 {
+		if r.Attempt.Succeeded() {
 			st.s.Ended, st.s.Since, st.s.Restart = true, time.Time{}, false
 			st.seen = true
 			continue
@@ -288,7 +312,11 @@ func Streaks(results []AttemptResult) []Streak {
 	}
 	out := make([]Streak, 0, len(order))
 	for _, id := range order {
-		out = append(out, byEndpoint[id].s)
+		s := byEndpoint[id].s
+		if !s.Ended && disableAfter > 0 {
+			s.DisableIfFailingSince = s.LastFailure.Add(-disableAfter)
+		}
+		out = append(out, s)
 	}
 	return out
 }

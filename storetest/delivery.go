@@ -246,8 +246,8 @@ var deliveryTests = []test{
 				is.Equal(string(c.Payload), `{"n": 1}`)
 				is.Equal(c.Delivery.EventID, in.Event.ID)
 				is.Equal(c.Delivery.Attempts, 0)
-				is.Equal(len(c.Keys), 1)
-				is.Equal(len(c.Keys[0]), 32)
+				is.True(c.Keys.Previous == nil)
+				is.Equal(len(c.Keys.Current), 32)
 				if c.Delivery.EndpointID == o.a.ID {
 					is.Equal(c.URL, "https://a.example/hook")
 				}
@@ -335,7 +335,7 @@ var deliveryTests = []test{
 			is.Equal(len(ask(now, 5)), 0)                         // at the cap
 
 			is.Equal(len(ask(now, 5, got[0].Delivery.ID)), 1) // one reported finished makes room for one
-			is.NoErr(h.st.RecordAttempts(h.ctx, []store.AttemptResult{{DeliveryID: got[1].Delivery.ID, WorkspaceID: o.ws.ID, EndpointID: o.a.ID,
+			is.NoErr(recordAttempts(h.ctx, h.st, []store.AttemptResult{{DeliveryID: got[1].Delivery.ID, WorkspaceID: o.ws.ID, EndpointID: o.a.ID,
 				Attempt: store.Attempt{AttemptedAt: now, StatusCode: 200}, Status: nahook.DeliverySucceeded}}, 0))
 			is.Equal(len(ask(now, 5, got[0].Delivery.ID)), 1) // a recorded attempt ends its lease
 
@@ -386,14 +386,14 @@ var deliveryTests = []test{
 				return false
 			}
 			is.True(probation())
-			is.NoErr(h.st.RecordAttempts(h.ctx, []store.AttemptResult{res(ds[0], t0, false)}, 0))
+			is.NoErr(recordAttempts(h.ctx, h.st, []store.AttemptResult{res(ds[0], t0, false)}, 0))
 			is.True(!probation()) // an attempt in good time ends it
-			is.NoErr(h.st.RecordAttempts(h.ctx, []store.AttemptResult{
+			is.NoErr(recordAttempts(h.ctx, h.st, []store.AttemptResult{
 				res(ds[2], t0.Add(2*time.Second), false),
 				res(ds[1], t0.Add(time.Second), true),
 			}, 0))
 			is.True(!probation()) // the batch's last attempt, not its last result, decides
-			is.NoErr(h.st.RecordAttempts(h.ctx, []store.AttemptResult{res(ds[1], t0.Add(3*time.Second), true)}, 0))
+			is.NoErr(recordAttempts(h.ctx, h.st, []store.AttemptResult{res(ds[1], t0.Add(3*time.Second), true)}, 0))
 			is.True(probation())
 		},
 	},
@@ -419,7 +419,7 @@ var deliveryTests = []test{
 					Status:  status, NextAttemptAt: next}
 			}
 			retryAt := at.Add(5 * time.Second)
-			is.NoErr(h.st.RecordAttempts(h.ctx, []store.AttemptResult{
+			is.NoErr(recordAttempts(h.ctx, h.st, []store.AttemptResult{
 				result(toA, nahook.DeliverySucceeded, 200, "", time.Time{}),
 				result(toB, nahook.DeliveryPending, 503, "the endpoint answered 503", retryAt),
 			}, 0))
@@ -437,21 +437,21 @@ var deliveryTests = []test{
 			is.Equal(b.Delivery.LastError, "the endpoint answered 503")
 
 			// A late failure of an expired lease does not undo the success.
-			is.NoErr(h.st.RecordAttempts(h.ctx, []store.AttemptResult{result(toA, nahook.DeliveryFailed, 0, "timeout", time.Time{})}, 0))
+			is.NoErr(recordAttempts(h.ctx, h.st, []store.AttemptResult{result(toA, nahook.DeliveryFailed, 0, "timeout", time.Time{})}, 0))
 			a, err = h.nh.Deliveries.Get(h.ctx, o.ws.ID, toA.ID)
 			is.NoErr(err)
 			is.Equal(a.Delivery.Status, nahook.DeliverySucceeded)
 			is.Equal(len(a.Attempts), 2) // but it is kept, as attempt 2
 			is.Equal(a.Attempts[1].Number, 2)
 
-			is.NoErr(h.st.RecordAttempts(h.ctx, []store.AttemptResult{result(toB, nahook.DeliveryFailed, 404, "the endpoint answered 404", time.Time{})}, 0))
+			is.NoErr(recordAttempts(h.ctx, h.st, []store.AttemptResult{result(toB, nahook.DeliveryFailed, 404, "the endpoint answered 404", time.Time{})}, 0))
 			b, err = h.nh.Deliveries.Get(h.ctx, o.ws.ID, toB.ID)
 			is.NoErr(err)
 			is.Equal(b.Delivery.Status, nahook.DeliveryFailed)
 			is.True(b.Delivery.NextAttemptAt.IsZero())
 
 			is.NoErr(h.nh.Endpoints.Delete(h.ctx, o.ws.ID, o.b.ID))
-			is.NoErr(h.st.RecordAttempts(h.ctx, []store.AttemptResult{result(toB, nahook.DeliverySucceeded, 200, "", time.Time{})}, 0)) // ignored
+			is.NoErr(recordAttempts(h.ctx, h.st, []store.AttemptResult{result(toB, nahook.DeliverySucceeded, 200, "", time.Time{})}, 0)) // ignored
 			_, err = h.nh.Deliveries.Get(h.ctx, o.ws.ID, toB.ID)
 			wantErr(t, err, nahook.ErrNotFound, "") // the delivery went with its endpoint
 		},
@@ -468,7 +468,7 @@ var deliveryTests = []test{
 				in := o.ingest(t, `{}`, "")
 				for _, d := range in.Deliveries {
 					if d.EndpointID == o.a.ID {
-						is.NoErr(h.st.RecordAttempts(h.ctx, []store.AttemptResult{{DeliveryID: d.ID, WorkspaceID: o.ws.ID, EndpointID: o.a.ID,
+						is.NoErr(recordAttempts(h.ctx, h.st, []store.AttemptResult{{DeliveryID: d.ID, WorkspaceID: o.ws.ID, EndpointID: o.a.ID,
 							Attempt: store.Attempt{AttemptedAt: at, StatusCode: code}, Status: nahook.DeliveryFailed}}, time.Hour))
 					}
 				}
@@ -517,8 +517,8 @@ var deliveryTests = []test{
 			}
 			// Failing since t0, then in one batch, out of order: a failure at
 			// 50 minutes, a success at 60 and a failure at 70.
-			is.NoErr(h.st.RecordAttempts(h.ctx, []store.AttemptResult{res(ds[0], t0, 500)}, time.Hour))
-			is.NoErr(h.st.RecordAttempts(h.ctx, []store.AttemptResult{
+			is.NoErr(recordAttempts(h.ctx, h.st, []store.AttemptResult{res(ds[0], t0, 500)}, time.Hour))
+			is.NoErr(recordAttempts(h.ctx, h.st, []store.AttemptResult{
 				res(ds[3], t0.Add(100*time.Minute), 500),
 				res(ds[2], t0.Add(60*time.Minute), 200),
 				res(ds[1], t0.Add(50*time.Minute), 500),
@@ -538,7 +538,7 @@ var deliveryTests = []test{
 			d := in.Deliveries[0]
 			_, err := h.nh.Deliveries.Retry(h.ctx, o.ws.ID, d.ID)
 			wantErr(t, err, nahook.ErrConflict, "") // pending
-			is.NoErr(h.st.RecordAttempts(h.ctx, []store.AttemptResult{{DeliveryID: d.ID, WorkspaceID: o.ws.ID, EndpointID: d.EndpointID,
+			is.NoErr(recordAttempts(h.ctx, h.st, []store.AttemptResult{{DeliveryID: d.ID, WorkspaceID: o.ws.ID, EndpointID: d.EndpointID,
 				Attempt: store.Attempt{AttemptedAt: in.Event.CreatedAt, StatusCode: 410}, Status: nahook.DeliveryFailed}}, 0))
 			h.tick()
 			retried, err := h.nh.Deliveries.Retry(h.ctx, o.ws.ID, d.ID)
@@ -581,13 +581,13 @@ var deliveryTests = []test{
 				}
 			}
 			is.Equal(len(ds), 1)
-			is.Equal(len(ds[0].Keys), 2) // during the grace, both sign
-			is.True(bytes.Equal(ds[0].Keys[0], keys.Current))
-			is.True(bytes.Equal(ds[0].Keys[1], keys.Previous))
+			is.Equal(ds[0].Keys.PreviousUntil, keys.PreviousUntil) // the keys as stored: during the grace, both sign
+			is.True(bytes.Equal(ds[0].Keys.Current, keys.Current))
+			is.True(bytes.Equal(ds[0].Keys.Previous, keys.Previous))
 			late := h.claimAll(t, keys.PreviousUntil.Add(time.Minute))
 			for _, c := range late {
 				if c.Delivery.EndpointID == o.a.ID {
-					is.Equal(len(c.Keys), 1) // after it, only the new one
+					is.Equal(len(c.Keys.Signing(keys.PreviousUntil.Add(time.Minute))), 1) // after it, only the new one
 				}
 			}
 			_, err = h.nh.Endpoints.Secret(h.ctx, h.workspace(t).ID, o.a.ID)
@@ -602,7 +602,7 @@ var deliveryTests = []test{
 			o := h.outbox(t)
 			done := o.ingest(t, `{"old": true}`, "")
 			for _, d := range done.Deliveries {
-				is.NoErr(h.st.RecordAttempts(h.ctx, []store.AttemptResult{{DeliveryID: d.ID, WorkspaceID: o.ws.ID, EndpointID: d.EndpointID,
+				is.NoErr(recordAttempts(h.ctx, h.st, []store.AttemptResult{{DeliveryID: d.ID, WorkspaceID: o.ws.ID, EndpointID: d.EndpointID,
 					Attempt: store.Attempt{AttemptedAt: done.Event.CreatedAt, StatusCode: 200}, Status: nahook.DeliverySucceeded}}, 0))
 			}
 			waiting := o.ingest(t, `{"old": true, "pending": true}`, "")
@@ -665,7 +665,7 @@ var deliveryTests = []test{
 			is.NoErr(err)
 			is.Equal(len(toA.Items), 2)
 			d := toA.Items[0]
-			is.NoErr(h.st.RecordAttempts(h.ctx, []store.AttemptResult{{DeliveryID: d.ID, WorkspaceID: o.ws.ID, EndpointID: d.EndpointID,
+			is.NoErr(recordAttempts(h.ctx, h.st, []store.AttemptResult{{DeliveryID: d.ID, WorkspaceID: o.ws.ID, EndpointID: d.EndpointID,
 				Attempt: store.Attempt{AttemptedAt: d.CreatedAt, StatusCode: 200}, Status: nahook.DeliverySucceeded}}, 0))
 			ok, err := h.nh.Deliveries.List(h.ctx, o.ws.ID, nahook.DeliveryFilter{Status: nahook.DeliverySucceeded}, nahook.ListOptions{})
 			is.NoErr(err)
@@ -716,7 +716,7 @@ var deliveryConcurrencyTests = []test{
 						// Out of flight before the lease ends, as a dispatcher's
 						// attempt is, so the count here never trails the store's.
 						inFlight.Add(-1)
-						if err := st.RecordAttempts(h.ctx, []store.AttemptResult{{DeliveryID: d.Delivery.ID, WorkspaceID: o.ws.ID, EndpointID: o.a.ID,
+						if err := recordAttempts(h.ctx, st, []store.AttemptResult{{DeliveryID: d.Delivery.ID, WorkspaceID: o.ws.ID, EndpointID: o.a.ID,
 							Attempt: store.Attempt{AttemptedAt: now, StatusCode: 200}, Status: nahook.DeliverySucceeded}}, 0); err != nil {
 							return err
 						}
@@ -810,4 +810,10 @@ var deliveryConcurrencyTests = []test{
 			}
 		},
 	},
+}
+
+// recordAttempts records results as nahook does: with what they do to
+// their endpoints' failure streaks (store.Streaks).
+func recordAttempts(ctx context.Context, st store.Store, results []store.AttemptResult, disableAfter time.Duration) error {
+	return st.RecordAttempts(ctx, results, store.Streaks(results, disableAfter))
 }

@@ -239,7 +239,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 				UPDATE deliveries d SET next_attempt_at = $6, leased_until = $6 FROM picked WHERE d.id = picked.id
 				RETURNING d.*
 			)
-			SELECT `+deliveryColumns+`, e.url, ev.payload, k.current_key, k.previous_key, k.previous_until
+			SELECT `+deliveryColumns+`, e.url, ev.payload, `+keyColumns+`
 			FROM leased d
 			JOIN events ev ON ev.id = d.event_id
 			JOIN endpoints e ON e.id = d.endpoint_id
@@ -247,15 +247,10 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 			ORDER BY d.created_at, d.id`, ids, want, caps, locked, now, now.Add(lease), finished)
 		out, err = collect(rows, err, func(row pgx.Row) (store.Dispatch, error) {
 			var d store.Dispatch
-			var current, previous []byte
-			var previousUntil *time.Time
 			var ds deliveryScan
-			err := row.Scan(append(ds.targets(), &d.URL, &d.Payload, &current, &previous, &previousUntil)...)
-			d.Delivery = ds.delivery()
-			d.Keys = [][]byte{current}
-			if previous != nil && previousUntil != nil && previousUntil.After(now) {
-				d.Keys = append(d.Keys, previous)
-			}
+			var ks keysScan
+			err := row.Scan(append(ds.targets(), append([]any{&d.URL, &d.Payload}, ks.targets()...)...)...)
+			d.Delivery, d.Keys = ds.delivery(), ks.keys()
 			return d, err
 		})
 		return err
@@ -263,10 +258,29 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 	return out, err
 }
 
+// keyColumns reads an endpoint's signing keys, as "k".
+const keyColumns = `k.current_key, k.previous_key, k.previous_until`
+
+// keysScan receives keyColumns.
+type keysScan struct {
+	k     store.EndpointKeys
+	until *time.Time
+}
+
+func (s *keysScan) targets() []any { return []any{&s.k.Current, &s.k.Previous, &s.until} }
+
+func (s *keysScan) keys() store.EndpointKeys {
+	k := s.k
+	if s.until != nil {
+		k.PreviousUntil = utc(*s.until)
+	}
+	return k
+}
+
 // RecordAttempts implements store.DeliveryStore, in a few statements for
 // the whole batch: a dispatcher records hundreds of attempts a second.
-func (s *Store) RecordAttempts(ctx context.Context, results []store.AttemptResult, disableAfter time.Duration) error {
-	if len(results) == 0 {
+func (s *Store) RecordAttempts(ctx context.Context, results []store.AttemptResult, streaks []store.Streak) error {
+	if len(results) == 0 && len(streaks) == 0 {
 		return nil
 	}
 	return s.transact(ctx, func(tx pgx.Tx) error {
@@ -277,7 +291,7 @@ func (s *Store) RecordAttempts(ctx context.Context, results []store.AttemptResul
 				return err
 			}
 		}
-		return recordStreaks(ctx, tx, store.Streaks(results), disableAfter)
+		return recordStreaks(ctx, tx, streaks)
 	})
 }
 
@@ -345,12 +359,11 @@ func recordRound(ctx context.Context, tx pgx.Tx, round []store.AttemptResult) er
 	return err
 }
 
-// recordStreaks applies what the batch did to each endpoint's failure
-// streak and probation, and disables those failing for disableAfter; a
-// disabled endpoint's workspace gets a routing change.
-func recordStreaks(ctx context.Context, tx pgx.Tx, streaks []store.Streak, disableAfter time.Duration) error {
-	var ended, failing []string
-	var since, lastFailure []time.Time
+// recordStreaks applies streaks to their endpoints; a disabled endpoint's
+// workspace gets a routing change.
+func recordStreaks(ctx context.Context, tx pgx.Tx, streaks []store.Streak) error {
+	var ended, failing, disabling []string
+	var since, lastFailure, disableIfSince []time.Time
 	var restart, endedProbation, failingProbation []bool
 	for _, st := range streaks {
 		if st.Ended {
@@ -361,8 +374,12 @@ func recordStreaks(ctx context.Context, tx pgx.Tx, streaks []store.Streak, disab
 		failing = append(failing, string(st.EndpointID))
 		since = append(since, st.Since)
 		restart = append(restart, st.Restart)
-		lastFailure = append(lastFailure, st.LastFailure)
 		failingProbation = append(failingProbation, st.Probation)
+		if !st.DisableIfFailingSince.IsZero() {
+			disabling = append(disabling, string(st.EndpointID))
+			lastFailure = append(lastFailure, st.LastFailure)
+			disableIfSince = append(disableIfSince, st.DisableIfFailingSince)
+		}
 	}
 	if len(ended) > 0 {
 		if _, err := tx.Exec(ctx, `UPDATE endpoints e SET failing_since = NULL, probation = f.probation
@@ -380,13 +397,13 @@ func recordStreaks(ctx context.Context, tx pgx.Tx, streaks []store.Streak, disab
 		failing, since, restart, failingProbation); err != nil {
 		return err
 	}
-	if disableAfter <= 0 {
+	if len(disabling) == 0 {
 		return nil
 	}
 	rows, err := tx.Query(ctx, `UPDATE endpoints e SET disabled = true, updated_at = f.last_failure
-		FROM unnest($1::text[], $2::timestamptz[]) AS f(id, last_failure)
-		WHERE e.id = f.id AND NOT e.disabled AND e.failing_since <= f.last_failure - $3::interval
-		RETURNING e.workspace_id`, failing, lastFailure, disableAfter)
+		FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS f(id, last_failure, disable_if_since)
+		WHERE e.id = f.id AND NOT e.disabled AND e.failing_since <= f.disable_if_since
+		RETURNING e.workspace_id`, disabling, lastFailure, disableIfSince)
 	wss, err := collect(rows, err, func(row pgx.Row) (store.WorkspaceID, error) {
 		var ws store.WorkspaceID
 		return ws, row.Scan(&ws)
@@ -470,15 +487,11 @@ func (s *Store) GetEndpointKeys(ctx context.Context, ws store.WorkspaceID, id st
 }
 
 func getEndpointKeys(ctx context.Context, q querier, ws store.WorkspaceID, id store.EndpointID) (store.EndpointKeys, error) {
-	var k store.EndpointKeys
-	var until *time.Time
-	err := q.QueryRow(ctx, `SELECT k.current_key, k.previous_key, k.previous_until
+	var ks keysScan
+	err := q.QueryRow(ctx, `SELECT `+keyColumns+`
 		FROM endpoint_keys k JOIN endpoints e ON e.id = k.endpoint_id
-		WHERE e.workspace_id = $1 AND e.id = $2`, ws, id).Scan(&k.Current, &k.Previous, &until)
-	if until != nil {
-		k.PreviousUntil = utc(*until)
-	}
-	return k, mapError(notFound(err, id))
+		WHERE e.workspace_id = $1 AND e.id = $2`, ws, id).Scan(ks.targets()...)
+	return ks.keys(), mapError(notFound(err, id))
 }
 
 // RotateEndpointKey implements store.DeliveryStore.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"slices"
 	"strings"
 	"time"
 
@@ -170,7 +169,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 			if n <= 0 {
 				continue
 			}
-			rows, err := tx.QueryContext(ctx, `SELECT `+deliveryColumns+`, e.url, ev.payload, k.current_key, k.previous_key, coalesce(k.previous_until, 0)
+			rows, err := tx.QueryContext(ctx, `SELECT `+deliveryColumns+`, e.url, ev.payload, `+keyColumns+`
 				`+deliveryFrom+`
 				JOIN endpoints e ON e.id = d.endpoint_id
 				LEFT JOIN endpoint_keys k ON k.endpoint_id = d.endpoint_id
@@ -179,12 +178,10 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 				LIMIT ?`, r.EndpointID, ms(now), n)
 			claimed, err := collect(rows, err, func(row interface{ Scan(...any) error }) (store.Dispatch, error) {
 				var d store.Dispatch
-				var current, previous []byte
-				var previousUntil int64
 				var ds deliveryScan
-				err := row.Scan(append(ds.targets(), &d.URL, &d.Payload, &current, &previous, &previousUntil)...)
-				d.Delivery = ds.delivery()
-				d.Keys = signingKeys(current, previous, utc(previousUntil), now)
+				var ks keysScan
+				err := row.Scan(append(ds.targets(), append([]any{&d.URL, &d.Payload}, ks.targets()...)...)...)
+				d.Delivery, d.Keys = ds.delivery(), ks.keys()
 				return d, err
 			})
 			if err != nil {
@@ -230,28 +227,38 @@ func (s *deliveryScan) delivery() store.Delivery {
 	return d
 }
 
-// signingKeys lists the keys to sign with at now: the current key, then
-// the previous one while its grace lasts.
-func signingKeys(current, previous []byte, previousUntil, now time.Time) [][]byte {
-	keys := [][]byte{current}
-	if previous != nil && previousUntil.After(now) {
-		keys = append(keys, previous)
+// keyColumns reads an endpoint's signing keys, as "k".
+const keyColumns = `k.current_key, k.previous_key, k.previous_until`
+
+// keysScan receives keyColumns.
+type keysScan struct {
+	k     store.EndpointKeys
+	until sql.NullInt64
+}
+
+func (s *keysScan) targets() []any { return []any{&s.k.Current, &s.k.Previous, &s.until} }
+
+func (s *keysScan) keys() store.EndpointKeys {
+	k := s.k
+	if s.until.Valid {
+		k.PreviousUntil = utc(s.until.Int64)
 	}
-	return keys
+	return k
 }
 
 // RecordAttempts implements store.DeliveryStore.
-func (s *Store) RecordAttempts(ctx context.Context, results []store.AttemptResult, disableAfter time.Duration) error {
-	if len(results) == 0 {
+func (s *Store) RecordAttempts(ctx context.Context, results []store.AttemptResult, streaks []store.Streak) error {
+	if len(results) == 0 && len(streaks) == 0 {
 		return nil
 	}
-	// In the order attempted, so that failure streaks come out as
-	// store.Streaks says.
-	results = slices.Clone(results)
-	slices.SortStableFunc(results, func(a, b store.AttemptResult) int { return a.Attempt.AttemptedAt.Compare(b.Attempt.AttemptedAt) })
 	return s.transact(ctx, func(tx *sql.Tx) error {
 		for _, r := range results {
-			if err := recordAttempt(ctx, tx, r, disableAfter); err != nil {
+			if err := recordAttempt(ctx, tx, r); err != nil {
+				return err
+			}
+		}
+		for _, st := range streaks {
+			if err := recordStreak(ctx, tx, st); err != nil {
 				return err
 			}
 		}
@@ -259,7 +266,9 @@ func (s *Store) RecordAttempts(ctx context.Context, results []store.AttemptResul
 	})
 }
 
-func recordAttempt(ctx context.Context, tx *sql.Tx, r store.AttemptResult, disableAfter time.Duration) error {
+// recordAttempt moves the delivery on and records its attempt, unless the
+// delivery no longer exists.
+func recordAttempt(ctx context.Context, tx *sql.Tx, r store.AttemptResult) error {
 	a := r.Attempt
 	// The attempt takes the next number whoever made it: a dispatcher whose
 	// lease ran out may record after the one that claimed the delivery
@@ -279,33 +288,37 @@ func recordAttempt(ctx context.Context, tx *sql.Tx, r store.AttemptResult, disab
 	}
 	// A delivery already final stays so: a late result of an expired lease
 	// does not undo the attempt that settled it.
-	if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET
+	_, err = tx.ExecContext(ctx, `UPDATE deliveries SET
 			attempts = attempts + 1,
 			status = CASE WHEN status = 'pending' THEN ? ELSE status END,
 			next_attempt_at = CASE WHEN status = 'pending' THEN ? ELSE next_attempt_at END,
 			last_attempt_at = ?, last_status_code = ?, last_error = ?, updated_at = ?, leased_until = NULL
-		WHERE id = ?`, r.Status, next, ms(a.AttemptedAt), nullInt(a.StatusCode), null(a.Error), ms(a.AttemptedAt), r.DeliveryID); err != nil {
-		return err
-	}
-	if a.StatusCode >= 200 && a.StatusCode < 300 {
+		WHERE id = ?`, r.Status, next, ms(a.AttemptedAt), nullInt(a.StatusCode), null(a.Error), ms(a.AttemptedAt), r.DeliveryID)
+	return err
+}
+
+// recordStreak applies st to its endpoint; disabling it changes routing.
+func recordStreak(ctx context.Context, tx *sql.Tx, st store.Streak) error {
+	if st.Ended {
 		_, err := tx.ExecContext(ctx, `UPDATE endpoints SET failing_since = NULL, probation = ?1
-			WHERE id = ?2 AND (failing_since IS NOT NULL OR probation <> ?1)`, r.Probation, r.EndpointID)
+			WHERE id = ?2 AND (failing_since IS NOT NULL OR probation <> ?1)`, st.Probation, st.EndpointID)
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE endpoints SET failing_since = coalesce(failing_since, ?), probation = ? WHERE id = ?`,
-		ms(a.AttemptedAt), r.Probation, r.EndpointID); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE endpoints SET failing_since = CASE WHEN ?1 THEN ?2 ELSE coalesce(failing_since, ?2) END,
+			probation = ?3
+		WHERE id = ?4`, st.Restart, ms(st.Since), st.Probation, st.EndpointID); err != nil {
 		return err
 	}
-	if disableAfter <= 0 {
+	if st.DisableIfFailingSince.IsZero() {
 		return nil
 	}
-	res, err = tx.ExecContext(ctx, `UPDATE endpoints SET disabled = 1, updated_at = ?
-		WHERE id = ? AND disabled = 0 AND failing_since <= ?`, ms(a.AttemptedAt), r.EndpointID, ms(a.AttemptedAt.Add(-disableAfter)))
+	res, err := tx.ExecContext(ctx, `UPDATE endpoints SET disabled = 1, updated_at = ?
+		WHERE id = ? AND disabled = 0 AND failing_since <= ?`, ms(st.LastFailure), st.EndpointID, ms(st.DisableIfFailingSince))
 	if err != nil {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 1 {
-		return bump(ctx, tx, r.WorkspaceID) // disabling changes routing
+		return bump(ctx, tx, st.WorkspaceID)
 	}
 	return nil
 }
@@ -395,15 +408,11 @@ func (s *Store) GetEndpointKeys(ctx context.Context, ws store.WorkspaceID, id st
 }
 
 func getEndpointKeys(ctx context.Context, q querier, ws store.WorkspaceID, id store.EndpointID) (store.EndpointKeys, error) {
-	var k store.EndpointKeys
-	var until sql.NullInt64
-	err := q.QueryRowContext(ctx, `SELECT k.current_key, k.previous_key, k.previous_until
+	var ks keysScan
+	err := q.QueryRowContext(ctx, `SELECT `+keyColumns+`
 		FROM endpoint_keys k JOIN endpoints e ON e.id = k.endpoint_id
-		WHERE e.workspace_id = ? AND e.id = ?`, ws, id).Scan(&k.Current, &k.Previous, &until)
-	if until.Valid {
-		k.PreviousUntil = utc(until.Int64)
-	}
-	return k, mapError(notFound(err, id))
+		WHERE e.workspace_id = ? AND e.id = ?`, ws, id).Scan(ks.targets()...)
+	return ks.keys(), mapError(notFound(err, id))
 }
 
 // RotateEndpointKey implements store.DeliveryStore.
