@@ -80,11 +80,6 @@ type Attempt struct {
 	Error string `json:"error,omitempty"`
 }
 
-// Succeeded reports whether the endpoint answered the attempt with a 2xx
-// status: the one definition of a successful attempt, for the delivery's
-// status and for the endpoint's failure streak alike.
-func (a Attempt) Succeeded() bool { return a.StatusCode >= 200 && a.StatusCode < 300 }
-
 // Dispatch is a delivery leased to a dispatcher, with all it needs to make
 // an attempt.
 type Dispatch struct {
@@ -319,4 +314,16 @@ func Streaks(results []AttemptResult, disableAfter time.Duration) []Streak {
 		out = append(out, s)
 	}
 	return out
+}
+
+// Succeeded reports whether the endpoint answered the attempt with a 2xx
+// status: the one definition of a successful attempt, for the delivery's
+// status and for the endpoint's failure streak alike.
+func (a Attempt) Succeeded() bool { return a.StatusCode >= 200 && a.StatusCode < 300 }
+
+// PendingDelivery returns the delivery Ingest stores for ev to endpoint,
+// with the given ID: pending, due when ev was created.
+func PendingDelivery(ev Event, id DeliveryID, endpoint EndpointID) Delivery {
+	return Delivery{ID: id, WorkspaceID: ev.WorkspaceID, EventID: ev.ID, EventType: ev.EventType, EndpointID: endpoint,
+		Status: DeliveryPending, NextAttemptAt: ev.CreatedAt, CreatedAt: ev.CreatedAt, UpdatedAt: ev.CreatedAt}
 }

@@ -1,6 +1,9 @@
 package store
 
-import "context"
+import (
+	"context"
+	"strings"
+)
 
 // RoutingStore gives nahook's router what it holds in memory, and tells it
 // what changed since it last looked.
@@ -85,3 +88,8 @@ type RoutingEndpoint struct {
 	// EventTypes are the subscriptions, as in Endpoint.EventTypes.
 	EventTypes []string
 }
+
+// IsWildcard reports whether a subscription pattern, one of
+// Endpoint.EventTypes, is a wildcard ("*", "order.*"), which names no event
+// type, rather than the name of one.
+func IsWildcard(pattern string) bool { return strings.HasSuffix(pattern, "*") }

@@ -98,8 +98,7 @@ func (s *Store) Ingest(ctx context.Context, ev store.Event, ds []store.Delivery)
 				return err
 			}
 			if id != nil {
-				stored = append(stored, store.Delivery{ID: store.DeliveryID(*id), WorkspaceID: ev.WorkspaceID, EventID: ev.ID, EventType: ev.EventType,
-					EndpointID: store.EndpointID(*endpoint), Status: store.DeliveryPending, NextAttemptAt: ev.CreatedAt, CreatedAt: ev.CreatedAt, UpdatedAt: ev.CreatedAt})
+				stored = append(stored, store.PendingDelivery(ev, store.DeliveryID(*id), store.EndpointID(*endpoint)))
 			}
 		}
 		return rows.Err()

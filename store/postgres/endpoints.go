@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -84,7 +83,7 @@ func (s *Store) CreateEndpoint(ctx context.Context, ep store.Endpoint, key []byt
 func insertSubscriptions(ctx context.Context, tx pgx.Tx, ws store.WorkspaceID, ep store.EndpointID, patterns []string) error {
 	for i, p := range patterns {
 		var etID, pattern any
-		if strings.HasSuffix(p, "*") {
+		if store.IsWildcard(p) {
 			pattern = p
 		} else {
 			var id string

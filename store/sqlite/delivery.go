@@ -63,8 +63,7 @@ func (s *Store) Ingest(ctx context.Context, ev store.Event, ds []store.Delivery)
 				return err
 			}
 			if n, _ := res.RowsAffected(); n == 1 {
-				stored = append(stored, store.Delivery{ID: d.ID, WorkspaceID: ev.WorkspaceID, EventID: ev.ID, EventType: ev.EventType,
-					EndpointID: d.EndpointID, Status: store.DeliveryPending, NextAttemptAt: ev.CreatedAt, CreatedAt: ev.CreatedAt, UpdatedAt: ev.CreatedAt})
+				stored = append(stored, store.PendingDelivery(ev, d.ID, d.EndpointID))
 			}
 		}
 		return nil
