@@ -20,7 +20,8 @@ var (
 	// resource of another workspace is not found, never revealed.
 	ErrNotFound = store.ErrNotFound
 	// ErrConflict: a uniqueness rule would break (slug, externalId, event
-	// type name).
+	// type name), or the resource's state does not allow the change
+	// (retrying a delivery that has not failed).
 	ErrConflict = store.ErrConflict
 	// ErrLimitExceeded: a limit would be exceeded (MaxEnvironments).
 	ErrLimitExceeded = store.ErrLimitExceeded

@@ -7,9 +7,14 @@
 // What an adapter must enforce itself, inside one transaction per method, is
 // every rule that needs atomicity: the MaxEnvironments limit, uniqueness
 // (environment slug, application externalId, event type name, key hash),
-// that referenced resources exist in the same workspace, and cascades. The
-// package nahook/storetest proves those rules for any adapter; the adapters
-// in store/sqlite and store/postgres pass it.
+// that referenced resources exist in the same workspace, and cascades,
+// reporting a broken rule with the constructor this package has for it.
+// The package nahook/storetest proves those rules for any adapter; the
+// adapters in store/sqlite and store/postgres pass it. Decisions that need
+// no atomicity are nahook's: which of an endpoint's keys sign
+// (EndpointKeys.Signing), what a batch of attempts does to failure streaks
+// (Streaks); an adapter stores what it is given and applies what nahook
+// decided.
 //
 // The records carry JSON tags with the camelCase names of the HTTP API, so
 // a host program can encode them as they are; the API key hash never is.
@@ -17,6 +22,9 @@
 // Every method takes a context first and is atomic by itself. A method that
 // names a workspace and a resource finds the resource only within that
 // workspace: a resource of another workspace is ErrNotFound, exactly as if
-// it did not exist. Errors are *Error values whose Kind is one of the
-// sentinels of this package, wrapping the driver's error when there is one.
+// it did not exist. A broken rule, or a database that cannot be reached, is
+// an *Error whose Kind is one of the sentinels of this package (see
+// Error.Kind), made by this package's constructors and wrapping the
+// driver's error when there is one; any other failure (a cancelled
+// context, a closed store) is the adapter's own error wrapping its cause.
 package store

@@ -8,10 +8,14 @@ import (
 // RoutingStore gives nahook's router what it holds in memory, and tells it
 // what changed since it last looked.
 //
-// Every write a store makes (every method of the other interfaces that
-// changes something) advances the database's routing version in the same
-// transaction, and records that version as the latest change of the
-// workspace written to. Versions are committed in increasing order, across
+// Every call of a method of WorkspaceStore, EnvironmentStore,
+// ApplicationStore, EventTypeStore, EndpointStore or APIKeyStore that
+// succeeds advances the database's routing version in its transaction, and
+// records that version as the latest change of the workspace written to,
+// even when it changed nothing; so does RecordAttempts, for the workspace
+// of each endpoint it disables. No other write does: what the outbox keeps
+// (events, deliveries, attempts, signing keys) and portal sessions are no
+// part of Routing. Versions are committed in increasing order, across
 // every process sharing the database: a reader that has seen version V has
 // seen every write up to V. A deleted workspace keeps its change record, so
 // readers learn that it is gone.

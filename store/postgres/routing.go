@@ -14,10 +14,11 @@ import (
 const routingChannel = "nahook_routing"
 
 // bump advances the routing version, records it as the workspace's latest
-// change and notifies routingChannel, in one statement. Every write calls it
-// last in its transaction: the row lock on routing_version, held until
-// commit, commits versions in increasing order, and the notification is
-// delivered only if the transaction commits.
+// change and notifies routingChannel, in one statement. Every write of
+// routing data (see store.RoutingStore) calls it last in its transaction:
+// the row lock on routing_version, held until commit, commits versions in
+// increasing order, and the notification is delivered only if the
+// transaction commits.
 func bump(ctx context.Context, tx pgx.Tx, ws store.WorkspaceID) error {
 	_, err := tx.Exec(ctx, `WITH v AS (
 			UPDATE routing_version SET version = version + 1 WHERE id = 1 RETURNING version

@@ -10,8 +10,9 @@ import (
 )
 
 // bump advances the routing version and records it as the workspace's
-// latest change. Every write calls it last in its transaction; the single
-// writer commits versions in order.
+// latest change. Every write of routing data calls it last in its
+// transaction (see store.RoutingStore); the single writer commits versions
+// in order.
 func bump(ctx context.Context, tx *sql.Tx, ws store.WorkspaceID) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE routing_version SET version = version + 1 WHERE id = 1`); err != nil {
 		return err
