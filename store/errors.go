@@ -144,7 +144,7 @@ func resourceOf(id any) string {
 	case DeliveryID:
 		return "delivery"
 	}
-	return "a resource it refers to"
+	return "resource"
 }
 
 // UnknownExternalID returns the ErrNotFound error of a lookup of an
