@@ -146,8 +146,8 @@ type Client struct {
 }
 
 // New returns a Client over st. It does no I/O; st must already be migrated
-// (the adapters' constructors say how). Close the Client when done with it;
-// it does not close st.
+// (each adapter's Open migrates; a store made otherwise has a Migrate
+// method). Close the Client when done with it; it does not close st.
 func New(st store.Store, cfg Config) (*Client, error) {
 	if st == nil {
 		return nil, errors.New("nahook: New needs a store")

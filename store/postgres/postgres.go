@@ -35,8 +35,9 @@ type Store struct {
 
 var _ store.Store = (*Store)(nil)
 
-// New returns a store on pool. It does no I/O; call Migrate before first
-// use. Close leaves the pool open: it is the caller's.
+// New returns a store on pool, a pool the host program already has. Like
+// River's drivers it does no I/O: call Migrate before first use. Close
+// leaves the pool open: it is the caller's.
 func New(pool *pgxpool.Pool) *Store {
 	return &Store{pool: pool}
 }
@@ -52,12 +53,14 @@ const DefaultMaxConns = 20
 // unless the URL's connect_timeout says otherwise.
 const DefaultConnectTimeout = 5 * time.Second
 
-// Open returns a store on a new pool for the database at url
-// ("postgres://user@host:5432/db?search_path=nahook"). Like New it does no
-// I/O; the pool connects when first used. Close closes the pool. The pool
-// has DefaultMaxConns connections unless the URL's pool_max_conns says
+// Open connects to the database at url
+// ("postgres://user@host:5432/db?search_path=nahook") with a pool of its
+// own, applies any migrations the schema lacks (Migrate), and returns the
+// store, as the SQLite store's Open does with a file. A database that
+// cannot be reached is ErrUnavailable. Close closes the pool. The pool has
+// DefaultMaxConns connections unless the URL's pool_max_conns says
 // otherwise.
-func Open(url string) (*Store, error) {
+func Open(ctx context.Context, url string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
@@ -71,11 +74,16 @@ func Open(url string) (*Store, error) {
 		// gives up.
 		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
 	}
-	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	return &Store{pool: pool, owned: true}, nil
+	s := &Store{pool: pool, owned: true}
+	if err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
 }
 
 // Close closes the pool if Open made it.
@@ -89,7 +97,8 @@ func (s *Store) Close() error {
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
-// Migrate brings the schema up to date. It holds an advisory lock for the whole
+// Migrate brings the schema up to date; Open calls it, and calling it
+// again changes nothing. It holds an advisory lock for the whole
 // transaction, so any number of processes starting at once apply each
 // migration exactly once, and a failed migration leaves the schema as it
 // was. Version numbers are in step with the SQLite store's.
