@@ -32,9 +32,7 @@ var benchStores = []struct {
 		return must(sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "nahook.db")))
 	}},
 	{"postgres", func(b *testing.B) store.Store {
-		st := must(postgres.Open(pgtest.Schema(b)))
-		check(st.Migrate(context.Background()))
-		return st
+		return must(postgres.Open(context.Background(), pgtest.Schema(b)))
 	}},
 }
 

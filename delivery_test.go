@@ -102,9 +102,8 @@ func onEachStore(t *testing.T, fn func(t *testing.T, st store.Store)) {
 		fn(t, must(sqlite.Open(context.Background(), ":memory:")))
 	})
 	t.Run("postgres", func(t *testing.T) {
-		st := must(postgres.Open(pgtest.Schema(t)))
-		if err := st.Migrate(context.Background()); err != nil {
-			st.Close()
+		st, err := postgres.Open(context.Background(), pgtest.Schema(t))
+		if err != nil {
 			t.Fatal(err)
 		}
 		fn(t, st)

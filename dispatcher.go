@@ -186,7 +186,7 @@ type dispatcher struct {
 }
 
 func newDispatcher(c *Client) *dispatcher {
-	cfg := c.cfg.Delivery.withDefaults()
+	cfg := c.cfg.Delivery // resolved by New
 	transport := cfg.Transport
 	if transport == nil {
 		transport = newTransport(c.cfg.AllowPrivateURLs, cfg.Workers)

@@ -202,7 +202,7 @@ func (s *EndpointService) RotateSecret(ctx context.Context, ws WorkspaceID, id E
 	if err := endpoint(ws, id); err != nil {
 		return "", err
 	}
-	grace := s.c.cfg.Delivery.withDefaults().SecretGrace
+	grace := s.c.cfg.Delivery.SecretGrace
 	k, err := s.c.store.RotateEndpointKey(ctx, ws, id, newSigningKey(), s.c.now().Add(grace))
 	if err != nil {
 		return "", err

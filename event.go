@@ -185,9 +185,6 @@ func (s *EventService) replay(ctx context.Context, apiKey, idempotencyKey string
 
 func (s *EventService) checkInput(in IngestInput) error {
 	limit := s.c.cfg.MaxPayloadBytes
-	if limit <= 0 {
-		limit = DefaultMaxPayloadBytes
-	}
 	switch {
 	case len(in.Payload) > limit:
 		return store.Invalid("payload", "the payload is larger than %d bytes", limit)

@@ -76,7 +76,8 @@ const (
 const MaxEnvironments = store.MaxEnvironments
 
 // Config tunes a Client. Its zero value gives the defaults a production
-// deployment wants.
+// deployment wants: New replaces each field left zero with the default its
+// comment states.
 type Config struct {
 	// AllowPrivateURLs lets endpoint URLs name loopback, private, link-local
 	// and unspecified addresses (and "localhost"). Leave it off in
@@ -87,18 +88,20 @@ type Config struct {
 	// Now is the clock. Nil means time.Now.
 	Now func() time.Time
 	// RoutingPollInterval is how often the router asks the store for writes
-	// made by other processes sharing the database. Zero means 1s for
-	// stores that also announce changes as they commit (Postgres), where
-	// polling is only a safety net, and 100ms for the others (SQLite).
+	// made by other processes sharing the database. Zero (or negative)
+	// means 1s for stores that also announce changes as they commit
+	// (Postgres), where polling is only a safety net, and 100ms for the
+	// others (SQLite).
 	RoutingPollInterval time.Duration
 	// Logger receives what goes wrong in the background, such as a store
 	// that cannot be reached while following routing changes. Nil means
 	// slog.Default().
 	Logger *slog.Logger
-	// MaxPayloadBytes bounds an event's payload. Zero means
+	// MaxPayloadBytes bounds an event's payload. Zero (or negative) means
 	// DefaultMaxPayloadBytes (1 MiB).
 	MaxPayloadBytes int
-	// Delivery tunes Client.Deliver: workers, timeouts, the retry schedule.
+	// Delivery tunes Client.Deliver: workers, timeouts, the retry
+	// schedule. Each field's comment states its default.
 	Delivery DeliveryConfig
 	// PortalURL is the address of the developer-portal page, such as
 	// "https://example.com/portal/": a portal session's URL is this with
@@ -146,8 +149,8 @@ type Client struct {
 }
 
 // New returns a Client over st. It does no I/O; st must already be migrated
-// (the adapters' constructors say how). Close the Client when done with it;
-// it does not close st.
+// (each adapter's Open migrates; a store made otherwise has a Migrate
+// method). Close the Client when done with it; it does not close st.
 func New(st store.Store, cfg Config) (*Client, error) {
 	if st == nil {
 		return nil, errors.New("nahook: New needs a store")
@@ -155,13 +158,7 @@ func New(st store.Store, cfg Config) (*Client, error) {
 	if err := checkPortalURL(cfg.PortalURL); err != nil {
 		return nil, err
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
-	c := &Client{store: st, cfg: cfg, deliveryHint: make(chan struct{}, 1)}
+	c := &Client{store: st, cfg: cfg.withDefaults(st), deliveryHint: make(chan struct{}, 1)}
 	c.Workspaces = &WorkspaceService{c}
 	c.Environments = &EnvironmentService{c}
 	c.Applications = &ApplicationService{c}
@@ -173,6 +170,36 @@ func New(st store.Store, cfg Config) (*Client, error) {
 	c.Deliveries = &DeliveryService{c}
 	c.PortalSessions = &PortalSessionService{c}
 	return c, nil
+}
+
+// withDefaults returns c with the default its doc comment states in each
+// field left zero, or negative where a negative value means nothing (a
+// negative PortalMaxEndpoints or Delivery.DisableAfter means "no limit"
+// or "never", and is kept). New calls it once, so that the rest of the
+// package reads every setting from the Client's config as it is, and no
+// two places can disagree on a default. RoutingPollInterval's default
+// depends on st.
+func (c Config) withDefaults(st store.Store) Config {
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.RoutingPollInterval <= 0 {
+		c.RoutingPollInterval = 100 * time.Millisecond
+		if _, notifies := st.(store.RoutingNotifier); notifies {
+			c.RoutingPollInterval = time.Second
+		}
+	}
+	if c.MaxPayloadBytes <= 0 {
+		c.MaxPayloadBytes = DefaultMaxPayloadBytes
+	}
+	if c.PortalMaxEndpoints == 0 {
+		c.PortalMaxEndpoints = DefaultPortalMaxEndpoints
+	}
+	c.Delivery = c.Delivery.withDefaults()
+	return c
 }
 
 // Close stops the Client's background work (the router's following of

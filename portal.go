@@ -382,13 +382,6 @@ func (p *Portal) CreateEndpoint(ctx context.Context, in PortalEndpointInput) (En
 	if err := p.checkPublished(ctx, subs, nil); err != nil {
 		return Endpoint{}, err
 	}
-	limit := p.c.cfg.PortalMaxEndpoints
-	switch {
-	case limit == 0:
-		limit = DefaultPortalMaxEndpoints
-	case limit < 0:
-		limit = 0
-	}
 	return p.c.Endpoints.create(ctx, p.Session.WorkspaceID, EndpointInput{
 		EnvironmentID: p.Session.EnvironmentID,
 		ApplicationID: p.Session.ApplicationID,
@@ -396,7 +389,7 @@ func (p *Portal) CreateEndpoint(ctx context.Context, in PortalEndpointInput) (En
 		Description:   in.Description,
 		EventTypes:    subs,
 		Disabled:      in.Disabled,
-	}, limit)
+	}, p.c.cfg.PortalMaxEndpoints) // negative: no limit, as for create
 }
 
 // UpdateEndpoint applies patch to one of the application's endpoints and

@@ -424,15 +424,8 @@ func (r *Router) start() {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r.stop = cancel
-	interval := r.c.cfg.RoutingPollInterval
 	notifier, notifies := r.c.store.(store.RoutingNotifier)
-	if interval <= 0 {
-		interval = 100 * time.Millisecond
-		if notifies {
-			interval = time.Second
-		}
-	}
-	r.stopped.Go(func() { r.poll(ctx, interval) })
+	r.stopped.Go(func() { r.poll(ctx, r.c.cfg.RoutingPollInterval) })
 	if notifies {
 		r.stopped.Go(func() { r.listen(ctx, notifier) })
 	}

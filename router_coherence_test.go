@@ -89,9 +89,7 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 func postgresOpener(t *testing.T) func() store.Store {
 	url := pgtest.Schema(t)
 	return func() store.Store {
-		st := must(postgres.Open(url))
-		check(st.Migrate(context.Background()))
-		return st
+		return must(postgres.Open(context.Background(), url))
 	}
 }
 

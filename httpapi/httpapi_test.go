@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/matryer/is"
 
 	"github.com/nahook/nahook"
@@ -668,13 +669,14 @@ func TestUnavailableStore(t *testing.T) {
 	is := is.New(t)
 	// Nothing listens on port 1 of the loopback: every connection is
 	// refused at once.
-	st, err := postgres.Open("postgres://nahook@127.0.0.1:1/nahook?sslmode=disable")
+	pool, err := pgxpool.New(context.Background(), "postgres://nahook@127.0.0.1:1/nahook?sslmode=disable")
 	is.NoErr(err)
+	st := postgres.New(pool) // no I/O: Open would fail, migrating
 	nh, err := nahook.New(st, nahook.Config{Logger: slog.New(slog.DiscardHandler)})
 	is.NoErr(err)
 	t.Cleanup(func() {
 		nh.Close()
-		st.Close()
+		pool.Close()
 	})
 	handler, err := New(Config{Client: nh, Logger: slog.New(slog.DiscardHandler),
 		Dashboard: func(*http.Request, nahook.WorkspaceID) error { return nil }})

@@ -1,7 +1,9 @@
-// Package migrate reads the numbered schema migrations the stores embed and
-// decides which of them a database still needs. Each store runs them in its
-// own transaction; version numbers are kept in step between stores, so
-// version N means the same schema in every database.
+// Package migrate is the one migration runner of the stores: it reads the
+// numbered schema migrations a store embeds, decides which of them a
+// database still needs, and applies and records them in one transaction
+// (Run). A store supplies only its SQL dialect (Tx) and its transaction;
+// version numbers are kept in step between stores, so version N means the
+// same schema in every database.
 package migrate
 
 import (

@@ -35,8 +35,9 @@ type Store struct {
 
 var _ store.Store = (*Store)(nil)
 
-// New returns a store on pool. It does no I/O; call Migrate before first
-// use. Close leaves the pool open: it is the caller's.
+// New returns a store on pool, a pool the host program already has. Like
+// River's drivers it does no I/O: call Migrate before first use. Close
+// leaves the pool open: it is the caller's.
 func New(pool *pgxpool.Pool) *Store {
 	return &Store{pool: pool}
 }
@@ -52,12 +53,14 @@ const DefaultMaxConns = 20
 // unless the URL's connect_timeout says otherwise.
 const DefaultConnectTimeout = 5 * time.Second
 
-// Open returns a store on a new pool for the database at url
-// ("postgres://user@host:5432/db?search_path=nahook"). Like New it does no
-// I/O; the pool connects when first used. Close closes the pool. The pool
-// has DefaultMaxConns connections unless the URL's pool_max_conns says
+// Open connects to the database at url
+// ("postgres://user@host:5432/db?search_path=nahook") with a pool of its
+// own, applies any migrations the schema lacks (Migrate), and returns the
+// store, as the SQLite store's Open does with a file. A database that
+// cannot be reached is ErrUnavailable. Close closes the pool. The pool has
+// DefaultMaxConns connections unless the URL's pool_max_conns says
 // otherwise.
-func Open(url string) (*Store, error) {
+func Open(ctx context.Context, url string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
@@ -71,11 +74,16 @@ func Open(url string) (*Store, error) {
 		// gives up.
 		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
 	}
-	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	return &Store{pool: pool, owned: true}, nil
+	s := &Store{pool: pool, owned: true}
+	if err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
 }
 
 // Close closes the pool if Open made it.
@@ -89,13 +97,9 @@ func (s *Store) Close() error {
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
-// migrationLock is the first key of the advisory lock Migrate holds; the
-// second is a hash of the schema, so migrations of different schemas in one
-// database do not wait for each other.
-const migrationLock = 0x6e61686f // "naho"
-
-// Migrate brings the schema up to date. It holds an advisory lock for the
-// whole transaction, so any number of processes starting at once apply each
+// Migrate brings the schema up to date; Open calls it, and calling it
+// again changes nothing. It holds an advisory lock for the whole
+// transaction, so any number of processes starting at once apply each
 // migration exactly once, and a failed migration leaves the schema as it
 // was. Version numbers are in step with the SQLite store's.
 func (s *Store) Migrate(ctx context.Context) error {
@@ -103,36 +107,50 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("postgres: %w", err)
 	}
-	return s.transact(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))`, migrationLock); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS nahook_migrations (
-			version    integer     PRIMARY KEY,
-			name       text        NOT NULL,
-			applied_at timestamptz NOT NULL DEFAULT now()
-		)`); err != nil {
-			return err
-		}
-		rows, _ := tx.Query(ctx, `SELECT name FROM nahook_migrations ORDER BY version`)
-		applied, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			return err
-		}
-		pending, err := migrate.Pending(all, applied)
-		if err != nil {
-			return err
-		}
-		for _, m := range pending {
-			if _, err := tx.Exec(ctx, m.SQL); err != nil {
-				return fmt.Errorf("migration %s: %w", m.Name, err)
-			}
-			if _, err := tx.Exec(ctx, `INSERT INTO nahook_migrations (version, name) VALUES ($1, $2)`, m.Version, m.Name); err != nil {
-				return err
-			}
-		}
-		return nil
+	return migrate.Run(ctx, all, func(fn func(migrate.Tx) error) error {
+		return s.transact(ctx, func(tx pgx.Tx) error { return fn(migrationTx{tx}) })
 	})
+}
+
+// migrationLock is the first key of the advisory lock Migrate holds; the
+// second is a hash of the schema, so migrations of different schemas in one
+// database do not wait for each other.
+const migrationLock = 0x6e61686f // "naho"
+
+// migrationTx is Postgres's dialect of the statements migrate.Run makes.
+type migrationTx struct{ tx pgx.Tx }
+
+func (m migrationTx) Lock(ctx context.Context) error {
+	_, err := m.tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))`, migrationLock)
+	return err
+}
+
+func (m migrationTx) CreateTable(ctx context.Context) error {
+	_, err := m.tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS nahook_migrations (
+		version    integer     PRIMARY KEY,
+		name       text        NOT NULL,
+		applied_at timestamptz NOT NULL DEFAULT now()
+	)`)
+	return err
+}
+
+func (m migrationTx) Applied(ctx context.Context) ([]migrate.Migration, error) {
+	rows, _ := m.tx.Query(ctx, `SELECT version, name FROM nahook_migrations ORDER BY version`)
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (migrate.Migration, error) {
+		var r migrate.Migration
+		err := row.Scan(&r.Version, &r.Name)
+		return r, err
+	})
+}
+
+func (m migrationTx) Exec(ctx context.Context, sql string) error {
+	_, err := m.tx.Exec(ctx, sql)
+	return err
+}
+
+func (m migrationTx) Record(ctx context.Context, mg migrate.Migration) error {
+	_, err := m.tx.Exec(ctx, `INSERT INTO nahook_migrations (version, name) VALUES ($1, $2)`, mg.Version, mg.Name)
+	return err
 }
 
 // write runs fn in a transaction, then advances the routing version for

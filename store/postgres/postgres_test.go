@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/matryer/is"
 
 	"github.com/nahook/nahook/internal/pgtest"
@@ -24,14 +25,11 @@ import (
 // test ends.
 func open(t *testing.T, url string) *postgres.Store {
 	t.Helper()
-	st, err := postgres.Open(url)
+	st, err := postgres.Open(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
 	return st
 }
 
@@ -111,14 +109,11 @@ func TestMigrateHelper(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(time.Until(time.Unix(0, at)))
-	st, err := postgres.Open(url)
+	st, err := postgres.Open(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	if err := st.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	st.Close()
 }
 
 // migrationFiles counts the migration files the store embeds and the
@@ -160,15 +155,59 @@ func TestMigrationsInStep(t *testing.T) {
 // caller may wait out, and never a broken rule. No server is needed:
 // nothing listens on port 1 of the loopback.
 func TestUnreachableIsUnavailable(t *testing.T) {
+	const url = "postgres://nahook@127.0.0.1:1/nahook?sslmode=disable"
+	ctx := context.Background()
+	unavailable := func(is *is.I, err error) {
+		is.Helper()
+		is.True(errors.Is(err, store.ErrUnavailable))
+		is.True(!errors.Is(err, store.ErrNotFound))
+		e, ok := errors.AsType[*store.Error](err)
+		is.True(ok)
+		is.True(!strings.Contains(e.Message, "127.0.0.1")) // the message is for users; the cause, for logs
+		is.True(strings.Contains(err.Error(), "127.0.0.1"))
+	}
+	t.Run("Open", func(t *testing.T) {
+		is := is.New(t)
+		st, err := postgres.Open(ctx, url) // migrating needs the database
+		is.True(st == nil)
+		unavailable(is, err)
+	})
+	t.Run("Call", func(t *testing.T) {
+		is := is.New(t)
+		pool, err := pgxpool.New(ctx, url) // no I/O yet
+		is.NoErr(err)
+		defer pool.Close()
+		st := postgres.New(pool)
+		_, err = st.GetWorkspace(ctx, "ws_01kaaaaaaaaaaaaaaaaaaaaaaa")
+		unavailable(is, err)
+		unavailable(is, st.Migrate(ctx))
+	})
+}
+
+// A schema that another nahook has migrated further, or another program
+// has put a nahook_migrations table in, is refused rather than changed.
+func TestMigrateRefusesUnknownSchema(t *testing.T) {
 	is := is.New(t)
-	st, err := postgres.Open("postgres://nahook@127.0.0.1:1/nahook?sslmode=disable")
+	ctx := context.Background()
+	url := pgtest.Schema(t)
+	open(t, url)
+	conn, err := pgx.Connect(ctx, url)
 	is.NoErr(err)
-	defer st.Close()
-	_, err = st.GetWorkspace(context.Background(), "ws_01kaaaaaaaaaaaaaaaaaaaaaaa")
-	is.True(errors.Is(err, store.ErrUnavailable))
-	is.True(!errors.Is(err, store.ErrNotFound))
-	e, ok := errors.AsType[*store.Error](err)
-	is.True(ok)
-	is.True(!strings.Contains(e.Message, "127.0.0.1")) // the message is for users; the cause, for logs
-	is.True(strings.Contains(err.Error(), "127.0.0.1"))
+	defer conn.Close(ctx)
+	all, _, err := migrationFiles()
+	is.NoErr(err)
+	_, err = conn.Exec(ctx, `INSERT INTO nahook_migrations (version, name) VALUES ($1, 'from_the_future.sql')`, all+1)
+	is.NoErr(err)
+	st, err := postgres.Open(ctx, url)
+	is.True(st == nil)
+	is.True(err != nil)
+	is.True(strings.Contains(err.Error(), "newer than this nahook knows")) // says why
+
+	_, err = conn.Exec(ctx, `DELETE FROM nahook_migrations WHERE version > 1`)
+	is.NoErr(err)
+	_, err = conn.Exec(ctx, `UPDATE nahook_migrations SET name = 'someone_else.sql'`)
+	is.NoErr(err)
+	_, err = postgres.Open(ctx, url)
+	is.True(err != nil)
+	is.True(strings.Contains(err.Error(), `as "someone_else.sql"`))
 }

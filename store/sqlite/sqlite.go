@@ -39,10 +39,11 @@ type Store struct {
 var _ store.Store = (*Store)(nil)
 
 // Open opens (creating if needed) the SQLite database at path, applies any
-// migrations it lacks, and returns the store. path is a file name or a
-// SQLite URI ("file:nahook.db?mode=rwc"); ":memory:" (or any in-memory URI)
-// gives a private database that lives as long as the store, for tests and
-// examples.
+// migrations it lacks (Migrate), and returns the store, as the Postgres
+// store's Open does with a URL. path is a file name or a SQLite URI
+// ("file:nahook.db?mode=rwc"); ":memory:" (or any in-memory URI) gives a
+// private database that lives as long as the store, for tests and
+// examples. Close closes the database.
 func Open(ctx context.Context, path string) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("sqlite: Open needs a database path")
@@ -51,7 +52,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.Migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -111,4 +113,42 @@ func TestLockedIsUnavailable(t *testing.T) {
 		store.Environment{ID: "env_01kaaaaaaaaaaaaaaaaaaaaaaa", WorkspaceID: "ws_01kaaaaaaaaaaaaaaaaaaaaaaa", Name: "Production", Slug: "production", IsDefault: true})
 	is.True(errors.Is(err, store.ErrUnavailable))
 	t.Logf("%v", err)
+}
+
+// Migrating an up-to-date database changes nothing; a database that
+// another nahook has migrated further, or another program has put a
+// nahook_migrations table in, is refused rather than changed.
+func TestMigrate(t *testing.T) {
+	is := is.New(t)
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "nahook.db")
+	st, err := sqlite.Open(ctx, path)
+	is.NoErr(err)
+	defer st.Close()
+	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	is.NoErr(err)
+	defer other.Close()
+	count := func() (n int) {
+		is.NoErr(other.QueryRowContext(ctx, `SELECT count(*) FROM nahook_migrations`).Scan(&n))
+		return n
+	}
+	files, err := os.ReadDir("migrations")
+	is.NoErr(err)
+	is.Equal(count(), len(files)) // each migration recorded once
+	is.NoErr(st.Migrate(ctx))
+	is.Equal(count(), len(files)) // and no more when migrated again
+
+	_, err = other.ExecContext(ctx, `INSERT INTO nahook_migrations (version, name, applied_at) VALUES (?, 'from_the_future.sql', 0)`, len(files)+1)
+	is.NoErr(err)
+	_, err = sqlite.Open(ctx, path)
+	is.True(err != nil)
+	is.True(strings.Contains(err.Error(), "newer than this nahook knows")) // says why
+
+	_, err = other.ExecContext(ctx, `DELETE FROM nahook_migrations WHERE version > 1`)
+	is.NoErr(err)
+	_, err = other.ExecContext(ctx, `UPDATE nahook_migrations SET name = 'someone_else.sql'`)
+	is.NoErr(err)
+	_, err = sqlite.Open(ctx, path)
+	is.True(err != nil)
+	is.True(strings.Contains(err.Error(), `as "someone_else.sql"`))
 }

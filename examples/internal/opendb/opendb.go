@@ -1,5 +1,6 @@
 // Package opendb opens the store an example is pointed at: Postgres for a
-// postgres:// URL, SQLite for anything else. Either is migrated.
+// postgres:// URL, SQLite for anything else. Both stores open the same way,
+// migrated; this only chooses between them.
 package opendb
 
 import (
@@ -14,15 +15,16 @@ import (
 // Open opens and migrates the store at db: a postgres:// (or
 // postgresql://) URL, or a SQLite file name (":memory:" keeps nothing).
 func Open(ctx context.Context, db string) (store.Store, error) {
-	if !IsPostgres(db) {
-		return sqlite.Open(ctx, db)
+	if IsPostgres(db) {
+		return opened(postgres.Open(ctx, db))
 	}
-	st, err := postgres.Open(db)
+	return opened(sqlite.Open(ctx, db))
+}
+
+// opened returns a store that failed to open as a nil store.Store, rather
+// than one holding a nil pointer.
+func opened[S store.Store](st S, err error) (store.Store, error) {
 	if err != nil {
-		return nil, err
-	}
-	if err := st.Migrate(ctx); err != nil {
-		st.Close()
 		return nil, err
 	}
 	return st, nil
