@@ -8,19 +8,6 @@ import (
 	"github.com/nahook/nahook"
 )
 
-// ingestResponse answers an accepted event: its ID and its deliveries.
-type ingestResponse struct {
-	EventID       string               `json:"eventId"`
-	EventType     *string              `json:"eventType"`
-	EnvironmentID nahook.EnvironmentID `json:"environmentId"`
-	Deliveries    []ingestDelivery     `json:"deliveries"`
-}
-
-type ingestDelivery struct {
-	ID         nahook.DeliveryID `json:"id"`
-	EndpointID nahook.EndpointID `json:"endpointId"`
-}
-
 // ingestEvent accepts an event for fan-out: every endpoint of the key's
 // environment subscribed to its type.
 func ingestEvent(a *api, w http.ResponseWriter, r *http.Request) error {
@@ -62,19 +49,10 @@ func (a *api) ingest(w http.ResponseWriter, r *http.Request, send func(key strin
 	if err != nil {
 		return err
 	}
-	out := ingestResponse{
-		EventID:       string(res.Event.ID),
-		EventType:     nullable(res.Event.EventType),
-		EnvironmentID: res.Event.EnvironmentID,
-		Deliveries:    make([]ingestDelivery, 0, len(res.Deliveries)),
-	}
-	for _, d := range res.Deliveries {
-		out.Deliveries = append(out.Deliveries, ingestDelivery{ID: d.ID, EndpointID: d.EndpointID})
-	}
 	if res.Replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
-	writeJSON(w, http.StatusAccepted, out)
+	writeJSON(w, http.StatusAccepted, ingestedOut(res))
 	return nil
 }
 
