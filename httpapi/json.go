@@ -15,7 +15,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/nahook/nahook"
-	"github.com/nahook/nahook/store"
 )
 
 // API-level failures that are no rule of the library.
@@ -40,7 +39,9 @@ func invalid(field, format string, args ...any) error {
 }
 
 // statuses maps each kind of error to its status and code, most specific
-// first.
+// first. nahook.ErrOtherEnvironment is not here: the one route that can
+// meet it answers not found itself (ingestDirect); anywhere else it would
+// be a bug, answered as a 500 that reveals nothing.
 var statuses = []struct {
 	kind   error
 	status int
@@ -51,7 +52,6 @@ var statuses = []struct {
 	{errForbiddenKind, http.StatusForbidden, "forbidden"},
 	{nahook.ErrUnknownEventType, http.StatusNotFound, "unknown_event_type"},
 	{nahook.ErrNotFound, http.StatusNotFound, "not_found"},
-	{nahook.ErrOtherEnvironment, http.StatusNotFound, "not_found"},
 	{nahook.ErrDefaultEnvironment, http.StatusConflict, "default_environment"},
 	{nahook.ErrLimitExceeded, http.StatusConflict, "limit_exceeded"},
 	{nahook.ErrConflict, http.StatusConflict, "conflict"},
@@ -78,12 +78,6 @@ func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 		body := errorBody{Code: s.code, Message: err.Error()}
 		if e, ok := errors.AsType[*nahook.Error](err); ok {
 			body.Message, body.Field = e.Message, e.Field
-		}
-		if s.kind == nahook.ErrOtherEnvironment {
-			// Another environment's endpoint is not found, in the very words
-			// used for one that does not exist.
-			body = errorBody{Code: s.code, Field: "endpointId",
-				Message: store.NotFound("", "endpoint", r.PathValue("endpointId")).Message}
 		}
 		if s.status == http.StatusServiceUnavailable {
 			// The details say what is down, which is the host's business;
