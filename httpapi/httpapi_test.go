@@ -395,9 +395,12 @@ func TestIngest(t *testing.T) {
 	is.Equal(direct.body.(map[string]any)["eventType"], nil)
 	is.Equal(direct.body.(map[string]any)["deliveries"].([]any)[0].(map[string]any)["endpointId"], c)
 	other := h.do("POST", "/api/ingest/"+b, key, `{}`)
-	h.want(other, http.StatusNotFound, "not_found") // another environment's endpoint is not found
+	h.want(other, http.StatusNotFound, "not_found", "endpointId") // another environment's endpoint is not found
 	is.True(!strings.Contains(string(other.raw), "environment"))
-	h.want(h.do("POST", "/api/ingest/ep_01kaaaaaaaaaaaaaaaaaaaaaaa", key, `{}`), http.StatusNotFound, "not_found")
+	missing := h.do("POST", "/api/ingest/ep_01kaaaaaaaaaaaaaaaaaaaaaaa", key, `{}`)
+	h.want(missing, http.StatusNotFound, "not_found", "endpointId")
+	// In the very words used for one that does not exist.
+	is.Equal(strings.ReplaceAll(string(other.raw), b, "ep_01kaaaaaaaaaaaaaaaaaaaaaaa"), string(missing.raw))
 }
 
 // Hostile bodies are refused with 400 naming the field, or 413, and store

@@ -6,20 +6,8 @@ import (
 	"strings"
 
 	"github.com/nahook/nahook"
+	"github.com/nahook/nahook/store"
 )
-
-// ingestResponse answers an accepted event: its ID and its deliveries.
-type ingestResponse struct {
-	EventID       string               `json:"eventId"`
-	EventType     *string              `json:"eventType"`
-	EnvironmentID nahook.EnvironmentID `json:"environmentId"`
-	Deliveries    []ingestDelivery     `json:"deliveries"`
-}
-
-type ingestDelivery struct {
-	ID         nahook.DeliveryID `json:"id"`
-	EndpointID nahook.EndpointID `json:"endpointId"`
-}
 
 // ingestEvent accepts an event for fan-out: every endpoint of the key's
 // environment subscribed to its type.
@@ -30,9 +18,17 @@ func ingestEvent(a *api, w http.ResponseWriter, r *http.Request) error {
 }
 
 // ingestDirect accepts an event for one endpoint of the key's environment.
+// An endpoint of another environment is not found, in the very words used
+// for one that does not exist, so that a key cannot learn what lies outside
+// its environment.
 func ingestDirect(a *api, w http.ResponseWriter, r *http.Request) error {
+	endpoint := nahook.EndpointID(r.PathValue("endpointId"))
 	return a.ingest(w, r, func(key string, in nahook.IngestInput) (nahook.Ingested, error) {
-		return a.nh.Events.IngestDirect(r.Context(), key, nahook.EndpointID(r.PathValue("endpointId")), in)
+		res, err := a.nh.Events.IngestDirect(r.Context(), key, endpoint, in)
+		if errors.Is(err, nahook.ErrOtherEnvironment) {
+			return res, store.NotFound("endpointId", "endpoint", endpoint)
+		}
+		return res, err
 	})
 }
 
@@ -50,32 +46,35 @@ func (a *api) ingest(w http.ResponseWriter, r *http.Request, send func(key strin
 	}
 	res, err := send(key, nahook.IngestInput{Payload: body, IdempotencyKey: r.Header.Get("Idempotency-Key"),
 		ApplicationID: nahook.ApplicationID(r.URL.Query().Get("applicationId"))})
-	if e, ok := errors.AsType[*nahook.Error](err); ok {
-		// Name the inputs as this API spells them.
-		switch e.Field {
-		case "payload":
-			e.Field = "body"
-		case "idempotencyKey":
-			e.Field = "Idempotency-Key"
-		}
-	}
 	if err != nil {
-		return err
-	}
-	out := ingestResponse{
-		EventID:       string(res.Event.ID),
-		EventType:     nullable(res.Event.EventType),
-		EnvironmentID: res.Event.EnvironmentID,
-		Deliveries:    make([]ingestDelivery, 0, len(res.Deliveries)),
-	}
-	for _, d := range res.Deliveries {
-		out.Deliveries = append(out.Deliveries, ingestDelivery{ID: d.ID, EndpointID: d.EndpointID})
+		return ingestError(err)
 	}
 	if res.Replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
-	writeJSON(w, http.StatusAccepted, out)
+	writeJSON(w, http.StatusAccepted, ingestedOut(res))
 	return nil
+}
+
+// ingestFields names the inputs of an ingest call as this API spells
+// them: the payload is the request body, the idempotency key a header.
+var ingestFields = map[string]string{"payload": "body", "idempotencyKey": "Idempotency-Key"}
+
+// ingestError returns err with the field at fault spelled as this API
+// spells it: a new error, never the library's edited in place (the library
+// may hand the same value to other callers, or keep it).
+func ingestError(err error) error {
+	e, ok := errors.AsType[*nahook.Error](err)
+	if !ok {
+		return err
+	}
+	field, ok := ingestFields[e.Field]
+	if !ok {
+		return err
+	}
+	renamed := *e
+	renamed.Field = field
+	return &renamed
 }
 
 // ingestKey returns the environment key of an ingest request.

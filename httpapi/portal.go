@@ -54,29 +54,6 @@ func (a *api) portal(h func(a *api, w http.ResponseWriter, r *http.Request, p *n
 
 // Portal sessions, as the management and dashboard APIs issue them.
 
-type portalSessionJSON struct {
-	ID            nahook.PortalSessionID `json:"id"`
-	ApplicationID nahook.ApplicationID   `json:"applicationId"`
-	EnvironmentID nahook.EnvironmentID   `json:"environmentId"`
-	ExpiresAt     timestamp              `json:"expiresAt"`
-	CreatedAt     timestamp              `json:"createdAt"`
-	RevokedAt     *timestamp             `json:"revokedAt"`
-}
-
-func portalSessionOut(s nahook.PortalSession) portalSessionJSON {
-	return portalSessionJSON{ID: s.ID, ApplicationID: s.ApplicationID, EnvironmentID: s.EnvironmentID,
-		ExpiresAt: timestamp(s.ExpiresAt), CreatedAt: timestamp(s.CreatedAt), RevokedAt: nullableTime(s.RevokedAt)}
-}
-
-// issuedPortalSessionJSON answers the request that creates a session: the
-// only answer that carries its token.
-type issuedPortalSessionJSON struct {
-	portalSessionJSON
-	Token string `json:"token"`
-	// URL is null when the server has no portal page configured.
-	URL *string `json:"url"`
-}
-
 // maxExpiresIn is MaxPortalSessionTTL in the seconds expiresIn counts.
 const maxExpiresIn = int64(nahook.MaxPortalSessionTTL / time.Second)
 
@@ -101,7 +78,7 @@ func createPortalSession(a *api, w http.ResponseWriter, r *http.Request, ws naho
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store") // the token must not linger in caches
-	writeJSON(w, http.StatusCreated, issuedPortalSessionJSON{portalSessionOut(s.PortalSession), s.Token, nullable(s.URL)})
+	writeJSON(w, http.StatusCreated, issuedPortalSessionOut(s))
 	return nil
 }
 
@@ -119,26 +96,12 @@ func listApplicationPortalSessions(a *api, w http.ResponseWriter, r *http.Reques
 	return respondPage(w, portalSessionOut, p, err)
 }
 
-// revokedJSON counts the sessions a revocation ended.
-type revokedJSON struct {
-	Revoked int `json:"revoked"`
-}
-
 func revokeApplicationPortalSessions(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
 	n, err := a.nh.PortalSessions.RevokeAll(r.Context(), ws, nahook.ApplicationID(r.PathValue("appId")))
-	return respond(w, http.StatusOK, func(n int) revokedJSON { return revokedJSON{n} }, n, err)
+	return respond(w, http.StatusOK, revokedOut, n, err)
 }
 
 // The portal API.
-
-// portalSessionInfoJSON tells the portal page whose endpoints it shows.
-type portalSessionInfoJSON struct {
-	ApplicationID   nahook.ApplicationID `json:"applicationId"`
-	ApplicationName string               `json:"applicationName"`
-	EnvironmentID   nahook.EnvironmentID `json:"environmentId"`
-	EnvironmentName string               `json:"environmentName"`
-	ExpiresAt       timestamp            `json:"expiresAt"`
-}
 
 func getPortalSession(a *api, w http.ResponseWriter, r *http.Request, p *nahook.Portal) error {
 	app, err := p.Application(r.Context())
@@ -149,8 +112,7 @@ func getPortalSession(a *api, w http.ResponseWriter, r *http.Request, p *nahook.
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, portalSessionInfoJSON{ApplicationID: app.ID, ApplicationName: app.Name,
-		EnvironmentID: env.ID, EnvironmentName: env.Name, ExpiresAt: timestamp(p.Session.ExpiresAt)})
+	writeJSON(w, http.StatusOK, portalSessionInfoOut(app, env, p.Session))
 	return nil
 }
 

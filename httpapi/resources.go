@@ -8,20 +8,6 @@ import (
 
 // Applications.
 
-type applicationJSON struct {
-	ID         nahook.ApplicationID `json:"id"`
-	ExternalID *string              `json:"externalId"`
-	Name       string               `json:"name"`
-	Metadata   map[string]string    `json:"metadata"`
-	CreatedAt  timestamp            `json:"createdAt"`
-	UpdatedAt  timestamp            `json:"updatedAt"`
-}
-
-func applicationOut(a nahook.Application) applicationJSON {
-	return applicationJSON{ID: a.ID, ExternalID: nullable(a.ExternalID), Name: a.Name, Metadata: a.Metadata,
-		CreatedAt: timestamp(a.CreatedAt), UpdatedAt: timestamp(a.UpdatedAt)}
-}
-
 func createApplication(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
 	var in struct {
 		ExternalID *string           `json:"externalId"`
@@ -49,16 +35,15 @@ func listApplications(a *api, w http.ResponseWriter, r *http.Request, ws nahook.
 	}
 	if r.URL.Query().Has("externalId") {
 		// A lookup by external ID is a list of at most one.
-		out := listResponse[applicationJSON]{Data: []applicationJSON{}}
+		found := nahook.Page[nahook.Application]{Items: []nahook.Application{}}
 		app, err := a.nh.Applications.GetByExternalID(r.Context(), ws, r.URL.Query().Get("externalId"))
 		switch {
 		case err == nil:
-			out.Data = append(out.Data, applicationOut(app))
+			found.Items = append(found.Items, app)
 		case !isNotFound(err):
 			return err
 		}
-		writeJSON(w, http.StatusOK, out)
-		return nil
+		return respondPage(w, applicationOut, found, nil)
 	}
 	p, err := a.nh.Applications.List(r.Context(), ws, opts)
 	return respondPage(w, applicationOut, p, err)
@@ -66,11 +51,7 @@ func listApplications(a *api, w http.ResponseWriter, r *http.Request, ws nahook.
 
 func getApplication(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
 	app, err := a.nh.Applications.Get(r.Context(), ws, nahook.ApplicationID(r.PathValue("appId")))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, applicationOut(app))
-	return nil
+	return respond(w, http.StatusOK, applicationOut, app, err)
 }
 
 func updateApplication(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
@@ -105,20 +86,6 @@ func deleteApplication(a *api, w http.ResponseWriter, r *http.Request, ws nahook
 
 // Environments.
 
-type environmentJSON struct {
-	ID        nahook.EnvironmentID `json:"id"`
-	Name      string               `json:"name"`
-	Slug      string               `json:"slug"`
-	IsDefault bool                 `json:"isDefault"`
-	CreatedAt timestamp            `json:"createdAt"`
-	UpdatedAt timestamp            `json:"updatedAt"`
-}
-
-func environmentOut(e nahook.Environment) environmentJSON {
-	return environmentJSON{ID: e.ID, Name: e.Name, Slug: e.Slug, IsDefault: e.IsDefault,
-		CreatedAt: timestamp(e.CreatedAt), UpdatedAt: timestamp(e.UpdatedAt)}
-}
-
 func createEnvironment(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
 	var in struct {
 		Name string `json:"name"`
@@ -142,11 +109,7 @@ func listEnvironments(a *api, w http.ResponseWriter, r *http.Request, ws nahook.
 
 func getEnvironment(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
 	env, err := a.nh.Environments.Get(r.Context(), ws, nahook.EnvironmentID(r.PathValue("envId")))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, environmentOut(env))
-	return nil
+	return respond(w, http.StatusOK, environmentOut, env, err)
 }
 
 func updateEnvironment(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
@@ -172,24 +135,10 @@ func deleteEnvironment(a *api, w http.ResponseWriter, r *http.Request, ws nahook
 	return noContent(w, a.nh.Environments.Delete(r.Context(), ws, nahook.EnvironmentID(r.PathValue("envId"))))
 }
 
-type visibilityJSON struct {
-	EventTypeID   nahook.EventTypeID `json:"eventTypeId"`
-	EventTypeName string             `json:"eventTypeName"`
-	Published     bool               `json:"published"`
-}
-
 // listVisibility answers the seed's shape: a bare array, not a page.
 func listVisibility(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
 	vis, err := a.nh.EventTypes.Visibility(r.Context(), ws, nahook.EnvironmentID(r.PathValue("envId")))
-	if err != nil {
-		return err
-	}
-	out := make([]visibilityJSON, 0, len(vis))
-	for _, v := range vis {
-		out = append(out, visibilityJSON(v))
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return respond(w, http.StatusOK, visibilityListOut, vis, err)
 }
 
 func setVisibility(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
@@ -210,24 +159,11 @@ func setVisibility(a *api, w http.ResponseWriter, r *http.Request, ws nahook.Wor
 	if err := a.nh.EventTypes.SetPublished(r.Context(), ws, env, id, *in.Published); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, visibilityJSON{EventTypeID: et.ID, EventTypeName: et.Name, Published: *in.Published})
+	writeJSON(w, http.StatusOK, visibilityOut(nahook.EventTypeVisibility{EventTypeID: et.ID, EventTypeName: et.Name, Published: *in.Published}))
 	return nil
 }
 
 // Event types.
-
-type eventTypeJSON struct {
-	ID          nahook.EventTypeID `json:"id"`
-	Name        string             `json:"name"`
-	Description string             `json:"description"`
-	CreatedAt   timestamp          `json:"createdAt"`
-	UpdatedAt   timestamp          `json:"updatedAt"`
-}
-
-func eventTypeOut(e nahook.EventType) eventTypeJSON {
-	return eventTypeJSON{ID: e.ID, Name: e.Name, Description: e.Description,
-		CreatedAt: timestamp(e.CreatedAt), UpdatedAt: timestamp(e.UpdatedAt)}
-}
 
 func createEventType(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
 	var in struct {
@@ -238,11 +174,7 @@ func createEventType(a *api, w http.ResponseWriter, r *http.Request, ws nahook.W
 		return err
 	}
 	et, err := a.nh.EventTypes.Create(r.Context(), ws, nahook.EventTypeInput{Name: in.Name, Description: in.Description})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, eventTypeOut(et))
-	return nil
+	return respond(w, http.StatusCreated, eventTypeOut, et, err)
 }
 
 func listEventTypes(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
@@ -256,11 +188,7 @@ func listEventTypes(a *api, w http.ResponseWriter, r *http.Request, ws nahook.Wo
 
 func getEventType(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
 	et, err := a.nh.EventTypes.Get(r.Context(), ws, nahook.EventTypeID(r.PathValue("eventTypeId")))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, eventTypeOut(et))
-	return nil
+	return respond(w, http.StatusOK, eventTypeOut, et, err)
 }
 
 func updateEventType(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
@@ -284,24 +212,6 @@ func deleteEventType(a *api, w http.ResponseWriter, r *http.Request, ws nahook.W
 }
 
 // Endpoints.
-
-type endpointJSON struct {
-	ID            nahook.EndpointID     `json:"id"`
-	EnvironmentID nahook.EnvironmentID  `json:"environmentId"`
-	ApplicationID *nahook.ApplicationID `json:"applicationId"`
-	URL           string                `json:"url"`
-	Description   string                `json:"description"`
-	EventTypes    []string              `json:"eventTypes"`
-	Disabled      bool                  `json:"disabled"`
-	CreatedAt     timestamp             `json:"createdAt"`
-	UpdatedAt     timestamp             `json:"updatedAt"`
-}
-
-func endpointOut(e nahook.Endpoint) endpointJSON {
-	return endpointJSON{ID: e.ID, EnvironmentID: e.EnvironmentID, ApplicationID: nullable(e.ApplicationID), URL: e.URL,
-		Description: e.Description, EventTypes: e.EventTypes, Disabled: e.Disabled,
-		CreatedAt: timestamp(e.CreatedAt), UpdatedAt: timestamp(e.UpdatedAt)}
-}
 
 // applicationEndpointInput is the body that creates an endpoint of the
 // application the path names.
@@ -385,11 +295,7 @@ func (a *api) listEndpoints(w http.ResponseWriter, r *http.Request, ws nahook.Wo
 
 func getEndpoint(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
 	ep, err := a.nh.Endpoints.Get(r.Context(), ws, nahook.EndpointID(r.PathValue("endpointId")))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, endpointOut(ep))
-	return nil
+	return respond(w, http.StatusOK, endpointOut, ep, err)
 }
 
 func updateEndpoint(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
@@ -435,22 +341,6 @@ func deleteEndpoint(a *api, w http.ResponseWriter, r *http.Request, ws nahook.Wo
 
 // API keys: the environment keys of the workspace.
 
-type apiKeyJSON struct {
-	ID            nahook.APIKeyID      `json:"id"`
-	EnvironmentID nahook.EnvironmentID `json:"environmentId"`
-	Name          string               `json:"name"`
-	Prefix        string               `json:"prefix"`
-	// Key is the plaintext, present only in the answer that creates it.
-	Key       string     `json:"key,omitempty"`
-	CreatedAt timestamp  `json:"createdAt"`
-	RevokedAt *timestamp `json:"revokedAt"`
-}
-
-func apiKeyOut(k nahook.APIKey) apiKeyJSON {
-	return apiKeyJSON{ID: k.ID, EnvironmentID: k.EnvironmentID, Name: k.Name, Prefix: k.Prefix,
-		CreatedAt: timestamp(k.CreatedAt), RevokedAt: nullableTime(k.RevokedAt)}
-}
-
 func createAPIKey(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
 	var in struct {
 		EnvironmentID nahook.EnvironmentID `json:"environmentId"`
@@ -463,10 +353,8 @@ func createAPIKey(a *api, w http.ResponseWriter, r *http.Request, ws nahook.Work
 	if err != nil {
 		return err
 	}
-	out := apiKeyOut(k.APIKey)
-	out.Key = k.Plaintext
 	w.Header().Set("Cache-Control", "no-store") // the plaintext must not linger in caches
-	writeJSON(w, http.StatusCreated, out)
+	writeJSON(w, http.StatusCreated, issuedAPIKeyOut(k))
 	return nil
 }
 

@@ -16,23 +16,23 @@ type (
 
 // Event is an ingested event, stored before ingestion returns.
 type Event struct {
-	ID            EventID       `json:"id"`
-	WorkspaceID   WorkspaceID   `json:"workspaceId"`
-	EnvironmentID EnvironmentID `json:"environmentId"`
+	ID            EventID
+	WorkspaceID   WorkspaceID
+	EnvironmentID EnvironmentID
 	// EventType is empty for an event sent straight to one endpoint.
-	EventType string `json:"eventType"`
+	EventType string
 	// EndpointID is the endpoint an event sent straight to one names;
 	// empty for an event routed by its type.
-	EndpointID EndpointID `json:"endpointId,omitempty"`
+	EndpointID EndpointID
 	// ApplicationID is the application the event was sent for, whose
 	// endpoints alone receive it; empty when it was sent for none.
-	ApplicationID ApplicationID `json:"applicationId,omitempty"`
+	ApplicationID ApplicationID
 	// Payload is the JSON body, byte for byte as ingested: what is signed
 	// and sent.
-	Payload []byte `json:"payload"`
+	Payload []byte
 	// IdempotencyKey is the key the event was ingested with, or empty.
-	IdempotencyKey string    `json:"idempotencyKey,omitempty"`
-	CreatedAt      time.Time `json:"createdAt"`
+	IdempotencyKey string
+	CreatedAt      time.Time
 }
 
 // DeliveryStatus is where a delivery stands.
@@ -51,33 +51,33 @@ const (
 
 // Delivery is one event on its way to one endpoint.
 type Delivery struct {
-	ID            DeliveryID     `json:"id"`
-	WorkspaceID   WorkspaceID    `json:"workspaceId"`
-	EventID       EventID        `json:"eventId"`
-	EventType     string         `json:"eventType"`
-	EndpointID    EndpointID     `json:"endpointId"`
-	Status        DeliveryStatus `json:"status"`
-	Attempts      int            `json:"attempts"`
-	NextAttemptAt time.Time      `json:"nextAttemptAt,omitzero"` // zero unless pending
+	ID            DeliveryID
+	WorkspaceID   WorkspaceID
+	EventID       EventID
+	EventType     string
+	EndpointID    EndpointID
+	Status        DeliveryStatus
+	Attempts      int
+	NextAttemptAt time.Time // zero unless pending
 	// The last attempt, for lists; zero values before the first.
-	LastAttemptAt  time.Time `json:"lastAttemptAt,omitzero"`
-	LastStatusCode int       `json:"lastStatusCode,omitempty"`
-	LastError      string    `json:"lastError,omitempty"`
-	CreatedAt      time.Time `json:"createdAt"`
-	UpdatedAt      time.Time `json:"updatedAt"`
+	LastAttemptAt  time.Time
+	LastStatusCode int
+	LastError      string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 // Attempt is one try of a delivery.
 type Attempt struct {
-	Number      int           `json:"number"`
-	AttemptedAt time.Time     `json:"attemptedAt"`
-	Duration    time.Duration `json:"duration"` // kept to the millisecond
+	Number      int
+	AttemptedAt time.Time
+	Duration    time.Duration // kept to the millisecond
 	// StatusCode is the endpoint's answer, or 0 when there was none.
-	StatusCode int `json:"statusCode,omitempty"`
+	StatusCode int
 	// Response is the start of the answer's body.
-	Response string `json:"response"`
+	Response string
 	// Error says why the attempt failed, or is empty.
-	Error string `json:"error,omitempty"`
+	Error string
 }
 
 // Dispatch is a delivery leased to a dispatcher, with all it needs to make

@@ -16,8 +16,11 @@
 // (Streaks); an adapter stores what it is given and applies what nahook
 // decided.
 //
-// The records carry JSON tags with the camelCase names of the HTTP API, so
-// a host program can encode them as they are; the API key hash never is.
+// The records are storage shapes, not a wire format: they carry no JSON
+// tags, and encoding one with encoding/json writes its Go field names, a
+// key's or session's Hash included. The JSON of the HTTP API, its names,
+// its nulls and its times, is package httpapi's alone; a host program that
+// serves records itself should encode them through types of its own.
 //
 // Every method takes a context first and is atomic by itself. A method that
 // names a workspace and a resource finds the resource only within that

@@ -12,15 +12,15 @@ type PortalSessionID string
 // in one environment, until it expires or is revoked. Only the SHA-256 of
 // its token is kept.
 type PortalSession struct {
-	ID            PortalSessionID `json:"id"`
-	WorkspaceID   WorkspaceID     `json:"workspaceId"`
-	ApplicationID ApplicationID   `json:"applicationId"`
-	EnvironmentID EnvironmentID   `json:"environmentId"`
-	Hash          KeyHash         `json:"-"`
-	ExpiresAt     time.Time       `json:"expiresAt"`
-	CreatedAt     time.Time       `json:"createdAt"`
+	ID            PortalSessionID
+	WorkspaceID   WorkspaceID
+	ApplicationID ApplicationID
+	EnvironmentID EnvironmentID
+	Hash          KeyHash
+	ExpiresAt     time.Time
+	CreatedAt     time.Time
 	// RevokedAt is zero until the session is revoked.
-	RevokedAt time.Time `json:"revokedAt,omitzero"`
+	RevokedAt time.Time
 }
 
 // Active reports whether the session still grants access at now.

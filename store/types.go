@@ -30,81 +30,81 @@ const MaxEnvironments = 10
 // Workspace is the top-level scope: everything else belongs to exactly one
 // workspace and is never visible from another.
 type Workspace struct {
-	ID        WorkspaceID `json:"id"`
-	Name      string      `json:"name"`
-	CreatedAt time.Time   `json:"createdAt"`
-	UpdatedAt time.Time   `json:"updatedAt"`
+	ID        WorkspaceID
+	Name      string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Environment separates API keys, endpoints and event-type visibility within
 // a workspace (Production, Staging, …).
 type Environment struct {
-	ID          EnvironmentID `json:"id"`
-	WorkspaceID WorkspaceID   `json:"workspaceId"`
-	Name        string        `json:"name"`
+	ID          EnvironmentID
+	WorkspaceID WorkspaceID
+	Name        string
 	// Slug is unique within the workspace.
-	Slug string `json:"slug"`
+	Slug string
 	// IsDefault marks the environment every workspace is created with. It
 	// cannot be deleted, and endpoints created without an environment go to
 	// it.
-	IsDefault bool      `json:"isDefault"`
-	CreatedAt time.Time `json:"createdAt"`
-	UpdatedAt time.Time `json:"updatedAt"`
+	IsDefault bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Application represents one end-customer of the host program. Its endpoints
 // may live in any environment of the workspace.
 type Application struct {
-	ID          ApplicationID `json:"id"`
-	WorkspaceID WorkspaceID   `json:"workspaceId"`
+	ID          ApplicationID
+	WorkspaceID WorkspaceID
 	// ExternalID is the host program's own identifier for the customer,
 	// unique within the workspace, or empty.
-	ExternalID string `json:"externalId"`
-	Name       string `json:"name"`
+	ExternalID string
+	Name       string
 	// Metadata holds at most 5 pairs. It is never nil when read from a store.
-	Metadata  map[string]string `json:"metadata"`
-	CreatedAt time.Time         `json:"createdAt"`
-	UpdatedAt time.Time         `json:"updatedAt"`
+	Metadata  map[string]string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // EventType is an entry of the workspace's event catalogue. It is workspace-
 // wide; whether it is published is decided per environment.
 type EventType struct {
-	ID          EventTypeID `json:"id"`
-	WorkspaceID WorkspaceID `json:"workspaceId"`
+	ID          EventTypeID
+	WorkspaceID WorkspaceID
 	// Name is dot-separated ("order.created") and unique within the workspace.
-	Name        string    `json:"name"`
-	Description string    `json:"description"`
-	CreatedAt   time.Time `json:"createdAt"`
-	UpdatedAt   time.Time `json:"updatedAt"`
+	Name        string
+	Description string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // EventTypeVisibility says whether an event type is published in one
 // environment.
 type EventTypeVisibility struct {
-	EventTypeID   EventTypeID `json:"eventTypeId"`
-	EventTypeName string      `json:"eventTypeName"`
-	Published     bool        `json:"published"`
+	EventTypeID   EventTypeID
+	EventTypeName string
+	Published     bool
 }
 
 // Endpoint is a URL that receives events. It belongs to exactly one
 // environment and optionally to one application.
 type Endpoint struct {
-	ID            EndpointID    `json:"id"`
-	WorkspaceID   WorkspaceID   `json:"workspaceId"`
-	EnvironmentID EnvironmentID `json:"environmentId"`
+	ID            EndpointID
+	WorkspaceID   WorkspaceID
+	EnvironmentID EnvironmentID
 	// ApplicationID is empty when the endpoint belongs to no application.
-	ApplicationID ApplicationID `json:"applicationId,omitempty"`
-	URL           string        `json:"url"`
-	Description   string        `json:"description"`
+	ApplicationID ApplicationID
+	URL           string
+	Description   string
 	// EventTypes lists the subscriptions in the order they were given: names
 	// of event types of the workspace, "*" (every published type) or a
 	// trailing wildcard such as "order.*". It is never nil when read from a
 	// store.
-	EventTypes []string  `json:"eventTypes"`
-	Disabled   bool      `json:"disabled"`
-	CreatedAt  time.Time `json:"createdAt"`
-	UpdatedAt  time.Time `json:"updatedAt"`
+	EventTypes []string
+	Disabled   bool
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // KeyKind tells what an API key grants.
@@ -123,19 +123,19 @@ type KeyHash [32]byte
 // APIKey is a stored API key: never its plaintext, only its hash and a short
 // prefix to recognise it by.
 type APIKey struct {
-	ID          APIKeyID    `json:"id"`
-	WorkspaceID WorkspaceID `json:"workspaceId"`
+	ID          APIKeyID
+	WorkspaceID WorkspaceID
 	// EnvironmentID is set for environment keys and empty for management keys.
-	EnvironmentID EnvironmentID `json:"environmentId,omitempty"`
-	Kind          KeyKind       `json:"kind"`
-	Name          string        `json:"name"`
+	EnvironmentID EnvironmentID
+	Kind          KeyKind
+	Name          string
 	// Prefix is the start of the plaintext ("nhk_4fQz8Lw2"), enough to tell
 	// keys apart in a list and useless to an attacker.
-	Prefix    string    `json:"prefix"`
-	Hash      KeyHash   `json:"-"`
-	CreatedAt time.Time `json:"createdAt"`
+	Prefix    string
+	Hash      KeyHash
+	CreatedAt time.Time
 	// RevokedAt is the zero time while the key is active.
-	RevokedAt time.Time `json:"revokedAt,omitzero"`
+	RevokedAt time.Time
 }
 
 // Revoked reports whether the key has been revoked.
