@@ -7,6 +7,7 @@ package nahook
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/nahook/nahook/store"
 )
@@ -16,6 +17,11 @@ import (
 var errUnknownKey = &Error{Kind: ErrUnauthorized, Message: "API key is missing, unknown or revoked"}
 
 // Route is where one event goes: the decision of Resolve or ResolveDirect.
+//
+// Its endpoints are read through methods because they live in the router's
+// snapshot, shared by every caller: NumEndpoints and Endpoint read them in
+// place without allocating, and Endpoints returns a copy. No caller can
+// change what the router answers next.
 type Route struct {
 	WorkspaceID   WorkspaceID
 	EnvironmentID EnvironmentID
@@ -25,10 +31,25 @@ type Route struct {
 	// neither.
 	EventTypeID EventTypeID
 	EventType   string
-	// Endpoints receive the event, in creation (ID) order. The slice is
-	// shared with the router's snapshot: read it, never modify it.
-	Endpoints []Target
+
+	// endpoints is the snapshot's own list, in creation (ID) order: never
+	// handed out, never modified.
+	endpoints []Target
 }
+
+// NumEndpoints returns how many endpoints receive the event.
+func (r Route) NumEndpoints() int { return len(r.endpoints) }
+
+// Endpoint returns the i-th endpoint that receives the event, in creation
+// (ID) order, without copying the others. It panics unless
+// 0 <= i < NumEndpoints(), as indexing a slice does.
+func (r Route) Endpoint(i int) Target { return r.endpoints[i] }
+
+// Endpoints returns the endpoints that receive the event, in creation (ID)
+// order, or nil if none does. The slice is a copy, the caller's to keep or
+// change; loop with NumEndpoints and Endpoint where an allocation per
+// event matters.
+func (r Route) Endpoints() []Target { return slices.Clone(r.endpoints) }
 
 // Target is an endpoint an event is routed to.
 type Target struct {
@@ -70,6 +91,7 @@ type Explanation struct {
 	// environment.
 	Published bool
 	// Endpoints are every endpoint of the workspace, in creation order.
+	// They are built for this answer: the caller's to keep or change.
 	Endpoints []EndpointVerdict
 }
 
@@ -93,7 +115,7 @@ func resolve(s *snapshot, apiKey, eventType string) (Route, error) {
 	}
 	if tr := k.env.routes[eventType]; tr != nil {
 		return Route{WorkspaceID: k.ws.id, EnvironmentID: k.env.id, KeyID: k.id,
-			EventTypeID: tr.id, EventType: tr.name, Endpoints: tr.targets}, nil
+			EventTypeID: tr.id, EventType: tr.name, endpoints: tr.targets}, nil
 	}
 	if k.ws.types[eventType] == nil {
 		return Route{}, &Error{Kind: ErrUnknownEventType, Field: "eventType",
@@ -120,7 +142,7 @@ func resolveDirect(s *snapshot, apiKey string, endpoint EndpointID) (Route, erro
 		return Route{}, &Error{Kind: ErrEndpointDisabled, Field: "endpointId",
 			Message: fmt.Sprintf("endpoint %s is disabled", endpoint)}
 	}
-	return Route{WorkspaceID: k.ws.id, EnvironmentID: k.env.id, KeyID: k.id, Endpoints: ep.target}, nil
+	return Route{WorkspaceID: k.ws.id, EnvironmentID: k.env.id, KeyID: k.id, endpoints: ep.target}, nil
 }
 
 // explain is Explain's answer from s. It applies the rules one by one to

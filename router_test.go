@@ -45,8 +45,8 @@ func must[T any](v T, err error) T {
 
 func targetIDs(r nahook.Route) []nahook.EndpointID {
 	var ids []nahook.EndpointID
-	for _, e := range r.Endpoints {
-		ids = append(ids, e.ID)
+	for i := range r.NumEndpoints() {
+		ids = append(ids, r.Endpoint(i).ID)
 	}
 	return ids
 }
@@ -73,7 +73,7 @@ func TestResolveSeedExample(t *testing.T) {
 
 	route, err := nh.Router.Resolve(ctx, key.Plaintext, "order.created")
 	is.NoErr(err)
-	is.Equal(route.Endpoints, []nahook.Target{{ID: a.ID, URL: "https://a.example/hook"}}) // A only
+	is.Equal(route.Endpoints(), []nahook.Target{{ID: a.ID, URL: "https://a.example/hook"}}) // A only
 	is.Equal(route.WorkspaceID, ws.ID)
 	is.Equal(route.EnvironmentID, staging.ID)
 	is.Equal(route.KeyID, key.ID)
@@ -186,7 +186,7 @@ func TestResolveErrors(t *testing.T) {
 	}
 
 	route, err := r.ResolveDirect(ctx, f.stagingKey.Plaintext, f.unsubscribed.ID)
-	if err != nil || len(route.Endpoints) != 1 || route.Endpoints[0].ID != f.unsubscribed.ID || route.EventType != "" {
+	if err != nil || route.NumEndpoints() != 1 || route.Endpoint(0).ID != f.unsubscribed.ID || route.EventType != "" {
 		t.Fatalf("direct to a staging endpoint: %+v, %v", route, err) // subscriptions do not matter
 	}
 	for _, c := range []struct {
@@ -206,6 +206,34 @@ func TestResolveErrors(t *testing.T) {
 			t.Errorf("direct, %s: error = %v, want %v", c.name, err, c.kind)
 		}
 	}
+}
+
+// A Route hands out copies: whatever a caller does to the endpoints it
+// gets, the router's next answers, and the Route itself, are unchanged.
+func TestRouteCannotChangeTheSnapshot(t *testing.T) {
+	is := is.New(t)
+	ctx := context.Background()
+	f := newFixture(t)
+	r, key := f.nh.Router, f.stagingKey.Plaintext
+	first := must(r.Resolve(ctx, key, "order.created"))
+	want := first.Endpoints()
+	is.Equal(len(want), 3)
+
+	got := first.Endpoints()
+	got[0].URL = "https://attacker.example/"
+	got[1] = nahook.Target{ID: f.otherEP.ID, URL: f.otherEP.URL}
+	_ = append(got[:1], nahook.Target{URL: "https://appended.example/"})
+	is.Equal(must(r.Resolve(ctx, key, "order.created")).Endpoints(), want)
+	is.Equal(first.Endpoints(), want)
+
+	direct := must(r.ResolveDirect(ctx, key, f.exact.ID)).Endpoints()
+	direct[0].URL = "https://attacker.example/"
+	is.Equal(must(r.ResolveDirect(ctx, key, f.exact.ID)).Endpoint(0).URL, f.exact.URL)
+	is.Equal(must(r.Resolve(ctx, key, "order.created")).Endpoint(0).URL, f.exact.URL) // the same target, in another list
+
+	x := must(r.Explain(ctx, key, "order.created"))
+	x.Endpoints[0].URL = "https://attacker.example/"
+	is.Equal(must(r.Explain(ctx, key, "order.created")).Endpoints[0].URL, f.exact.URL)
 }
 
 func wantErr(t *testing.T, name string, err, kind error, field string) {
@@ -379,8 +407,8 @@ func TestRouterConcurrentUse(t *testing.T) {
 	waitFollowed(t, ctx, follower, st)
 	for _, nh := range []*nahook.Client{writer, follower} {
 		route, err := nh.Router.Resolve(ctx, key.Plaintext, "order.created")
-		if !errors.Is(err, wantErr) && !(err == nil && wantErr == nil) || len(route.Endpoints) != len(want) {
-			t.Fatalf("after the writes a router answers %d endpoints, %v; the store says %d, %v", len(route.Endpoints), err, len(want), wantErr)
+		if !errors.Is(err, wantErr) && !(err == nil && wantErr == nil) || route.NumEndpoints() != len(want) {
+			t.Fatalf("after the writes a router answers %d endpoints, %v; the store says %d, %v", route.NumEndpoints(), err, len(want), wantErr)
 		}
 	}
 }
