@@ -197,7 +197,7 @@ func (s *PortalSessionService) Authenticate(ctx context.Context, token string) (
 	case !ps.Active(s.c.now()):
 		return nil, errPortalUnauthorized()
 	}
-	return &Portal{c: s.c, Session: ps}, nil
+	return &Portal{c: s.c, session: ps}, nil
 }
 
 func errPortalUnauthorized() error {
@@ -223,9 +223,15 @@ func portalSession(ws WorkspaceID, id PortalSessionID) error {
 // endpoint receives them.
 type Portal struct {
 	c *Client
-	// Session is the session the portal was opened with.
-	Session PortalSession
+	// session is the session the portal was opened with. It is unexported
+	// so that no caller can widen the portal's scope by changing it.
+	session PortalSession
 }
+
+// Session returns the session the portal was opened with: its scope
+// (workspace, application, environment) and its lifetime. It is a copy;
+// changing it changes nothing the portal may do.
+func (p *Portal) Session() PortalSession { return p.session }
 
 // PortalEndpointInput creates an endpoint through the portal: always in
 // the session's application and environment.
@@ -244,7 +250,7 @@ type PortalEndpointInput struct {
 // check refuses everything once the session has expired; a Portal kept
 // past its request would otherwise outlive its session.
 func (p *Portal) check() error {
-	if !p.Session.Active(p.c.now()) {
+	if !p.session.Active(p.c.now()) {
 		return errPortalUnauthorized()
 	}
 	return nil
@@ -255,7 +261,7 @@ func (p *Portal) Application(ctx context.Context) (Application, error) {
 	if err := p.check(); err != nil {
 		return Application{}, err
 	}
-	return p.c.store.GetApplication(ctx, p.Session.WorkspaceID, p.Session.ApplicationID)
+	return p.c.store.GetApplication(ctx, p.session.WorkspaceID, p.session.ApplicationID)
 }
 
 // Environment returns the session's environment.
@@ -263,7 +269,7 @@ func (p *Portal) Environment(ctx context.Context) (Environment, error) {
 	if err := p.check(); err != nil {
 		return Environment{}, err
 	}
-	return p.c.store.GetEnvironment(ctx, p.Session.WorkspaceID, p.Session.EnvironmentID)
+	return p.c.store.GetEnvironment(ctx, p.session.WorkspaceID, p.session.EnvironmentID)
 }
 
 // EventTypes returns the event types published in the session's
@@ -280,7 +286,7 @@ func (p *Portal) EventTypes(ctx context.Context) ([]EventType, error) {
 	out := make([]EventType, 0, len(published))
 	opts := ListOptions{Limit: MaxLimit}
 	for {
-		page, err := p.c.EventTypes.List(ctx, p.Session.WorkspaceID, opts)
+		page, err := p.c.EventTypes.List(ctx, p.session.WorkspaceID, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -301,7 +307,7 @@ func (p *Portal) EventTypes(ctx context.Context) ([]EventType, error) {
 // published returns the names of the event types published in the
 // session's environment.
 func (p *Portal) published(ctx context.Context) (map[string]bool, error) {
-	vis, err := p.c.store.ListEventTypeVisibility(ctx, p.Session.WorkspaceID, p.Session.EnvironmentID)
+	vis, err := p.c.store.ListEventTypeVisibility(ctx, p.session.WorkspaceID, p.session.EnvironmentID)
 	if err != nil {
 		return nil, err
 	}
@@ -338,8 +344,8 @@ func (p *Portal) ListEndpoints(ctx context.Context, opts ListOptions) (Page[Endp
 	if err := p.check(); err != nil {
 		return Page[Endpoint]{}, err
 	}
-	return p.c.Endpoints.List(ctx, p.Session.WorkspaceID,
-		EndpointFilter{EnvironmentID: p.Session.EnvironmentID, ApplicationID: p.Session.ApplicationID}, opts)
+	return p.c.Endpoints.List(ctx, p.session.WorkspaceID,
+		EndpointFilter{EnvironmentID: p.session.EnvironmentID, ApplicationID: p.session.ApplicationID}, opts)
 }
 
 // GetEndpoint returns one of the application's endpoints in the session's
@@ -348,13 +354,13 @@ func (p *Portal) GetEndpoint(ctx context.Context, id EndpointID) (Endpoint, erro
 	if err := p.check(); err != nil {
 		return Endpoint{}, err
 	}
-	ep, err := p.c.Endpoints.Get(ctx, p.Session.WorkspaceID, id)
+	ep, err := p.c.Endpoints.Get(ctx, p.session.WorkspaceID, id)
 	if err != nil {
 		return Endpoint{}, err
 	}
 	// An endpoint's application and environment never change, so an
 	// endpoint found in scope here is still in scope when it is written.
-	if ep.ApplicationID != p.Session.ApplicationID || ep.EnvironmentID != p.Session.EnvironmentID {
+	if ep.ApplicationID != p.session.ApplicationID || ep.EnvironmentID != p.session.EnvironmentID {
 		return Endpoint{}, store.NotFound("", "endpoint", id)
 	}
 	return ep, nil
@@ -389,9 +395,9 @@ func (p *Portal) CreateEndpoint(ctx context.Context, in PortalEndpointInput) (En
 	case limit < 0:
 		limit = 0
 	}
-	return p.c.Endpoints.create(ctx, p.Session.WorkspaceID, EndpointInput{
-		EnvironmentID: p.Session.EnvironmentID,
-		ApplicationID: p.Session.ApplicationID,
+	return p.c.Endpoints.create(ctx, p.session.WorkspaceID, EndpointInput{
+		EnvironmentID: p.session.EnvironmentID,
+		ApplicationID: p.session.ApplicationID,
 		URL:           in.URL,
 		Description:   in.Description,
 		EventTypes:    subs,
@@ -415,7 +421,7 @@ func (p *Portal) UpdateEndpoint(ctx context.Context, id EndpointID, patch Endpoi
 			return Endpoint{}, err
 		}
 	}
-	return p.c.Endpoints.Update(ctx, p.Session.WorkspaceID, id, patch)
+	return p.c.Endpoints.Update(ctx, p.session.WorkspaceID, id, patch)
 }
 
 // DeleteEndpoint deletes one of the application's endpoints.
@@ -423,7 +429,7 @@ func (p *Portal) DeleteEndpoint(ctx context.Context, id EndpointID) error {
 	if _, err := p.GetEndpoint(ctx, id); err != nil {
 		return err
 	}
-	return p.c.Endpoints.Delete(ctx, p.Session.WorkspaceID, id)
+	return p.c.Endpoints.Delete(ctx, p.session.WorkspaceID, id)
 }
 
 // Secret returns the signing secret of one of the application's endpoints.
@@ -431,7 +437,7 @@ func (p *Portal) Secret(ctx context.Context, id EndpointID) (string, error) {
 	if _, err := p.GetEndpoint(ctx, id); err != nil {
 		return "", err
 	}
-	return p.c.Endpoints.Secret(ctx, p.Session.WorkspaceID, id)
+	return p.c.Endpoints.Secret(ctx, p.session.WorkspaceID, id)
 }
 
 // RotateSecret gives one of the application's endpoints a new signing
@@ -440,7 +446,7 @@ func (p *Portal) RotateSecret(ctx context.Context, id EndpointID) (string, error
 	if _, err := p.GetEndpoint(ctx, id); err != nil {
 		return "", err
 	}
-	return p.c.Endpoints.RotateSecret(ctx, p.Session.WorkspaceID, id)
+	return p.c.Endpoints.RotateSecret(ctx, p.session.WorkspaceID, id)
 }
 
 // ListDeliveries returns one page of an endpoint's deliveries, newest
@@ -450,11 +456,11 @@ func (p *Portal) ListDeliveries(ctx context.Context, id EndpointID, status Deliv
 		return Page[Delivery]{}, err
 	}
 	// GetEndpoint found it in scope: the list need not look it up again.
-	return p.c.Deliveries.list(ctx, p.Session.WorkspaceID, DeliveryFilter{EndpointID: id, Status: status, NewestFirst: true}, opts)
+	return p.c.Deliveries.list(ctx, p.session.WorkspaceID, DeliveryFilter{EndpointID: id, Status: status, NewestFirst: true}, opts)
 }
 
 // Revoke ends the portal's own session, as signing out does.
 func (p *Portal) Revoke(ctx context.Context) error {
-	_, err := p.c.store.RevokePortalSession(ctx, p.Session.WorkspaceID, p.Session.ID, p.c.now())
+	_, err := p.c.store.RevokePortalSession(ctx, p.session.WorkspaceID, p.session.ID, p.c.now())
 	return err
 }

@@ -150,7 +150,7 @@ func getPortalSession(a *api, w http.ResponseWriter, r *http.Request, p *nahook.
 		return err
 	}
 	writeJSON(w, http.StatusOK, portalSessionInfoJSON{ApplicationID: app.ID, ApplicationName: app.Name,
-		EnvironmentID: env.ID, EnvironmentName: env.Name, ExpiresAt: timestamp(p.Session.ExpiresAt)})
+		EnvironmentID: env.ID, EnvironmentName: env.Name, ExpiresAt: timestamp(p.Session().ExpiresAt)})
 	return nil
 }
 
