@@ -1,3 +1,6 @@
+// Events: ingesting them (routing, idempotency, a pending delivery per
+// endpoint reached) and reading them back.
+
 package nahook
 
 import (
