@@ -1,3 +1,6 @@
+// API keys: issuing, listing, revoking and authenticating environment and
+// management keys, and the plaintext format they share.
+
 package nahook
 
 import (

@@ -1,3 +1,6 @@
+// Applications: the end-customers of a workspace, each owning its own
+// endpoints, with external IDs and metadata.
+
 package nahook
 
 import (

@@ -1,3 +1,6 @@
+// Delivery attempts: sending one delivery and keeping, within bounds, what
+// its receiver answered.
+
 package nahook
 
 import (

@@ -155,7 +155,7 @@ func BenchmarkResolve(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			sink += len(r.Endpoints)
+			sink += r.NumEndpoints()
 			i++
 		}
 	})
@@ -171,7 +171,7 @@ func BenchmarkResolve(b *testing.B) {
 					b.Error(err)
 					return
 				}
-				n += len(r.Endpoints)
+				n += r.NumEndpoints()
 				i++
 			}
 			_ = n

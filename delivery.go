@@ -1,3 +1,6 @@
+// Deliveries: listing, showing and retrying them. Sending them is the
+// dispatcher's (dispatcher.go, attempt.go).
+
 package nahook
 
 import (

@@ -315,7 +315,7 @@ func TestDeliverDisablesFailingEndpoint(t *testing.T) {
 	})
 	waitFor(t, "the router to stop routing to it", func() bool {
 		r := must(w.nh.Router.Resolve(ctx, w.key, "order.created"))
-		return len(r.Endpoints) == 0
+		return r.NumEndpoints() == 0
 	})
 	n := len(rc.requests())
 	time.Sleep(100 * time.Millisecond)

@@ -1,3 +1,7 @@
+// The delivery dispatcher: DeliveryConfig and Client.Deliver, which claim
+// due deliveries, run their attempts under per-endpoint and probation limits,
+// record the results and prune old events.
+
 package nahook
 
 import (

@@ -1,3 +1,6 @@
+// Endpoints: the URLs that receive events, their subscriptions and their
+// signing secrets.
+
 package nahook
 
 import (

@@ -1,3 +1,6 @@
+// Environments: a workspace's separate sets of keys, endpoints and
+// event-type visibility, and the default one every workspace has.
+
 package nahook
 
 import (

@@ -1,3 +1,6 @@
+// Events: ingesting them (routing, idempotency, a pending delivery per
+// endpoint reached) and reading them back.
+
 package nahook
 
 import (
@@ -74,7 +77,7 @@ func (s *EventService) Ingest(ctx context.Context, apiKey, eventType string, in 
 func (s *EventService) IngestDirect(ctx context.Context, apiKey string, endpoint EndpointID, in IngestInput) (Ingested, error) {
 	return s.ingest(ctx, apiKey, in, target{endpoint: endpoint}, func() (Route, error) {
 		route, err := s.c.Router.ResolveDirect(ctx, apiKey, endpoint)
-		if err == nil && in.ApplicationID != "" && (len(route.Endpoints) != 1 || route.Endpoints[0].ApplicationID != in.ApplicationID) {
+		if err == nil && in.ApplicationID != "" && (route.NumEndpoints() != 1 || route.Endpoint(0).ApplicationID != in.ApplicationID) {
 			return Route{}, &Error{Kind: ErrNotFound, Field: "applicationId",
 				Message: fmt.Sprintf("endpoint %q is not an endpoint of application %q", endpoint, in.ApplicationID)}
 		}
@@ -125,8 +128,9 @@ func (s *EventService) ingest(ctx context.Context, apiKey string, in IngestInput
 			return Ingested{}, err
 		}
 	}
-	ds := make([]Delivery, 0, len(route.Endpoints))
-	for _, t := range route.Endpoints {
+	ds := make([]Delivery, 0, route.NumEndpoints())
+	for i := range route.NumEndpoints() {
+		t := route.Endpoint(i)
 		if in.ApplicationID == "" || t.ApplicationID == in.ApplicationID {
 			ds = append(ds, Delivery{ID: DeliveryID(typeid.New(prefixDelivery)), EndpointID: t.ID})
 		}

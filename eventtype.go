@@ -1,3 +1,6 @@
+// Event types: the workspace's catalogue, and the environments each type is
+// published in.
+
 package nahook
 
 import (

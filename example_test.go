@@ -176,7 +176,7 @@ func ExampleRouter_Resolve() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	for _, t := range route.Endpoints {
+	for _, t := range route.Endpoints() {
 		fmt.Println("deliver to", t.URL)
 	}
 	_, err = nh.Router.Resolve(ctx, key.Plaintext, "order.refunded")

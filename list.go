@@ -1,3 +1,6 @@
+// Lists: the options and the page every List method shares, and the
+// paging they all go through.
+
 package nahook
 
 import (

@@ -1,3 +1,6 @@
+// The Client: Config, New and Close, and the aliases that let a host
+// program name the store's records without importing the store package.
+
 package nahook
 
 import (

@@ -1,3 +1,6 @@
+// Outbound network policy: the URL rules for endpoints, and the transport
+// that checks again every address it dials.
+
 package nahook
 
 import (

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -45,8 +46,8 @@ func must[T any](v T, err error) T {
 
 func targetIDs(r nahook.Route) []nahook.EndpointID {
 	var ids []nahook.EndpointID
-	for _, e := range r.Endpoints {
-		ids = append(ids, e.ID)
+	for i := range r.NumEndpoints() {
+		ids = append(ids, r.Endpoint(i).ID)
 	}
 	return ids
 }
@@ -73,7 +74,7 @@ func TestResolveSeedExample(t *testing.T) {
 
 	route, err := nh.Router.Resolve(ctx, key.Plaintext, "order.created")
 	is.NoErr(err)
-	is.Equal(route.Endpoints, []nahook.Target{{ID: a.ID, URL: "https://a.example/hook"}}) // A only
+	is.Equal(route.Endpoints(), []nahook.Target{{ID: a.ID, URL: "https://a.example/hook"}}) // A only
 	is.Equal(route.WorkspaceID, ws.ID)
 	is.Equal(route.EnvironmentID, staging.ID)
 	is.Equal(route.KeyID, key.ID)
@@ -172,7 +173,7 @@ func TestResolveErrors(t *testing.T) {
 		kind      error
 		wantField string
 	}{
-		{"unknown key", "nhk_" + f.stagingKey.Plaintext[4:43] + "x", "order.created", nahook.ErrUnauthorized, ""},
+		{"unknown key", otherLastChar(f.stagingKey.Plaintext), "order.created", nahook.ErrUnauthorized, ""},
 		{"malformed key", "Bearer " + f.stagingKey.Plaintext, "order.created", nahook.ErrUnauthorized, ""},
 		{"empty key", "", "order.created", nahook.ErrUnauthorized, ""},
 		{"management key", mgmt.Plaintext, "order.created", nahook.ErrUnauthorized, ""},
@@ -186,7 +187,7 @@ func TestResolveErrors(t *testing.T) {
 	}
 
 	route, err := r.ResolveDirect(ctx, f.stagingKey.Plaintext, f.unsubscribed.ID)
-	if err != nil || len(route.Endpoints) != 1 || route.Endpoints[0].ID != f.unsubscribed.ID || route.EventType != "" {
+	if err != nil || route.NumEndpoints() != 1 || route.Endpoint(0).ID != f.unsubscribed.ID || route.EventType != "" {
 		t.Fatalf("direct to a staging endpoint: %+v, %v", route, err) // subscriptions do not matter
 	}
 	for _, c := range []struct {
@@ -206,6 +207,45 @@ func TestResolveErrors(t *testing.T) {
 			t.Errorf("direct, %s: error = %v, want %v", c.name, err, c.kind)
 		}
 	}
+}
+
+// A Route hands out copies: whatever a caller does to the endpoints it
+// gets, the router's next answers, and the Route itself, are unchanged.
+func TestRouteCannotChangeTheSnapshot(t *testing.T) {
+	is := is.New(t)
+	ctx := context.Background()
+	f := newFixture(t)
+	r, key := f.nh.Router, f.stagingKey.Plaintext
+	first := must(r.Resolve(ctx, key, "order.created"))
+	want := first.Endpoints()
+	is.Equal(len(want), 3)
+
+	got := first.Endpoints()
+	got[0].URL = "https://attacker.example/"
+	got[1] = nahook.Target{ID: f.otherEP.ID, URL: f.otherEP.URL}
+	_ = append(got[:1], nahook.Target{URL: "https://appended.example/"})
+	is.Equal(must(r.Resolve(ctx, key, "order.created")).Endpoints(), want)
+	is.Equal(first.Endpoints(), want)
+
+	direct := must(r.ResolveDirect(ctx, key, f.exact.ID)).Endpoints()
+	direct[0].URL = "https://attacker.example/"
+	is.Equal(must(r.ResolveDirect(ctx, key, f.exact.ID)).Endpoint(0).URL, f.exact.URL)
+	is.Equal(must(r.Resolve(ctx, key, "order.created")).Endpoint(0).URL, f.exact.URL) // the same target, in another list
+
+	x := must(r.Explain(ctx, key, "order.created"))
+	x.Endpoints[0].URL = "https://attacker.example/"
+	is.Equal(must(r.Explain(ctx, key, "order.created")).Endpoints[0].URL, f.exact.URL)
+}
+
+// otherLastChar returns s with its last character changed: a string of the
+// same shape that is never s. Replacing it with a fixed character would
+// give s back whenever s already ended with it.
+func otherLastChar(s string) string {
+	last := byte('x')
+	if s[len(s)-1] == last {
+		last = 'y'
+	}
+	return s[:len(s)-1] + string(last)
 }
 
 func wantErr(t *testing.T, name string, err, kind error, field string) {
@@ -367,20 +407,30 @@ func TestRouterConcurrentUse(t *testing.T) {
 			}
 		})
 	}
-	for i := range 100 {
-		check(writer.EventTypes.SetPublished(ctx, ws.ID, env.ID, et.ID, i%2 == 0))
+	const writes = 100
+	for i := range writes {
+		// The last write publishes, so that the routers must end up
+		// holding every endpoint, not agreeing on none.
+		check(writer.EventTypes.SetPublished(ctx, ws.ID, env.ID, et.ID, i%2 == 1))
 		must(writer.Endpoints.Create(ctx, ws.ID, nahook.EndpointInput{URL: "https://example.com/", EventTypes: []string{"*"}}))
 	}
 	close(done)
 	wg.Wait()
 
-	// Both routers end agreeing with the store: none lost an update.
-	want, wantErr := storeResolve(ctx, st, key.Plaintext, "order.created")
+	// Both routers end agreeing with the store, endpoint by endpoint: none
+	// lost an update.
+	want, err := storeResolve(ctx, st, key.Plaintext, "order.created")
+	if err != nil || len(want) != writes {
+		t.Fatalf("the store routes to %d endpoints, %v; the writes made %d", len(want), err, writes)
+	}
 	waitFollowed(t, ctx, follower, st)
-	for _, nh := range []*nahook.Client{writer, follower} {
-		route, err := nh.Router.Resolve(ctx, key.Plaintext, "order.created")
-		if !errors.Is(err, wantErr) && !(err == nil && wantErr == nil) || len(route.Endpoints) != len(want) {
-			t.Fatalf("after the writes a router answers %d endpoints, %v; the store says %d, %v", len(route.Endpoints), err, len(want), wantErr)
+	for _, c := range []struct {
+		name string
+		nh   *nahook.Client
+	}{{"writer", writer}, {"follower", follower}} {
+		route, err := c.nh.Router.Resolve(ctx, key.Plaintext, "order.created")
+		if got := targetIDs(route); err != nil || !slices.Equal(got, want) {
+			t.Fatalf("after the writes the %s's router answers %d endpoints, %v; the store routes to %d", c.name, len(got), err, len(want))
 		}
 	}
 }

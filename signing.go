@@ -1,3 +1,6 @@
+// Webhook signatures: endpoint signing secrets, and Sign and Verify as the
+// Standard Webhooks specification defines them.
+
 package nahook
 
 import (

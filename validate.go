@@ -1,3 +1,6 @@
+// Input validation shared by the services: ID prefixes, names,
+// descriptions, free text and the IDs a call names.
+
 package nahook
 
 import (

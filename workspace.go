@@ -1,3 +1,5 @@
+// Workspaces: the top-level scope every other resource lives in.
+
 package nahook
 
 import (

@@ -112,7 +112,7 @@ func getPortalSession(a *api, w http.ResponseWriter, r *http.Request, p *nahook.
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, portalSessionInfoOut(app, env, p.Session))
+	writeJSON(w, http.StatusOK, portalSessionInfoOut(app, env, p.Session()))
 	return nil
 }
 

@@ -90,7 +90,7 @@ var portalTests = []test{
 			app := h.app(t, ws.ID, "cust_1")
 			s := h.portalSession(t, ws.ID, nahook.PortalSessionInput{ApplicationID: app.ID, ExpiresIn: 10 * time.Minute})
 			p := h.portal(t, s.Token)
-			is.Equal(p.Session, s.PortalSession)
+			is.Equal(p.Session(), s.PortalSession)
 			got, err := p.Application(h.ctx)
 			is.NoErr(err)
 			is.Equal(got.ID, app.ID)

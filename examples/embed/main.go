@@ -112,13 +112,13 @@ func orders(nh *nahook.Client, ws nahook.WorkspaceID, apiKey string) http.Handle
 
 		route, err := nh.Router.Resolve(r.Context(), apiKey, "order.created")
 		if errors.Is(err, nahook.ErrNotPublished) {
-			route.Endpoints = nil // nobody is to hear of orders yet
+			route = nahook.Route{} // nobody is to hear of orders yet
 		} else if err != nil {
 			http.Error(w, "routing failed", http.StatusInternalServerError)
 			return
 		}
 		notify := []string{}
-		for _, t := range route.Endpoints {
+		for _, t := range route.Endpoints() {
 			if t.ApplicationID == customer.ID {
 				notify = append(notify, t.URL)
 			}

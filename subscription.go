@@ -1,13 +1,5 @@
-package nahook
-
-import (
-	"strconv"
-	"strings"
-
-	"github.com/nahook/nahook/store"
-)
-
-// Event type names and subscriptions.
+// Event type names and subscription patterns: the rules that validate
+// them and the match the router applies.
 //
 // An event type name is dot-separated segments of letters, digits, "_" and
 // "-" ("order.created", "invoice.payment_failed"), at most 256 characters.
@@ -20,6 +12,15 @@ import (
 //     "order.item.shipped"), but not "order" itself.
 //
 // Whatever the pattern, an event is routed only where its type is published.
+
+package nahook
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/nahook/nahook/store"
+)
 
 // Limits on names and subscriptions.
 const (
