@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"fmt"
-	"slices"
 	"sync"
 	"testing"
 
@@ -40,9 +39,9 @@ func (h *harness) changedSince(t *testing.T, since int64) (int64, map[nahook.Wor
 	return current, out
 }
 
-var routingTests = []test{
+var routingChangesTests = []test{
 	{
-		name:     "Routing/EveryWriteBumps",
+		name:     "RoutingChanges/EveryWriteBumps",
 		contract: "Every write advances the routing version and records it as its workspace's latest change, in the same transaction; a refused write records nothing.",
 		run: func(t *testing.T, h *harness) {
 			ws := h.workspace(t)
@@ -145,7 +144,7 @@ var routingTests = []test{
 		},
 	},
 	{
-		name:     "Routing/ChangesSince",
+		name:     "RoutingChanges/Since",
 		contract: "RoutingChanges(since) lists each workspace written to after since once, with the version of its latest change, and the current version.",
 		run: func(t *testing.T, h *harness) {
 			is := is.New(t)
@@ -165,82 +164,7 @@ var routingTests = []test{
 		},
 	},
 	{
-		name:     "Routing/LoadMatches",
-		contract: "LoadRouting returns, for the workspaces asked for, exactly their active environment keys, event types with where each is published, and endpoints with their subscriptions in order, at a version that includes every write made before.",
-		run: func(t *testing.T, h *harness) {
-			is := is.New(t)
-			ws, other := h.workspace(t), h.workspace(t)
-			prod := h.defaultEnv(t, ws.ID)
-			staging := h.env(t, ws.ID, "staging")
-			created := h.eventType(t, ws.ID, "order.created")
-			refunded := h.eventType(t, ws.ID, "order.refunded")
-			h.eventType(t, ws.ID, "invoice.paid")
-			h.publish(t, ws.ID, prod.ID, created.ID)
-			h.publish(t, ws.ID, staging.ID, created.ID)
-			h.publish(t, ws.ID, prod.ID, refunded.ID)
-			app := h.app(t, ws.ID, "cust_1")
-			e1 := h.endpoint(t, ws.ID, nahook.EndpointInput{ApplicationID: app.ID, EventTypes: []string{"order.refunded", "order.created"}})
-			e2 := h.endpoint(t, ws.ID, nahook.EndpointInput{EnvironmentID: staging.ID, URL: "https://example.com/b", EventTypes: []string{"*"}, Disabled: true})
-			e3 := h.endpoint(t, ws.ID, nahook.EndpointInput{EnvironmentID: staging.ID, URL: "https://example.com/c"})
-			active := h.key(t, ws.ID, staging.ID)
-			revoked := h.key(t, ws.ID, prod.ID)
-			_, err := h.nh.APIKeys.Revoke(h.ctx, ws.ID, revoked.ID)
-			is.NoErr(err)
-			_, err = h.nh.APIKeys.CreateManagement(h.ctx, ws.ID, "ops")
-			is.NoErr(err)
-			h.endpoint(t, other.ID, nahook.EndpointInput{})
-			h.key(t, other.ID, "")
-			h.eventType(t, other.ID, "order.created")
-			version := h.version(t)
-
-			r, err := h.st.LoadRouting(h.ctx, []store.WorkspaceID{ws.ID})
-			is.NoErr(err)
-			is.True(r.Version >= version) // includes every write made before
-			is.Equal(r.Workspaces, []store.WorkspaceID{ws.ID})
-			is.Equal(r.Keys, []store.RoutingKey{{Hash: active.Hash, ID: active.ID, WorkspaceID: ws.ID, EnvironmentID: staging.ID}}) // the active environment key only
-
-			types := map[string][]store.EnvironmentID{}
-			for _, et := range r.EventTypes {
-				is.Equal(et.WorkspaceID, ws.ID)
-				envs := slices.Clone(et.PublishedIn)
-				slices.Sort(envs)
-				types[et.Name] = envs
-			}
-			both := []store.EnvironmentID{prod.ID, staging.ID}
-			slices.Sort(both)
-			is.Equal(types, map[string][]store.EnvironmentID{
-				"order.created":  both,
-				"order.refunded": {prod.ID},
-				"invoice.paid":   nil,
-			})
-
-			is.Equal(len(r.Endpoints), 3)
-			want := []store.RoutingEndpoint{
-				{ID: e1.ID, WorkspaceID: ws.ID, EnvironmentID: prod.ID, ApplicationID: app.ID, URL: e1.URL, EventTypes: []string{"order.refunded", "order.created"}},
-				{ID: e2.ID, WorkspaceID: ws.ID, EnvironmentID: staging.ID, URL: e2.URL, Disabled: true, EventTypes: []string{"*"}},
-				{ID: e3.ID, WorkspaceID: ws.ID, EnvironmentID: staging.ID, URL: e3.URL},
-			}
-			for i, ep := range r.Endpoints {
-				if len(ep.EventTypes) == 0 {
-					ep.EventTypes = nil
-				}
-				is.Equal(ep, want[i]) // in ID order, with their subscriptions in order
-			}
-
-			everything, err := h.st.LoadRouting(h.ctx, nil)
-			is.NoErr(err)
-			is.Equal(len(everything.Workspaces), 2) // nil asks for every workspace
-			is.Equal(len(everything.Keys), 2)
-			is.Equal(len(everything.Endpoints), 4)
-			is.Equal(len(everything.EventTypes), 4)
-
-			none, err := h.st.LoadRouting(h.ctx, []store.WorkspaceID{"ws_01kaaaaaaaaaaaaaaaaaaaaaaa"})
-			is.NoErr(err)
-			is.Equal(len(none.Workspaces)+len(none.Keys)+len(none.Endpoints)+len(none.EventTypes), 0) // an unknown workspace has nothing
-		},
-	},
-	{
-		name:     "Routing/DeletedWorkspace",
+		name:     "RoutingChanges/DeletedWorkspace",
 		contract: "A deleted workspace stays in RoutingChanges, so routers learn it is gone, and LoadRouting returns nothing of it.",
 		run: func(t *testing.T, h *harness) {
 			is := is.New(t)
@@ -258,9 +182,9 @@ var routingTests = []test{
 	},
 }
 
-var routingConcurrencyTests = []test{
+var routingChangesRaces = []test{
 	{
-		name:     "Concurrency/RoutingVersionsInOrder",
+		name:     "RoutingChanges/InOrderUnderRace",
 		contract: "Routing versions commit in increasing order under concurrent writers: a reader that follows RoutingChanges from the version it last saw never misses a workspace's latest change.",
 		run: func(t *testing.T, h *harness) {
 			is := is.New(t)
