@@ -134,7 +134,7 @@ func (s *APIKeyService) List(ctx context.Context, ws WorkspaceID, f APIKeyFilter
 	}
 	sf := store.APIKeyFilter{Kind: f.Kind, EnvironmentID: f.EnvironmentID}
 	return list(opts, prefixAPIKey, func(k APIKey) APIKeyID { return k.ID },
-		func(p store.Page) ([]APIKey, error) { return s.c.store.ListAPIKeys(ctx, ws, sf, p) })
+		func(p store.PageRequest) ([]APIKey, error) { return s.c.store.ListAPIKeys(ctx, ws, sf, p) })
 }
 
 // Revoke revokes the key: from now on Authenticate refuses it. Revoking a
@@ -174,7 +174,7 @@ func apiKey(ws WorkspaceID, id APIKeyID) error {
 	if err := workspace(ws); err != nil {
 		return err
 	}
-	return subject("", "API key", prefixAPIKey, id)
+	return subject("", prefixAPIKey, id)
 }
 
 // wellFormedKey screens out what cannot be a key before hashing it and

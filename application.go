@@ -110,7 +110,7 @@ func (s *ApplicationService) List(ctx context.Context, ws WorkspaceID, opts List
 		return Page[Application]{}, err
 	}
 	return list(opts, prefixApplication, func(a Application) ApplicationID { return a.ID },
-		func(p store.Page) ([]Application, error) { return s.c.store.ListApplications(ctx, ws, p) })
+		func(p store.PageRequest) ([]Application, error) { return s.c.store.ListApplications(ctx, ws, p) })
 }
 
 // Update applies p and returns the application as it now is.
@@ -161,7 +161,7 @@ func application(ws WorkspaceID, id ApplicationID) error {
 	if err := workspace(ws); err != nil {
 		return err
 	}
-	return subject("", "application", prefixApplication, id)
+	return subject("", prefixApplication, id)
 }
 
 // checkExternalID allows only characters that survive a URL query, a log

@@ -55,7 +55,7 @@ func (s *DeliveryService) list(ctx context.Context, ws WorkspaceID, f DeliveryFi
 	}
 	sf := store.DeliveryFilter{EndpointID: f.EndpointID, Status: f.Status, NewestFirst: f.NewestFirst}
 	return list(opts, prefixDelivery, func(d Delivery) DeliveryID { return d.ID },
-		func(p store.Page) ([]Delivery, error) { return s.c.store.ListDeliveries(ctx, ws, sf, p) })
+		func(p store.PageRequest) ([]Delivery, error) { return s.c.store.ListDeliveries(ctx, ws, sf, p) })
 }
 
 // Get returns a delivery with its event and attempts, or ErrNotFound.
@@ -63,7 +63,7 @@ func (s *DeliveryService) Get(ctx context.Context, ws WorkspaceID, id DeliveryID
 	if err := workspace(ws); err != nil {
 		return DeliveryDetail{}, err
 	}
-	if err := subject("", "delivery", prefixDelivery, id); err != nil {
+	if err := subject("", prefixDelivery, id); err != nil {
 		return DeliveryDetail{}, err
 	}
 	d, attempts, err := s.c.store.GetDelivery(ctx, ws, id)
@@ -84,7 +84,7 @@ func (s *DeliveryService) Retry(ctx context.Context, ws WorkspaceID, id Delivery
 	if err := workspace(ws); err != nil {
 		return Delivery{}, err
 	}
-	if err := subject("", "delivery", prefixDelivery, id); err != nil {
+	if err := subject("", prefixDelivery, id); err != nil {
 		return Delivery{}, err
 	}
 	d, err := s.c.store.RetryDelivery(ctx, ws, id, s.c.now())

@@ -1,6 +1,6 @@
-// The delivery dispatcher: DeliveryConfig and Client.Deliver, which claim
-// due deliveries, run their attempts under per-endpoint and probation limits,
-// record the results and prune old events.
+// The delivery dispatcher: Client.Deliver, which claims
+// due deliveries, runs their attempts under per-endpoint and probation limits,
+// records the results and prunes old events.
 
 package nahook
 
@@ -17,108 +17,6 @@ import (
 	"github.com/nahook/nahook/internal/typeid"
 	"github.com/nahook/nahook/store"
 )
-
-// DeliveryConfig tunes delivery. Its zero value gives the defaults.
-type DeliveryConfig struct {
-	// Workers is how many attempts run at once in one Deliver call.
-	// Default 32.
-	Workers int
-	// MaxInFlightPerEndpoint caps the attempts in flight to one endpoint,
-	// counting those of every process sharing the store: however large
-	// its backlog, or slow its answers, an endpoint holds at most this
-	// many workers anywhere. Default 4.
-	MaxInFlightPerEndpoint int
-	// ProbeWorkers is how many of the Workers may be sending to endpoints
-	// on probation, one attempt per endpoint at a time. An endpoint is on
-	// probation while it is new, and from an attempt that fails or is
-	// slow until one succeeds in good time: this is what bounds the
-	// workers that dead, slow or garbage-answering endpoints can hold,
-	// however many there are. One application's endpoints (or, for
-	// endpoints without one, one workspace's) hold at most half of them,
-	// so that one customer alone cannot take them all from another's new
-	// endpoint. Default Workers/4, at least 1.
-	ProbeWorkers int
-	// SlowAfter makes an attempt that succeeds, but takes longer than
-	// this, put its endpoint on probation as a failure does (its delivery
-	// has succeeded, and is not retried). Default 5s.
-	SlowAfter time.Duration
-	// Timeout bounds one attempt, from dialing to the end of reading the
-	// answer. Default 15s. A claimed delivery is leased for twice this and
-	// 5 seconds: if its dispatcher dies, it falls due again then.
-	Timeout time.Duration
-	// Schedule is the wait before each retry; a delivery still failing
-	// after the last is failed. Each wait is jittered by ±20%. Default: 5s,
-	// 5m, 30m, 2h, 5h, 10h, 10h: eight attempts over about 27 hours.
-	Schedule []time.Duration
-	// DisableAfter disables an endpoint whose every attempt has failed for
-	// this long. Default 5 days; negative never disables.
-	DisableAfter time.Duration
-	// SecretGrace is how long, after a rotation, the previous signing
-	// secret keeps signing beside the new one. Default 24h.
-	SecretGrace time.Duration
-	// Retention is how long events (with their deliveries and attempts)
-	// are kept once no delivery is pending; it is also how long
-	// idempotency keys are remembered. Default 30 days; at least 24h.
-	Retention time.Duration
-	// PollInterval is how often an idle dispatcher looks for deliveries
-	// falling due or ingested by other processes; an ingest through the
-	// same Client wakes it at once. Default 1s.
-	PollInterval time.Duration
-	// ResponseBytes is how much of an answer's body an attempt keeps, cut
-	// before a character rather than through it. Default 4096; at most
-	// 64 KiB. What is kept is made valid UTF-8 without NUL, as every
-	// attempt's error text is, which is at most 1 KiB.
-	ResponseBytes int
-	// Transport sends the requests. Nil means one that refuses
-	// non-public addresses after DNS resolution (unless
-	// Config.AllowPrivateURLs), follows no redirect and uses no proxy.
-	Transport http.RoundTripper
-}
-
-// Delivery defaults.
-var defaultSchedule = []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.Minute,
-	2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour}
-
-// withDefaults fills in the zero fields.
-func (d DeliveryConfig) withDefaults() DeliveryConfig {
-	if d.Workers <= 0 {
-		d.Workers = 32
-	}
-	if d.MaxInFlightPerEndpoint <= 0 {
-		d.MaxInFlightPerEndpoint = 4
-	}
-	if d.ProbeWorkers <= 0 {
-		d.ProbeWorkers = d.Workers / 4
-	}
-	d.ProbeWorkers = min(max(d.ProbeWorkers, 1), d.Workers)
-	if d.SlowAfter <= 0 {
-		d.SlowAfter = 5 * time.Second
-	}
-	if d.Timeout <= 0 {
-		d.Timeout = 15 * time.Second
-	}
-	if d.Schedule == nil {
-		d.Schedule = defaultSchedule
-	}
-	if d.DisableAfter == 0 {
-		d.DisableAfter = 5 * 24 * time.Hour
-	}
-	if d.SecretGrace <= 0 {
-		d.SecretGrace = 24 * time.Hour
-	}
-	if d.Retention <= 0 {
-		d.Retention = 30 * 24 * time.Hour
-	}
-	d.Retention = max(d.Retention, 24*time.Hour)
-	if d.PollInterval <= 0 {
-		d.PollInterval = time.Second
-	}
-	if d.ResponseBytes <= 0 {
-		d.ResponseBytes = 4096
-	}
-	d.ResponseBytes = min(d.ResponseBytes, 64<<10)
-	return d
-}
 
 // Deliver runs delivery in this process until ctx ends: it claims
 // deliveries as they fall due (in any process's outbox: several processes

@@ -140,7 +140,7 @@ func (s *EndpointService) List(ctx context.Context, ws WorkspaceID, f EndpointFi
 	}
 	sf := store.EndpointFilter{EnvironmentID: f.EnvironmentID, ApplicationID: f.ApplicationID}
 	return list(opts, prefixEndpoint, func(e Endpoint) EndpointID { return e.ID },
-		func(p store.Page) ([]Endpoint, error) { return s.c.store.ListEndpoints(ctx, ws, sf, p) })
+		func(p store.PageRequest) ([]Endpoint, error) { return s.c.store.ListEndpoints(ctx, ws, sf, p) })
 }
 
 // Update applies p and returns the endpoint as it now is.
@@ -217,5 +217,5 @@ func endpoint(ws WorkspaceID, id EndpointID) error {
 	if err := workspace(ws); err != nil {
 		return err
 	}
-	return subject("", "endpoint", prefixEndpoint, id)
+	return subject("", prefixEndpoint, id)
 }

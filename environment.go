@@ -94,7 +94,7 @@ func (s *EnvironmentService) List(ctx context.Context, ws WorkspaceID, opts List
 		return Page[Environment]{}, err
 	}
 	return list(opts, prefixEnvironment, func(e Environment) EnvironmentID { return e.ID },
-		func(p store.Page) ([]Environment, error) { return s.c.store.ListEnvironments(ctx, ws, p) })
+		func(p store.PageRequest) ([]Environment, error) { return s.c.store.ListEnvironments(ctx, ws, p) })
 }
 
 // Update applies p and returns the environment as it now is.
@@ -137,7 +137,7 @@ func environment(ws WorkspaceID, id EnvironmentID) error {
 	if err := workspace(ws); err != nil {
 		return err
 	}
-	return subject("", "environment", prefixEnvironment, id)
+	return subject("", prefixEnvironment, id)
 }
 
 // checkSlug enforces the slug format: lowercase alphanumeric runs joined by

@@ -123,7 +123,7 @@ func (s *EventService) ingest(ctx context.Context, apiKey string, in IngestInput
 		// An application that is not there would silently receive nothing.
 		if _, err := s.c.store.GetApplication(ctx, route.WorkspaceID, in.ApplicationID); err != nil {
 			if errors.Is(err, ErrNotFound) {
-				return Ingested{}, store.NotFound("applicationId", "application", in.ApplicationID)
+				return Ingested{}, store.Missing("applicationId", in.ApplicationID)
 			}
 			return Ingested{}, err
 		}
@@ -222,7 +222,7 @@ func (s *EventService) Get(ctx context.Context, ws WorkspaceID, id EventID) (Eve
 	if err := workspace(ws); err != nil {
 		return Event{}, err
 	}
-	if err := subject("", "event", prefixEvent, id); err != nil {
+	if err := subject("", prefixEvent, id); err != nil {
 		return Event{}, err
 	}
 	return s.c.store.GetEvent(ctx, ws, id)

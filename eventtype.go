@@ -78,7 +78,7 @@ func (s *EventTypeService) List(ctx context.Context, ws WorkspaceID, opts ListOp
 		return Page[EventType]{}, err
 	}
 	return list(opts, prefixEventType, func(e EventType) EventTypeID { return e.ID },
-		func(p store.Page) ([]EventType, error) { return s.c.store.ListEventTypes(ctx, ws, p) })
+		func(p store.PageRequest) ([]EventType, error) { return s.c.store.ListEventTypes(ctx, ws, p) })
 }
 
 // Update applies p and returns the event type as it now is.
@@ -123,7 +123,7 @@ func (s *EventTypeService) SetPublished(ctx context.Context, ws WorkspaceID, env
 	if err := workspace(ws); err != nil {
 		return err
 	}
-	if err := subject("environmentId", "environment", prefixEnvironment, env); err != nil {
+	if err := subject("environmentId", prefixEnvironment, env); err != nil {
 		return err
 	}
 	if err := eventType(ws, "eventTypeId", id); err != nil {
@@ -145,5 +145,5 @@ func eventType(ws WorkspaceID, field string, id EventTypeID) error {
 	if err := workspace(ws); err != nil {
 		return err
 	}
-	return subject(field, "event type", prefixEventType, id)
+	return subject(field, prefixEventType, id)
 }

@@ -124,7 +124,7 @@ func TestInputEnvironment(t *testing.T) {
 		_, err := nh.Environments.Create(ctx, ws.ID, nahook.EnvironmentInput{Name: "Invalid", Slug: slug})
 		wantField(t, fmt.Sprintf("slug %q", slug), err, nahook.ErrInvalid, "slug")
 	}
-	envs, err := st.ListEnvironments(ctx, ws.ID, store.Page{Limit: 100})
+	envs, err := st.ListEnvironments(ctx, ws.ID, store.PageRequest{Limit: 100})
 	is.NoErr(err)
 	is.Equal(len(envs), 1) // no refused environment was stored
 
@@ -541,7 +541,7 @@ func TestInputEvent(t *testing.T) {
 		_, err := nh.Events.Ingest(ctx, key.Plaintext, "order.created", c.in)
 		wantField(t, fmt.Sprintf("%q", c.in.Payload), err, nahook.ErrInvalid, c.field)
 	}
-	ds, err := st.ListDeliveries(ctx, ws.ID, store.DeliveryFilter{}, store.Page{Limit: 100})
+	ds, err := st.ListDeliveries(ctx, ws.ID, store.DeliveryFilter{}, store.PageRequest{Limit: 100})
 	is.NoErr(err)
 	is.Equal(len(ds), 0) // the refused ingests stored nothing
 	_, err = nh.Deliveries.List(ctx, ws.ID, nahook.DeliveryFilter{Status: "lost"}, nahook.ListOptions{})

@@ -37,7 +37,7 @@ type Page[T any] struct {
 
 // list fetches one page. prefix is the TypeID prefix of the listed
 // resource, so that a cursor of one list is refused by another.
-func list[T any, ID ~string](opts ListOptions, prefix string, idOf func(T) ID, fetch func(store.Page) ([]T, error)) (Page[T], error) {
+func list[T any, ID ~string](opts ListOptions, prefix string, idOf func(T) ID, fetch func(store.PageRequest) ([]T, error)) (Page[T], error) {
 	limit := opts.Limit
 	switch {
 	case limit == 0:
@@ -55,7 +55,7 @@ func list[T any, ID ~string](opts ListOptions, prefix string, idOf func(T) ID, f
 	}
 	// One extra item tells whether another page follows without a second
 	// query.
-	items, err := fetch(store.Page{After: after, Limit: limit + 1})
+	items, err := fetch(store.PageRequest{After: after, Limit: limit + 1})
 	if err != nil {
 		return Page[T]{}, err
 	}

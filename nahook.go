@@ -1,11 +1,10 @@
-// The Client: Config, New and Close, and the aliases that let a host
+// The Client: New and Close, and the aliases that let a host
 // program name the store's records without importing the store package.
 
 package nahook
 
 import (
 	"errors"
-	"log/slog"
 	"time"
 
 	"github.com/nahook/nahook/store"
@@ -78,47 +77,6 @@ const (
 // environment included.
 const MaxEnvironments = store.MaxEnvironments
 
-// Config tunes a Client. Its zero value gives the defaults a production
-// deployment wants: New replaces each field left zero with the default its
-// comment states.
-type Config struct {
-	// AllowPrivateURLs lets endpoint URLs name loopback, private, link-local
-	// and unspecified addresses (and "localhost"). Leave it off in
-	// production: such URLs let whoever manages endpoints make the host
-	// program's network call its own internal services. Turn it on for local
-	// testing.
-	AllowPrivateURLs bool
-	// Now is the clock. Nil means time.Now.
-	Now func() time.Time
-	// RoutingPollInterval is how often the router asks the store for writes
-	// made by other processes sharing the database. Zero (or negative)
-	// means 1s for stores that also announce changes as they commit
-	// (Postgres), where polling is only a safety net, and 100ms for the
-	// others (SQLite).
-	RoutingPollInterval time.Duration
-	// Logger receives what goes wrong in the background, such as a store
-	// that cannot be reached while following routing changes. Nil means
-	// slog.Default().
-	Logger *slog.Logger
-	// MaxPayloadBytes bounds an event's payload. Zero (or negative) means
-	// DefaultMaxPayloadBytes (1 MiB).
-	MaxPayloadBytes int
-	// Delivery tunes Client.Deliver: workers, timeouts, the retry
-	// schedule. Each field's comment states its default.
-	Delivery DeliveryConfig
-	// PortalURL is the address of the developer-portal page, such as
-	// "https://example.com/portal/": a portal session's URL is this with
-	// the session's token in the fragment. Empty means sessions have no
-	// URL and the host program builds its own.
-	PortalURL string
-	// PortalMaxEndpoints is how many endpoints an application may have in
-	// one environment for a portal session to add another, so that a
-	// customer cannot multiply deliveries without bound. Zero means
-	// DefaultPortalMaxEndpoints (50); negative, no limit. Endpoints made
-	// through EndpointService are not limited.
-	PortalMaxEndpoints int
-}
-
 // Client is nahook inside a host program: the services below, all sharing
 // one Store. It is safe for concurrent use.
 type Client struct {
@@ -173,36 +131,6 @@ func New(st store.Store, cfg Config) (*Client, error) {
 	c.Deliveries = &DeliveryService{c}
 	c.PortalSessions = &PortalSessionService{c}
 	return c, nil
-}
-
-// withDefaults returns c with the default its doc comment states in each
-// field left zero, or negative where a negative value means nothing (a
-// negative PortalMaxEndpoints or Delivery.DisableAfter means "no limit"
-// or "never", and is kept). New calls it once, so that the rest of the
-// package reads every setting from the Client's config as it is, and no
-// two places can disagree on a default. RoutingPollInterval's default
-// depends on st.
-func (c Config) withDefaults(st store.Store) Config {
-	if c.Now == nil {
-		c.Now = time.Now
-	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
-	if c.RoutingPollInterval <= 0 {
-		c.RoutingPollInterval = 100 * time.Millisecond
-		if _, notifies := st.(store.RoutingNotifier); notifies {
-			c.RoutingPollInterval = time.Second
-		}
-	}
-	if c.MaxPayloadBytes <= 0 {
-		c.MaxPayloadBytes = DefaultMaxPayloadBytes
-	}
-	if c.PortalMaxEndpoints == 0 {
-		c.PortalMaxEndpoints = DefaultPortalMaxEndpoints
-	}
-	c.Delivery = c.Delivery.withDefaults()
-	return c
 }
 
 // Close stops the Client's background work (the router's following of

@@ -38,7 +38,7 @@ func storeResolve(ctx context.Context, st store.Store, apiKey, eventType string)
 		return nil, nahook.ErrNotPublished
 	}
 	var out []nahook.EndpointID
-	page := store.Page{Limit: 250}
+	page := store.PageRequest{Limit: 250}
 	for {
 		eps, err := st.ListEndpoints(ctx, k.WorkspaceID, store.EndpointFilter{EnvironmentID: k.EnvironmentID}, page)
 		if err != nil {

@@ -162,7 +162,7 @@ func (p *Portal) GetEndpoint(ctx context.Context, id EndpointID) (Endpoint, erro
 	// An endpoint's application and environment never change, so an
 	// endpoint found in scope here is still in scope when it is written.
 	if ep.ApplicationID != p.session.ApplicationID || ep.EnvironmentID != p.session.EnvironmentID {
-		return Endpoint{}, store.NotFound("", "endpoint", id)
+		return Endpoint{}, store.Missing("", id)
 	}
 	return ep, nil
 }

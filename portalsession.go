@@ -152,12 +152,14 @@ func (s *PortalSessionService) List(ctx context.Context, ws WorkspaceID, app App
 	if err := workspace(ws); err != nil {
 		return Page[PortalSession]{}, err
 	}
-	if err := subject("applicationId", "application", prefixApplication, app); err != nil {
+	if err := subject("applicationId", prefixApplication, app); err != nil {
 		return Page[PortalSession]{}, err
 	}
 	now := s.c.now()
 	return list(opts, prefixPortalSession, func(p PortalSession) PortalSessionID { return p.ID },
-		func(p store.Page) ([]PortalSession, error) { return s.c.store.ListPortalSessions(ctx, ws, app, now, p) })
+		func(p store.PageRequest) ([]PortalSession, error) {
+			return s.c.store.ListPortalSessions(ctx, ws, app, now, p)
+		})
 }
 
 // Revoke ends the session now: its token is refused from then on.
@@ -176,7 +178,7 @@ func (s *PortalSessionService) RevokeAll(ctx context.Context, ws WorkspaceID, ap
 	if err := workspace(ws); err != nil {
 		return 0, err
 	}
-	if err := subject("applicationId", "application", prefixApplication, app); err != nil {
+	if err := subject("applicationId", prefixApplication, app); err != nil {
 		return 0, err
 	}
 	return s.c.store.RevokePortalSessions(ctx, ws, app, s.c.now())
@@ -211,5 +213,5 @@ func portalSession(ws WorkspaceID, id PortalSessionID) error {
 	if err := workspace(ws); err != nil {
 		return err
 	}
-	return subject("", "portal session", prefixPortalSession, id)
+	return subject("", prefixPortalSession, id)
 }

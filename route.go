@@ -134,7 +134,7 @@ func resolveDirect(s *snapshot, apiKey string, endpoint EndpointID) (Route, erro
 	ep := k.ws.endpoints[endpoint]
 	switch {
 	case ep == nil:
-		return Route{}, store.NotFound("endpointId", "endpoint", endpoint)
+		return Route{}, store.Missing("endpointId", endpoint)
 	case ep.env != k.env.id:
 		return Route{}, &Error{Kind: ErrOtherEnvironment, Field: "endpointId",
 			Message: fmt.Sprintf("endpoint %s is not in the API key's environment", endpoint)}

@@ -90,14 +90,14 @@ func ref[ID ~string](field, prefix string, id ID) error {
 // subject checks the ID of the resource a call is about. An ID of the wrong
 // shape names nothing that exists, so it is not found, exactly as a
 // well-formed ID of another workspace is.
-func subject[ID ~string](field, resource, prefix string, id ID) error {
+func subject[ID ~string](field, prefix string, id ID) error {
 	if !typeid.Valid(prefix, string(id)) {
-		return store.NotFound(field, resource, id)
+		return store.Missing(field, id)
 	}
 	return nil
 }
 
 // workspace checks the workspace a call is scoped to.
 func workspace(ws WorkspaceID) error {
-	return subject("workspaceId", "workspace", prefixWorkspace, ws)
+	return subject("workspaceId", prefixWorkspace, ws)
 }

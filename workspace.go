@@ -56,7 +56,7 @@ func (s *WorkspaceService) Create(ctx context.Context, in WorkspaceInput) (Works
 
 // Get returns the workspace, or ErrNotFound.
 func (s *WorkspaceService) Get(ctx context.Context, id WorkspaceID) (Workspace, error) {
-	if err := subject("", "workspace", prefixWorkspace, id); err != nil {
+	if err := subject("", prefixWorkspace, id); err != nil {
 		return Workspace{}, err
 	}
 	return s.c.store.GetWorkspace(ctx, id)
@@ -65,12 +65,12 @@ func (s *WorkspaceService) Get(ctx context.Context, id WorkspaceID) (Workspace, 
 // List returns one page of workspaces, oldest first.
 func (s *WorkspaceService) List(ctx context.Context, opts ListOptions) (Page[Workspace], error) {
 	return list(opts, prefixWorkspace, func(w Workspace) WorkspaceID { return w.ID },
-		func(p store.Page) ([]Workspace, error) { return s.c.store.ListWorkspaces(ctx, p) })
+		func(p store.PageRequest) ([]Workspace, error) { return s.c.store.ListWorkspaces(ctx, p) })
 }
 
 // Update applies p and returns the workspace as it now is.
 func (s *WorkspaceService) Update(ctx context.Context, id WorkspaceID, p WorkspacePatch) (Workspace, error) {
-	if err := subject("", "workspace", prefixWorkspace, id); err != nil {
+	if err := subject("", prefixWorkspace, id); err != nil {
 		return Workspace{}, err
 	}
 	u := store.WorkspaceUpdate{UpdatedAt: s.c.now()}
@@ -91,7 +91,7 @@ func (s *WorkspaceService) Update(ctx context.Context, id WorkspaceID, p Workspa
 // Delete deletes the workspace and everything in it: environments,
 // applications, event types, endpoints and API keys.
 func (s *WorkspaceService) Delete(ctx context.Context, id WorkspaceID) error {
-	if err := subject("", "workspace", prefixWorkspace, id); err != nil {
+	if err := subject("", prefixWorkspace, id); err != nil {
 		return err
 	}
 	return s.c.wrote(id, s.c.store.DeleteWorkspace(ctx, id))

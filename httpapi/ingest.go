@@ -26,7 +26,7 @@ func ingestDirect(a *api, w http.ResponseWriter, r *http.Request) error {
 	return a.ingest(w, r, func(key string, in nahook.IngestInput) (nahook.Ingested, error) {
 		res, err := a.nh.Events.IngestDirect(r.Context(), key, endpoint, in)
 		if errors.Is(err, nahook.ErrOtherEnvironment) {
-			return res, store.NotFound("endpointId", "endpoint", endpoint)
+			return res, store.Missing("endpointId", endpoint)
 		}
 		return res, err
 	})

@@ -162,7 +162,7 @@ func (k EndpointKeys) Signing(at time.Time) [][]byte {
 type DeliveryFilter struct {
 	EndpointID EndpointID
 	Status     DeliveryStatus
-	// NewestFirst lists the newest deliveries first; Page.After is then
+	// NewestFirst lists the newest deliveries first; PageRequest.After is then
 	// the last ID of the previous page in that order, and older ones
 	// follow it.
 	NewestFirst bool
@@ -218,8 +218,8 @@ type DeliveryStore interface {
 	// ErrNotFound.
 	GetDelivery(ctx context.Context, ws WorkspaceID, id DeliveryID) (Delivery, []Attempt, error)
 	// ListDeliveries returns the workspace's deliveries that match f, in
-	// ascending ID order (see Page).
-	ListDeliveries(ctx context.Context, ws WorkspaceID, f DeliveryFilter, page Page) ([]Delivery, error)
+	// ascending ID order (see PageRequest).
+	ListDeliveries(ctx context.Context, ws WorkspaceID, f DeliveryFilter, page PageRequest) ([]Delivery, error)
 	// RetryDelivery makes a failed delivery pending again, due at at, and
 	// returns it. It returns ErrNotFound, or ErrConflict when the
 	// delivery has not failed.

@@ -76,11 +76,9 @@ func Invalid(field, format string, args ...any) *Error {
 	return &Error{Kind: ErrInvalid, Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
-// NotFound returns an ErrNotFound error saying which resource was missing.
-// field names the input that referred to it, or is empty when the resource
-// was the subject of the call (a path parameter, say). The ID is quoted and
-// cut short, since it may be whatever a client sent.
-func NotFound[ID ~string](field, resource string, id ID) *Error {
+// notFound returns an ErrNotFound error saying which resource was missing.
+// The ID is quoted and cut short, since it may be whatever a client sent.
+func notFound[ID ~string](field, resource string, id ID) *Error {
 	s := string(id)
 	if utf8.RuneCountInString(s) > 64 {
 		s = string([]rune(s)[:64]) + "…"
@@ -98,7 +96,7 @@ func NotFound[ID ~string](field, resource string, id ID) *Error {
 // workspace). field names the input that referred to it, or is empty when
 // the resource was the subject of the call.
 func Missing[ID ~string](field string, id ID) *Error {
-	return NotFound(field, resourceOf(id), id)
+	return notFound(field, resourceOf(id), id)
 }
 
 // Dangling returns the ErrNotFound error of a write that refers, through
@@ -150,13 +148,13 @@ func resourceOf(id any) string {
 // UnknownExternalID returns the ErrNotFound error of a lookup of an
 // application by an external ID that no application of the workspace has.
 func UnknownExternalID(externalID string) *Error {
-	return NotFound("externalId", "application with externalId", externalID)
+	return notFound("externalId", "application with externalId", externalID)
 }
 
 // UnknownIdempotencyKey returns the ErrNotFound error of a lookup of an
 // event by an idempotency key the environment has not seen.
 func UnknownIdempotencyKey(key string) *Error {
-	return NotFound("idempotencyKey", "event with idempotency key", key)
+	return notFound("idempotencyKey", "event with idempotency key", key)
 }
 
 // UnknownKeyHash returns the ErrNotFound error of a lookup of an API key by

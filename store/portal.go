@@ -45,7 +45,7 @@ type PortalSessionStore interface {
 	// ListPortalSessions returns one page of the application's sessions
 	// that are active at now, oldest first. An application not in the
 	// workspace is ErrNotFound.
-	ListPortalSessions(ctx context.Context, ws WorkspaceID, app ApplicationID, now time.Time, page Page) ([]PortalSession, error)
+	ListPortalSessions(ctx context.Context, ws WorkspaceID, app ApplicationID, now time.Time, page PageRequest) ([]PortalSession, error)
 	// RevokePortalSession revokes the session at at and returns it.
 	// Revoking a revoked session keeps the first revocation time. It
 	// returns ErrNotFound.

@@ -32,8 +32,8 @@ type WorkspaceStore interface {
 	CreateWorkspace(ctx context.Context, ws Workspace, env Environment) error
 	// GetWorkspace returns the workspace, or ErrNotFound.
 	GetWorkspace(ctx context.Context, id WorkspaceID) (Workspace, error)
-	// ListWorkspaces returns workspaces in ascending ID order (see Page).
-	ListWorkspaces(ctx context.Context, page Page) ([]Workspace, error)
+	// ListWorkspaces returns workspaces in ascending ID order (see PageRequest).
+	ListWorkspaces(ctx context.Context, page PageRequest) ([]Workspace, error)
 	// UpdateWorkspace applies u and returns the workspace as it now is, or
 	// ErrNotFound.
 	UpdateWorkspace(ctx context.Context, id WorkspaceID, u WorkspaceUpdate) (Workspace, error)
@@ -57,8 +57,8 @@ type EnvironmentStore interface {
 	// ErrNotFound when the workspace does not exist.
 	GetDefaultEnvironment(ctx context.Context, ws WorkspaceID) (Environment, error)
 	// ListEnvironments returns the workspace's environments in ascending ID
-	// order (see Page). An unknown workspace has none.
-	ListEnvironments(ctx context.Context, ws WorkspaceID, page Page) ([]Environment, error)
+	// order (see PageRequest). An unknown workspace has none.
+	ListEnvironments(ctx context.Context, ws WorkspaceID, page PageRequest) ([]Environment, error)
 	// UpdateEnvironment applies u and returns the environment as it now is.
 	// It returns ErrNotFound, or ErrConflict (field "slug") when the new slug
 	// is taken by another environment of the workspace.
@@ -83,8 +83,8 @@ type ApplicationStore interface {
 	// that external ID, or ErrNotFound.
 	GetApplicationByExternalID(ctx context.Context, ws WorkspaceID, externalID string) (Application, error)
 	// ListApplications returns the workspace's applications in ascending ID
-	// order (see Page).
-	ListApplications(ctx context.Context, ws WorkspaceID, page Page) ([]Application, error)
+	// order (see PageRequest).
+	ListApplications(ctx context.Context, ws WorkspaceID, page PageRequest) ([]Application, error)
 	// UpdateApplication applies u and returns the application as it now is.
 	// It returns ErrNotFound, or ErrConflict (field "externalId").
 	UpdateApplication(ctx context.Context, ws WorkspaceID, id ApplicationID, u ApplicationUpdate) (Application, error)
@@ -103,8 +103,8 @@ type EventTypeStore interface {
 	// GetEventType returns the event type, or ErrNotFound.
 	GetEventType(ctx context.Context, ws WorkspaceID, id EventTypeID) (EventType, error)
 	// ListEventTypes returns the workspace's event types in ascending ID
-	// order (see Page).
-	ListEventTypes(ctx context.Context, ws WorkspaceID, page Page) ([]EventType, error)
+	// order (see PageRequest).
+	ListEventTypes(ctx context.Context, ws WorkspaceID, page PageRequest) ([]EventType, error)
 	// UpdateEventType applies u and returns the event type as it now is. It
 	// returns ErrNotFound, or ErrConflict (field "name"). Subscriptions
 	// follow a renamed event type: endpoints subscribed to it by name list
@@ -141,8 +141,8 @@ type EndpointStore interface {
 	// GetEndpoint returns the endpoint, or ErrNotFound.
 	GetEndpoint(ctx context.Context, ws WorkspaceID, id EndpointID) (Endpoint, error)
 	// ListEndpoints returns the workspace's endpoints that match f, in
-	// ascending ID order (see Page).
-	ListEndpoints(ctx context.Context, ws WorkspaceID, f EndpointFilter, page Page) ([]Endpoint, error)
+	// ascending ID order (see PageRequest).
+	ListEndpoints(ctx context.Context, ws WorkspaceID, f EndpointFilter, page PageRequest) ([]Endpoint, error)
 	// UpdateEndpoint applies u and returns the endpoint as it now is. It
 	// returns ErrNotFound, or ErrInvalid ("eventTypes[i]") as CreateEndpoint
 	// does.
@@ -166,8 +166,8 @@ type APIKeyStore interface {
 	// the key is what tells the workspace.
 	GetAPIKeyByHash(ctx context.Context, hash KeyHash) (APIKey, error)
 	// ListAPIKeys returns the workspace's keys that match f, revoked ones
-	// included, in ascending ID order (see Page).
-	ListAPIKeys(ctx context.Context, ws WorkspaceID, f APIKeyFilter, page Page) ([]APIKey, error)
+	// included, in ascending ID order (see PageRequest).
+	ListAPIKeys(ctx context.Context, ws WorkspaceID, f APIKeyFilter, page PageRequest) ([]APIKey, error)
 	// RevokeAPIKey marks the key revoked at the given time and returns it. A
 	// key already revoked keeps its first revocation time. It returns
 	// ErrNotFound.

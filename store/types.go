@@ -141,11 +141,11 @@ type APIKey struct {
 // Revoked reports whether the key has been revoked.
 func (k APIKey) Revoked() bool { return !k.RevokedAt.IsZero() }
 
-// Page asks a list method for at most Limit items whose ID sorts after
+// PageRequest asks a list method for at most Limit items whose ID sorts after
 // After, in ascending ID order. Because IDs are time-ordered and unique, a
 // client walking pages with the last ID it saw visits every item exactly
 // once, in a stable order.
-type Page struct {
+type PageRequest struct {
 	// After is the last ID of the previous page, or empty for the first page.
 	After string
 	// Limit is at least 1.

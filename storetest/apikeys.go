@@ -61,7 +61,7 @@ var apiKeyTests = join(
 				_, err := h.nh.APIKeys.Create(h.ctx, a.ID, nahook.APIKeyInput{EnvironmentID: h.defaultEnv(t, b.ID).ID})
 				wantErr(t, err, nahook.ErrNotFound, "environmentId")
 				for _, ws := range []nahook.WorkspaceID{a.ID, b.ID} {
-					keys, err := h.st.ListAPIKeys(h.ctx, ws, store.APIKeyFilter{}, store.Page{Limit: 100})
+					keys, err := h.st.ListAPIKeys(h.ctx, ws, store.APIKeyFilter{}, store.PageRequest{Limit: 100})
 					is.NoErr(err)
 					is.Equal(len(keys), 0)
 				}
@@ -145,7 +145,7 @@ var apiKeyTests = join(
 				other := h.workspace(t)
 				h.key(t, other.ID, "")
 				list := func(ws nahook.WorkspaceID, f store.APIKeyFilter) []nahook.APIKeyID {
-					keys, err := h.st.ListAPIKeys(h.ctx, ws, f, store.Page{Limit: 100})
+					keys, err := h.st.ListAPIKeys(h.ctx, ws, f, store.PageRequest{Limit: 100})
 					is.NoErr(err)
 					var out []nahook.APIKeyID
 					for _, k := range keys {

@@ -170,7 +170,7 @@ var applicationTests = join(
 				}
 				wantErr(t, h.st.DeleteApplication(h.ctx, ws.ID, app.ID), store.ErrNotFound, "") // deleting twice
 				is.NoErr(h.st.CreateApplication(h.ctx, app))                                    // the same ID again
-				left, err := h.st.ListEndpoints(h.ctx, ws.ID, store.EndpointFilter{ApplicationID: app.ID}, store.Page{Limit: 100})
+				left, err := h.st.ListEndpoints(h.ctx, ws.ID, store.EndpointFilter{ApplicationID: app.ID}, store.PageRequest{Limit: 100})
 				is.NoErr(err)
 				is.Equal(len(left), 0) // nothing left behind
 
@@ -213,12 +213,12 @@ var applicationTests = join(
 				for i := range 5 {
 					ids = append(ids, h.app(t, ws.ID, fmt.Sprint("cust_", i)).ID)
 				}
-				got, err := h.st.ListApplications(h.ctx, ws.ID, store.Page{After: string(ids[1]), Limit: 2})
+				got, err := h.st.ListApplications(h.ctx, ws.ID, store.PageRequest{After: string(ids[1]), Limit: 2})
 				is.NoErr(err)
 				is.Equal(len(got), 2)
 				is.Equal(got[0].ID, ids[2])
 				is.Equal(got[1].ID, ids[3])
-				got, err = h.st.ListApplications(h.ctx, ws.ID, store.Page{After: string(ids[4]), Limit: 2})
+				got, err = h.st.ListApplications(h.ctx, ws.ID, store.PageRequest{After: string(ids[4]), Limit: 2})
 				is.NoErr(err)
 				is.Equal(len(got), 0)
 			},
@@ -269,7 +269,7 @@ var applicationRaces = []test{
 				counts := tally(t, errs, nahook.ErrConflict)
 				is.Equal(counts[nil], 1)
 				is.Equal(counts[nahook.ErrConflict], 29)
-				apps, err := h.st.ListApplications(h.ctx, ws.ID, store.Page{Limit: 100})
+				apps, err := h.st.ListApplications(h.ctx, ws.ID, store.PageRequest{Limit: 100})
 				is.NoErr(err)
 				is.Equal(len(apps), round+1) // exactly one application more
 				for _, err := range errs {

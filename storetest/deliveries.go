@@ -54,7 +54,7 @@ var deliveryTests = join(
 				o.ingest(t, `{}`, "")
 				list := func(ws nahook.WorkspaceID, f store.DeliveryFilter) []store.Delivery {
 					t.Helper()
-					ds, err := h.st.ListDeliveries(h.ctx, ws, f, store.Page{Limit: 100})
+					ds, err := h.st.ListDeliveries(h.ctx, ws, f, store.PageRequest{Limit: 100})
 					is.NoErr(err)
 					return ds
 				}

@@ -90,7 +90,7 @@ var endpointTests = join(
 				wantErr(t, err, nahook.ErrInvalid, "eventTypes[1]")
 				_, err = h.nh.Endpoints.Create(h.ctx, ws.ID, nahook.EndpointInput{URL: "https://acme.com/hook", EventTypes: []string{"order.lost"}})
 				wantErr(t, err, nahook.ErrInvalid, "eventTypes[0]")
-				list, err := h.st.ListEndpoints(h.ctx, ws.ID, store.EndpointFilter{}, store.Page{Limit: 100})
+				list, err := h.st.ListEndpoints(h.ctx, ws.ID, store.EndpointFilter{}, store.PageRequest{Limit: 100})
 				is.NoErr(err)
 				is.Equal(len(list), 1) // the refused endpoints were not stored
 			},
@@ -110,7 +110,7 @@ var endpointTests = join(
 				_, err = h.nh.Endpoints.Create(h.ctx, "ws_01kaaaaaaaaaaaaaaaaaaaaaaa", nahook.EndpointInput{URL: "https://acme.com/hook"})
 				wantErr(t, err, nahook.ErrNotFound, "workspaceId")
 				for _, ws := range []nahook.WorkspaceID{a.ID, b.ID} {
-					eps, err := h.st.ListEndpoints(h.ctx, ws, store.EndpointFilter{}, store.Page{Limit: 100})
+					eps, err := h.st.ListEndpoints(h.ctx, ws, store.EndpointFilter{}, store.PageRequest{Limit: 100})
 					is.NoErr(err)
 					is.Equal(len(eps), 0) // nothing stored anywhere
 				}
@@ -213,7 +213,7 @@ var endpointTests = join(
 				h.endpoint(t, other.ID, nahook.EndpointInput{ApplicationID: otherApp.ID}) // elsewhere
 
 				ids := func(ws nahook.WorkspaceID, f store.EndpointFilter) []nahook.EndpointID {
-					eps, err := h.st.ListEndpoints(h.ctx, ws, f, store.Page{Limit: 100})
+					eps, err := h.st.ListEndpoints(h.ctx, ws, f, store.PageRequest{Limit: 100})
 					is.NoErr(err)
 					var out []nahook.EndpointID
 					for _, ep := range eps {
@@ -246,7 +246,7 @@ var endpointTests = join(
 					recordOne(t, h, d, store.DeliveryFailed, 500, in.Event.CreatedAt)
 				}
 				is.NoErr(h.st.DeleteEndpoint(h.ctx, o.ws.ID, o.a.ID))
-				list, err := h.st.ListDeliveries(h.ctx, o.ws.ID, store.DeliveryFilter{}, store.Page{Limit: 100})
+				list, err := h.st.ListDeliveries(h.ctx, o.ws.ID, store.DeliveryFilter{}, store.PageRequest{Limit: 100})
 				is.NoErr(err)
 				is.Equal(len(list), 1) // none of the deleted endpoint's
 				is.Equal(list[0].EndpointID, o.b.ID)
@@ -316,7 +316,7 @@ var endpointRaces = []test{
 					return h.stores[i%len(h.stores)].CreateEndpoint(h.ctx, ep, newKey(), limit)
 				})
 				counts := tally(t, errs, store.ErrLimitExceeded)
-				eps, err := h.st.ListEndpoints(h.ctx, ws.ID, store.EndpointFilter{ApplicationID: app.ID}, store.Page{Limit: 100})
+				eps, err := h.st.ListEndpoints(h.ctx, ws.ID, store.EndpointFilter{ApplicationID: app.ID}, store.PageRequest{Limit: 100})
 				is.NoErr(err)
 				if len(eps) != limit {
 					t.Fatalf("round %d: %d endpoints stored, want %d", round, len(eps), limit)

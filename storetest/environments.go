@@ -43,7 +43,7 @@ var environmentTests = join(
 				wantErr(t, err, nahook.ErrConflict, "slug")
 				_, err = h.nh.Environments.Create(h.ctx, ws.ID, nahook.EnvironmentInput{Name: "Prod 2", Slug: "production"})
 				wantErr(t, err, nahook.ErrConflict, "slug")
-				envs, err := h.st.ListEnvironments(h.ctx, ws.ID, store.Page{Limit: 100})
+				envs, err := h.st.ListEnvironments(h.ctx, ws.ID, store.PageRequest{Limit: 100})
 				is.NoErr(err)
 				is.Equal(len(envs), 2) // the refused creates stored nothing
 				other := h.workspace(t)
@@ -65,7 +65,7 @@ var environmentTests = join(
 				}
 				_, err := h.nh.Environments.Create(h.ctx, ws.ID, nahook.EnvironmentInput{Name: "Eleventh", Slug: "eleventh"})
 				wantErr(t, err, nahook.ErrLimitExceeded, "")
-				envs, err := h.st.ListEnvironments(h.ctx, ws.ID, store.Page{Limit: 100})
+				envs, err := h.st.ListEnvironments(h.ctx, ws.ID, store.PageRequest{Limit: 100})
 				is.NoErr(err)
 				is.Equal(len(envs), nahook.MaxEnvironments) // exactly 10
 				is.NoErr(h.nh.Environments.Delete(h.ctx, ws.ID, last.ID))
@@ -173,10 +173,10 @@ var environmentTests = join(
 				vis, err := h.st.ListEventTypeVisibility(h.ctx, ws.ID, staging.ID)
 				is.NoErr(err)
 				is.Equal(vis, []store.EventTypeVisibility{{EventTypeID: et.ID, EventTypeName: et.Name, Published: false}}) // visibility rows went with it
-				left, err := h.st.ListEndpoints(h.ctx, ws.ID, store.EndpointFilter{EnvironmentID: staging.ID}, store.Page{Limit: 100})
+				left, err := h.st.ListEndpoints(h.ctx, ws.ID, store.EndpointFilter{EnvironmentID: staging.ID}, store.PageRequest{Limit: 100})
 				is.NoErr(err)
 				is.Equal(len(left), 0) // no endpoint left
-				leftKeys, err := h.st.ListAPIKeys(h.ctx, ws.ID, store.APIKeyFilter{EnvironmentID: staging.ID}, store.Page{Limit: 100})
+				leftKeys, err := h.st.ListAPIKeys(h.ctx, ws.ID, store.APIKeyFilter{EnvironmentID: staging.ID}, store.PageRequest{Limit: 100})
 				is.NoErr(err)
 				is.Equal(len(leftKeys), 0) // no key left
 
@@ -297,7 +297,7 @@ var environmentRaces = []test{
 					return err
 				})
 				counts := tally(t, errs, nahook.ErrLimitExceeded)
-				envs, err := h.st.ListEnvironments(h.ctx, ws.ID, store.Page{Limit: 100})
+				envs, err := h.st.ListEnvironments(h.ctx, ws.ID, store.PageRequest{Limit: 100})
 				is.NoErr(err)
 				if len(envs) != nahook.MaxEnvironments || counts[nil] != nahook.MaxEnvironments-1 {
 					t.Fatalf("round %d: %d environments stored, %d creates succeeded; want %d and %d", round, len(envs), counts[nil], nahook.MaxEnvironments, nahook.MaxEnvironments-1)
@@ -351,10 +351,10 @@ var environmentRaces = []test{
 				})
 				tally(t, errs, nahook.ErrNotFound)
 				is.NoErr(errs[20]) // the delete itself succeeds
-				eps, err := h.st.ListEndpoints(h.ctx, ws.ID, store.EndpointFilter{}, store.Page{Limit: 100})
+				eps, err := h.st.ListEndpoints(h.ctx, ws.ID, store.EndpointFilter{}, store.PageRequest{Limit: 100})
 				is.NoErr(err)
 				is.Equal(len(eps), 0) // no endpoint outlived its environment
-				keys, err := h.st.ListAPIKeys(h.ctx, ws.ID, store.APIKeyFilter{}, store.Page{Limit: 100})
+				keys, err := h.st.ListAPIKeys(h.ctx, ws.ID, store.APIKeyFilter{}, store.PageRequest{Limit: 100})
 				is.NoErr(err)
 				is.Equal(len(keys), 0) // no key either
 			}

@@ -42,7 +42,7 @@ var eventTests = join(
 					is.Equal(got.EventID, in.Event.ID)
 					is.Equal(len(attempts), 0)
 				}
-				page, err := h.st.ListDeliveries(h.ctx, o.ws.ID, store.DeliveryFilter{}, store.Page{Limit: 100})
+				page, err := h.st.ListDeliveries(h.ctx, o.ws.ID, store.DeliveryFilter{}, store.PageRequest{Limit: 100})
 				is.NoErr(err)
 				is.Equal(len(page), 2) // nothing more
 			},
@@ -58,7 +58,7 @@ var eventTests = join(
 				is.True(again.Replayed)
 				is.Equal(again.Event, first.Event)
 				is.Equal(endpointsOf(again.Deliveries), endpointsOf(first.Deliveries))
-				page, err := h.st.ListDeliveries(h.ctx, o.ws.ID, store.DeliveryFilter{}, store.Page{Limit: 100})
+				page, err := h.st.ListDeliveries(h.ctx, o.ws.ID, store.DeliveryFilter{}, store.PageRequest{Limit: 100})
 				is.NoErr(err)
 				is.Equal(len(page), 2) // nothing new stored
 
@@ -129,7 +129,7 @@ var eventTests = join(
 					t.Logf("%s: %v", c.what, c.err)
 					wantErr(t, c.err, nahook.ErrIdempotencyKeyReused, "idempotencyKey")
 				}
-				page, err := h.st.ListDeliveries(h.ctx, o.ws.ID, store.DeliveryFilter{}, store.Page{Limit: 100})
+				page, err := h.st.ListDeliveries(h.ctx, o.ws.ID, store.DeliveryFilter{}, store.PageRequest{Limit: 100})
 				is.NoErr(err)
 				is.Equal(len(page), 3) // the two events' deliveries, nothing more
 			},
@@ -155,7 +155,7 @@ var eventTests = join(
 				is.Equal(stored[0].EndpointID, o.a.ID)
 				_, _, err = h.st.GetDelivery(h.ctx, theirs.WorkspaceID, ds[2].ID)
 				wantErr(t, err, store.ErrNotFound, "") // nothing reached the other workspace
-				list, err := h.st.ListDeliveries(h.ctx, theirs.WorkspaceID, store.DeliveryFilter{}, store.Page{Limit: 100})
+				list, err := h.st.ListDeliveries(h.ctx, theirs.WorkspaceID, store.DeliveryFilter{}, store.PageRequest{Limit: 100})
 				is.NoErr(err)
 				is.Equal(len(list), 0)
 			},
@@ -189,11 +189,11 @@ var eventTests = join(
 				is.Equal(len(all.Deliveries), 4) // untargeted: every subscribed endpoint, as the route says
 
 				other := h.workspace(t)
-				before, err := h.st.ListDeliveries(h.ctx, o.ws.ID, store.DeliveryFilter{}, store.Page{Limit: 100})
+				before, err := h.st.ListDeliveries(h.ctx, o.ws.ID, store.DeliveryFilter{}, store.PageRequest{Limit: 100})
 				is.NoErr(err)
 				_, err = h.nh.Events.Ingest(h.ctx, o.key.Plaintext, "order.created", nahook.IngestInput{Payload: []byte(`{}`), ApplicationID: h.app(t, other.ID, "acme").ID})
 				wantErr(t, err, nahook.ErrNotFound, "applicationId")
-				after, err := h.st.ListDeliveries(h.ctx, o.ws.ID, store.DeliveryFilter{}, store.Page{Limit: 100})
+				after, err := h.st.ListDeliveries(h.ctx, o.ws.ID, store.DeliveryFilter{}, store.PageRequest{Limit: 100})
 				is.NoErr(err)
 				is.Equal(len(after), len(before)) // the refused ingest stored nothing
 
@@ -308,7 +308,7 @@ var eventRaces = []test{
 					}
 				}
 				is.Equal(originals, 1)
-				page, err := h.st.ListDeliveries(h.ctx, o.ws.ID, store.DeliveryFilter{}, store.Page{Limit: 1000})
+				page, err := h.st.ListDeliveries(h.ctx, o.ws.ID, store.DeliveryFilter{}, store.PageRequest{Limit: 1000})
 				is.NoErr(err)
 				is.Equal(len(page), 2*(round+1)) // and its two deliveries
 			}

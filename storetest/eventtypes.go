@@ -48,7 +48,7 @@ var eventTypeTests = join(
 				h.eventType(t, ws.ID, "order.created")
 				_, err := h.nh.EventTypes.Create(h.ctx, ws.ID, nahook.EventTypeInput{Name: "order.created"})
 				wantErr(t, err, nahook.ErrConflict, "name")
-				ets, err := h.st.ListEventTypes(h.ctx, ws.ID, store.Page{Limit: 100})
+				ets, err := h.st.ListEventTypes(h.ctx, ws.ID, store.PageRequest{Limit: 100})
 				is.NoErr(err)
 				is.Equal(len(ets), 1) // the refused create stored nothing
 				_, err = h.nh.EventTypes.Create(h.ctx, h.workspace(t).ID, nahook.EventTypeInput{Name: "order.created"})

@@ -328,7 +328,7 @@ type snapshot struct {
 
 func (f *filled) snapshot(t *testing.T, h *harness) snapshot {
 	t.Helper()
-	ctx, ws, all := h.ctx, f.ws.ID, store.Page{Limit: 1000}
+	ctx, ws, all := h.ctx, f.ws.ID, store.PageRequest{Limit: 1000}
 	must := func(what string, err error) {
 		t.Helper()
 		if err != nil {

@@ -57,7 +57,7 @@ var portalSessionTests = join(
 					ws  nahook.WorkspaceID
 					app nahook.ApplicationID
 				}{{ws.ID, app.ID}, {other.ID, theirs.ID}} {
-					active, err := h.st.ListPortalSessions(h.ctx, c.ws, c.app, h.at(), store.Page{Limit: 100})
+					active, err := h.st.ListPortalSessions(h.ctx, c.ws, c.app, h.at(), store.PageRequest{Limit: 100})
 					is.NoErr(err)
 					is.Equal(len(active), 0) // nothing stored
 				}
@@ -145,7 +145,7 @@ var portalSessionTests = join(
 				is.Equal(again.RevokedAt, r.RevokedAt) // the first revocation stands
 
 				h.advance(2 * time.Minute) // s3 has expired
-				active, err := h.st.ListPortalSessions(h.ctx, ws.ID, app.ID, h.at(), store.Page{Limit: 100})
+				active, err := h.st.ListPortalSessions(h.ctx, ws.ID, app.ID, h.at(), store.PageRequest{Limit: 100})
 				is.NoErr(err)
 				is.Equal(len(active), 1)
 				is.Equal(active[0].ID, s2.ID)
@@ -233,7 +233,7 @@ var portalSessionTests = join(
 		return err
 	}),
 	scoped("ListPortalSessions", func(t *testing.T, h *harness, ws store.WorkspaceID, id ids) error {
-		_, err := h.st.ListPortalSessions(h.ctx, ws, id.app, h.at(), store.Page{Limit: 100})
+		_, err := h.st.ListPortalSessions(h.ctx, ws, id.app, h.at(), store.PageRequest{Limit: 100})
 		return err
 	}),
 	scoped("RevokePortalSession", func(t *testing.T, h *harness, ws store.WorkspaceID, id ids) error {

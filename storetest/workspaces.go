@@ -149,15 +149,15 @@ var workspaceTests = join(
 				// Recreate the workspace and its parents under the same IDs:
 				// whatever survived the delete would show up in it again.
 				is.NoErr(h.st.CreateWorkspace(h.ctx, f.ws, def))
-				envs, err := h.st.ListEnvironments(h.ctx, f.ws.ID, store.Page{Limit: 100})
+				envs, err := h.st.ListEnvironments(h.ctx, f.ws.ID, store.PageRequest{Limit: 100})
 				is.NoErr(err)
 				is.Equal(len(envs), 1) // only the recreated default environment
 				is.NoErr(h.st.CreateEnvironment(h.ctx, f.staging))
-				apps, err := h.st.ListApplications(h.ctx, f.ws.ID, store.Page{Limit: 100})
+				apps, err := h.st.ListApplications(h.ctx, f.ws.ID, store.PageRequest{Limit: 100})
 				is.NoErr(err)
 				is.Equal(len(apps), 0) // no application survived
 				is.NoErr(h.st.CreateApplication(h.ctx, f.app))
-				ets, err := h.st.ListEventTypes(h.ctx, f.ws.ID, store.Page{Limit: 100})
+				ets, err := h.st.ListEventTypes(h.ctx, f.ws.ID, store.PageRequest{Limit: 100})
 				is.NoErr(err)
 				is.Equal(len(ets), 0) // no event type survived
 				is.NoErr(h.st.CreateEventType(h.ctx, f.et))
@@ -166,24 +166,24 @@ var workspaceTests = join(
 					is.NoErr(err)
 					is.Equal(vis, []store.EventTypeVisibility{{EventTypeID: f.et.ID, EventTypeName: f.et.Name}}) // no visibility survived
 				}
-				eps, err := h.st.ListEndpoints(h.ctx, f.ws.ID, store.EndpointFilter{}, store.Page{Limit: 100})
+				eps, err := h.st.ListEndpoints(h.ctx, f.ws.ID, store.EndpointFilter{}, store.PageRequest{Limit: 100})
 				is.NoErr(err)
 				is.Equal(len(eps), 0) // no endpoint survived
 				_, err = h.st.GetEndpointKeys(h.ctx, f.ws.ID, f.a.ID)
 				wantErr(t, err, store.ErrNotFound, "") // nor its signing keys
-				keys, err := h.st.ListAPIKeys(h.ctx, f.ws.ID, store.APIKeyFilter{}, store.Page{Limit: 100})
+				keys, err := h.st.ListAPIKeys(h.ctx, f.ws.ID, store.APIKeyFilter{}, store.PageRequest{Limit: 100})
 				is.NoErr(err)
 				is.Equal(len(keys), 0) // no key survived
 				_, err = h.st.GetPortalSession(h.ctx, f.ws.ID, f.session.ID)
 				wantErr(t, err, store.ErrNotFound, "")
-				sessions, err := h.st.ListPortalSessions(h.ctx, f.ws.ID, f.app.ID, h.at(), store.Page{Limit: 100})
+				sessions, err := h.st.ListPortalSessions(h.ctx, f.ws.ID, f.app.ID, h.at(), store.PageRequest{Limit: 100})
 				is.NoErr(err)
 				is.Equal(len(sessions), 0) // no portal session survived
 				_, err = h.st.GetEvent(h.ctx, f.ws.ID, f.event.Event.ID)
 				wantErr(t, err, store.ErrNotFound, "") // no event survived
 				_, _, err = h.st.GetEventByIdempotencyKey(h.ctx, f.ws.ID, def.ID, "order-1")
 				wantErr(t, err, store.ErrNotFound, "idempotencyKey")
-				ds, err := h.st.ListDeliveries(h.ctx, f.ws.ID, store.DeliveryFilter{}, store.Page{Limit: 100})
+				ds, err := h.st.ListDeliveries(h.ctx, f.ws.ID, store.DeliveryFilter{}, store.PageRequest{Limit: 100})
 				is.NoErr(err)
 				is.Equal(len(ds), 0) // no delivery survived
 				_, _, err = h.st.GetDelivery(h.ctx, f.ws.ID, f.failed.ID)

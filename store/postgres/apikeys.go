@@ -56,7 +56,7 @@ func (s *Store) GetAPIKeyByHash(ctx context.Context, hash store.KeyHash) (store.
 }
 
 // ListAPIKeys implements store.APIKeyStore.
-func (s *Store) ListAPIKeys(ctx context.Context, ws store.WorkspaceID, f store.APIKeyFilter, page store.Page) ([]store.APIKey, error) {
+func (s *Store) ListAPIKeys(ctx context.Context, ws store.WorkspaceID, f store.APIKeyFilter, page store.PageRequest) ([]store.APIKey, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
 		WHERE workspace_id = $1
 			AND ($2 = '' OR kind = $2)

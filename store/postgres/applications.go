@@ -65,7 +65,7 @@ func (s *Store) GetApplicationByExternalID(ctx context.Context, ws store.Workspa
 }
 
 // ListApplications implements store.ApplicationStore.
-func (s *Store) ListApplications(ctx context.Context, ws store.WorkspaceID, page store.Page) ([]store.Application, error) {
+func (s *Store) ListApplications(ctx context.Context, ws store.WorkspaceID, page store.PageRequest) ([]store.Application, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+applicationColumns+` FROM applications
 		WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT $3`, ws, page.After, page.Limit)
 	return collect(rows, err, scanApplication)

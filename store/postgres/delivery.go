@@ -446,7 +446,7 @@ func (s *Store) GetDelivery(ctx context.Context, ws store.WorkspaceID, id store.
 }
 
 // ListDeliveries implements store.DeliveryStore.
-func (s *Store) ListDeliveries(ctx context.Context, ws store.WorkspaceID, f store.DeliveryFilter, page store.Page) ([]store.Delivery, error) {
+func (s *Store) ListDeliveries(ctx context.Context, ws store.WorkspaceID, f store.DeliveryFilter, page store.PageRequest) ([]store.Delivery, error) {
 	order := `AND d.id > $4 ORDER BY d.id LIMIT $5`
 	if f.NewestFirst {
 		order = `AND ($4 = '' OR d.id < $4) ORDER BY d.id DESC LIMIT $5`

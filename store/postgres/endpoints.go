@@ -111,7 +111,7 @@ func (s *Store) GetEndpoint(ctx context.Context, ws store.WorkspaceID, id store.
 }
 
 // ListEndpoints implements store.EndpointStore.
-func (s *Store) ListEndpoints(ctx context.Context, ws store.WorkspaceID, f store.EndpointFilter, page store.Page) ([]store.Endpoint, error) {
+func (s *Store) ListEndpoints(ctx context.Context, ws store.WorkspaceID, f store.EndpointFilter, page store.PageRequest) ([]store.Endpoint, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+endpointColumns+` FROM endpoints e
 		WHERE e.workspace_id = $1
 			AND ($2 = '' OR e.environment_id = $2)

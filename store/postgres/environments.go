@@ -66,7 +66,7 @@ func (s *Store) GetDefaultEnvironment(ctx context.Context, ws store.WorkspaceID)
 }
 
 // ListEnvironments implements store.EnvironmentStore.
-func (s *Store) ListEnvironments(ctx context.Context, ws store.WorkspaceID, page store.Page) ([]store.Environment, error) {
+func (s *Store) ListEnvironments(ctx context.Context, ws store.WorkspaceID, page store.PageRequest) ([]store.Environment, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+environmentColumns+` FROM environments
 		WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT $3`, ws, page.After, page.Limit)
 	return collect(rows, err, scanEnvironment)

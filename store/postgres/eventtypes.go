@@ -35,7 +35,7 @@ func (s *Store) GetEventType(ctx context.Context, ws store.WorkspaceID, id store
 }
 
 // ListEventTypes implements store.EventTypeStore.
-func (s *Store) ListEventTypes(ctx context.Context, ws store.WorkspaceID, page store.Page) ([]store.EventType, error) {
+func (s *Store) ListEventTypes(ctx context.Context, ws store.WorkspaceID, page store.PageRequest) ([]store.EventType, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+eventTypeColumns+` FROM event_types
 		WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT $3`, ws, page.After, page.Limit)
 	return collect(rows, err, scanEventType)

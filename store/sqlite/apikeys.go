@@ -63,7 +63,7 @@ func (s *Store) GetAPIKeyByHash(ctx context.Context, hash store.KeyHash) (store.
 }
 
 // ListAPIKeys implements store.APIKeyStore.
-func (s *Store) ListAPIKeys(ctx context.Context, ws store.WorkspaceID, f store.APIKeyFilter, page store.Page) ([]store.APIKey, error) {
+func (s *Store) ListAPIKeys(ctx context.Context, ws store.WorkspaceID, f store.APIKeyFilter, page store.PageRequest) ([]store.APIKey, error) {
 	where, args := `workspace_id = ?`, []any{ws}
 	if f.Kind != "" {
 		where += ` AND kind = ?`

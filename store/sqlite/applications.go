@@ -65,7 +65,7 @@ func (s *Store) GetApplicationByExternalID(ctx context.Context, ws store.Workspa
 }
 
 // ListApplications implements store.ApplicationStore.
-func (s *Store) ListApplications(ctx context.Context, ws store.WorkspaceID, page store.Page) ([]store.Application, error) {
+func (s *Store) ListApplications(ctx context.Context, ws store.WorkspaceID, page store.PageRequest) ([]store.Application, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+applicationColumns+` FROM applications
 		WHERE workspace_id = ? AND id > ? ORDER BY id LIMIT ?`, ws, page.After, page.Limit)
 	return collect(rows, err, scanApplication)

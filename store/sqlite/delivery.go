@@ -358,7 +358,7 @@ func (s *Store) GetDelivery(ctx context.Context, ws store.WorkspaceID, id store.
 }
 
 // ListDeliveries implements store.DeliveryStore.
-func (s *Store) ListDeliveries(ctx context.Context, ws store.WorkspaceID, f store.DeliveryFilter, page store.Page) ([]store.Delivery, error) {
+func (s *Store) ListDeliveries(ctx context.Context, ws store.WorkspaceID, f store.DeliveryFilter, page store.PageRequest) ([]store.Delivery, error) {
 	where, args := `d.workspace_id = ?`, []any{ws}
 	if f.EndpointID != "" {
 		where += ` AND d.endpoint_id = ?`

@@ -139,7 +139,7 @@ func (s *Store) GetEndpoint(ctx context.Context, ws store.WorkspaceID, id store.
 }
 
 // ListEndpoints implements store.EndpointStore.
-func (s *Store) ListEndpoints(ctx context.Context, ws store.WorkspaceID, f store.EndpointFilter, page store.Page) ([]store.Endpoint, error) {
+func (s *Store) ListEndpoints(ctx context.Context, ws store.WorkspaceID, f store.EndpointFilter, page store.PageRequest) ([]store.Endpoint, error) {
 	where, args := `workspace_id = ?`, []any{ws}
 	if f.EnvironmentID != "" {
 		where += ` AND environment_id = ?`

@@ -62,7 +62,7 @@ func (s *Store) GetDefaultEnvironment(ctx context.Context, ws store.WorkspaceID)
 }
 
 // ListEnvironments implements store.EnvironmentStore.
-func (s *Store) ListEnvironments(ctx context.Context, ws store.WorkspaceID, page store.Page) ([]store.Environment, error) {
+func (s *Store) ListEnvironments(ctx context.Context, ws store.WorkspaceID, page store.PageRequest) ([]store.Environment, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+environmentColumns+` FROM environments
 		WHERE workspace_id = ? AND id > ? ORDER BY id LIMIT ?`, ws, page.After, page.Limit)
 	return collect(rows, err, scanEnvironment)

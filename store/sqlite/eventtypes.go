@@ -38,7 +38,7 @@ func (s *Store) GetEventType(ctx context.Context, ws store.WorkspaceID, id store
 }
 
 // ListEventTypes implements store.EventTypeStore.
-func (s *Store) ListEventTypes(ctx context.Context, ws store.WorkspaceID, page store.Page) ([]store.EventType, error) {
+func (s *Store) ListEventTypes(ctx context.Context, ws store.WorkspaceID, page store.PageRequest) ([]store.EventType, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+eventTypeColumns+` FROM event_types
 		WHERE workspace_id = ? AND id > ? ORDER BY id LIMIT ?`, ws, page.After, page.Limit)
 	return collect(rows, err, scanEventType)

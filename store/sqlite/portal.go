@@ -65,7 +65,7 @@ func (s *Store) GetPortalSessionByHash(ctx context.Context, hash store.KeyHash) 
 }
 
 // ListPortalSessions implements store.PortalSessionStore.
-func (s *Store) ListPortalSessions(ctx context.Context, ws store.WorkspaceID, app store.ApplicationID, now time.Time, page store.Page) ([]store.PortalSession, error) {
+func (s *Store) ListPortalSessions(ctx context.Context, ws store.WorkspaceID, app store.ApplicationID, now time.Time, page store.PageRequest) ([]store.PortalSession, error) {
 	var out []store.PortalSession
 	err := s.read(ctx, func(tx *sql.Tx) error {
 		if err := requireApplication(ctx, tx, "applicationId", ws, app); err != nil {

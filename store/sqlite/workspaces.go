@@ -36,7 +36,7 @@ func (s *Store) GetWorkspace(ctx context.Context, id store.WorkspaceID) (store.W
 }
 
 // ListWorkspaces implements store.WorkspaceStore.
-func (s *Store) ListWorkspaces(ctx context.Context, page store.Page) ([]store.Workspace, error) {
+func (s *Store) ListWorkspaces(ctx context.Context, page store.PageRequest) ([]store.Workspace, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+workspaceColumns+` FROM workspaces WHERE id > ? ORDER BY id LIMIT ?`, page.After, page.Limit)
 	return collect(rows, err, scanWorkspace)
 }
