@@ -18,27 +18,7 @@ import (
 	"github.com/nahook/nahook"
 	"github.com/nahook/nahook/internal/typeid"
 	"github.com/nahook/nahook/store"
-	"github.com/nahook/nahook/store/sqlite"
 )
-
-// inputClient returns a client on a fresh in-memory SQLite store, and the
-// store, both closed when the test ends.
-func inputClient(t *testing.T, cfg nahook.Config) (*nahook.Client, store.Store) {
-	t.Helper()
-	st, err := sqlite.Open(context.Background(), ":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	nh, err := nahook.New(st, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		nh.Close()
-		st.Close()
-	})
-	return nh, st
-}
 
 // wantField fails the test unless err is a *nahook.Error of the given kind
 // naming the given field, with a message.
@@ -59,8 +39,6 @@ func wantField(t *testing.T, what string, err error, kind error, field string) {
 	}
 }
 
-func pointer[T any](v T) *T { return &v }
-
 // base62Key reports whether s is prefix followed by at least 32 base62
 // characters.
 func base62Key(s, prefix string) bool {
@@ -80,7 +58,7 @@ var long256 = strings.Repeat("é", 256)
 func TestInputWorkspaceName(t *testing.T) {
 	is := is.New(t)
 	ctx := context.Background()
-	nh, _ := inputClient(t, nahook.Config{})
+	nh, _ := newClientStore(t, nahook.Config{})
 	for _, n := range []string{"", "   ", long256 + "x"} {
 		_, err := nh.Workspaces.Create(ctx, nahook.WorkspaceInput{Name: n})
 		wantField(t, fmt.Sprintf("name %q", n), err, nahook.ErrInvalid, "name")
@@ -91,13 +69,13 @@ func TestInputWorkspaceName(t *testing.T) {
 	ws, err := nh.Workspaces.Create(ctx, nahook.WorkspaceInput{Name: long256})
 	is.NoErr(err) // 256 characters is allowed
 
-	got, err := nh.Workspaces.Update(ctx, ws.ID, nahook.WorkspacePatch{Name: pointer("  Renamed  ")})
+	got, err := nh.Workspaces.Update(ctx, ws.ID, nahook.WorkspacePatch{Name: ptr("  Renamed  ")})
 	is.NoErr(err)
 	is.Equal(got.Name, "Renamed") // trimmed
 	same, err := nh.Workspaces.Update(ctx, ws.ID, nahook.WorkspacePatch{})
 	is.NoErr(err)
 	is.Equal(same, got) // an empty patch changes nothing
-	_, err = nh.Workspaces.Update(ctx, ws.ID, nahook.WorkspacePatch{Name: pointer("")})
+	_, err = nh.Workspaces.Update(ctx, ws.ID, nahook.WorkspacePatch{Name: ptr("")})
 	wantField(t, "empty name", err, nahook.ErrInvalid, "name")
 	_, err = nh.Workspaces.Get(ctx, "nonsense")
 	wantField(t, "malformed ID", err, nahook.ErrNotFound, "")
@@ -110,7 +88,7 @@ func TestInputWorkspaceName(t *testing.T) {
 func TestInputEnvironment(t *testing.T) {
 	is := is.New(t)
 	ctx := context.Background()
-	nh, st := inputClient(t, nahook.Config{})
+	nh, st := newClientStore(t, nahook.Config{})
 	ws, err := nh.Workspaces.Create(ctx, nahook.WorkspaceInput{Name: "Acme"})
 	is.NoErr(err)
 	for _, slug := range []string{"staging", "eu-prod", "a", "0", "a1-b2-c3", strings.Repeat("a", 63)} {
@@ -138,7 +116,7 @@ func TestInputEnvironment(t *testing.T) {
 		wantField(t, fmt.Sprintf("name %q", n), err, nahook.ErrInvalid, "name")
 	}
 
-	_, err = nh.Environments.Update(ctx, ws.ID, env.ID, nahook.EnvironmentPatch{Name: pointer("Fine"), Slug: pointer("Not-OK")})
+	_, err = nh.Environments.Update(ctx, ws.ID, env.ID, nahook.EnvironmentPatch{Name: ptr("Fine"), Slug: ptr("Not-OK")})
 	wantField(t, "update slug", err, nahook.ErrInvalid, "slug")
 	after, err := nh.Environments.Get(ctx, ws.ID, env.ID)
 	is.NoErr(err)
@@ -153,7 +131,7 @@ func TestInputEnvironment(t *testing.T) {
 func TestInputApplication(t *testing.T) {
 	is := is.New(t)
 	ctx := context.Background()
-	nh, _ := inputClient(t, nahook.Config{})
+	nh, _ := newClientStore(t, nahook.Config{})
 	ws, err := nh.Workspaces.Create(ctx, nahook.WorkspaceInput{Name: "Acme"})
 	is.NoErr(err)
 	for _, n := range []string{"", " \n ", long256 + "x"} {
@@ -201,7 +179,7 @@ func TestInputApplication(t *testing.T) {
 
 	_, err = nh.Applications.Update(ctx, ws.ID, app.ID, nahook.ApplicationPatch{Metadata: map[string]string{"": "x"}})
 	wantField(t, "update metadata", err, nahook.ErrInvalid, "metadata")
-	_, err = nh.Applications.Update(ctx, ws.ID, app.ID, nahook.ApplicationPatch{ExternalID: pointer("no spaces")})
+	_, err = nh.Applications.Update(ctx, ws.ID, app.ID, nahook.ApplicationPatch{ExternalID: ptr("no spaces")})
 	wantField(t, "update externalId", err, nahook.ErrInvalid, "externalId")
 	after, err := nh.Applications.Get(ctx, ws.ID, app.ID)
 	is.NoErr(err)
@@ -215,7 +193,7 @@ func TestInputApplication(t *testing.T) {
 func TestInputEventType(t *testing.T) {
 	is := is.New(t)
 	ctx := context.Background()
-	nh, _ := inputClient(t, nahook.Config{})
+	nh, _ := newClientStore(t, nahook.Config{})
 	ws, err := nh.Workspaces.Create(ctx, nahook.WorkspaceInput{Name: "Acme"})
 	is.NoErr(err)
 	long := strings.Repeat("a", 127) + "." + strings.Repeat("b", 128)
@@ -238,7 +216,7 @@ func TestInputEventType(t *testing.T) {
 	list, err := nh.EventTypes.List(ctx, ws.ID, nahook.ListOptions{})
 	is.NoErr(err)
 	is.Equal(len(list.Items), 5) // only the valid ones were stored
-	_, err = nh.EventTypes.Update(ctx, ws.ID, list.Items[0].ID, nahook.EventTypePatch{Name: pointer("order..x")})
+	_, err = nh.EventTypes.Update(ctx, ws.ID, list.Items[0].ID, nahook.EventTypePatch{Name: ptr("order..x")})
 	wantField(t, "update name", err, nahook.ErrInvalid, "name")
 }
 
@@ -252,7 +230,7 @@ func TestInputEventType(t *testing.T) {
 func TestInputEndpoint(t *testing.T) {
 	is := is.New(t)
 	ctx := context.Background()
-	nh, st := inputClient(t, nahook.Config{})
+	nh, st := newClientStore(t, nahook.Config{})
 	ws, err := nh.Workspaces.Create(ctx, nahook.WorkspaceInput{Name: "Acme"})
 	is.NoErr(err)
 	long := "https://example.com/" + strings.Repeat("a", 2048-len("https://example.com/"))
@@ -361,7 +339,7 @@ func TestInputEndpoint(t *testing.T) {
 	_, err = nh.Endpoints.Create(ctx, ws.ID, nahook.EndpointInput{URL: "https://acme.com/hook", ApplicationID: "cust_1"})
 	wantField(t, "malformed applicationId", err, nahook.ErrInvalid, "applicationId")
 
-	_, err = nh.Endpoints.Update(ctx, ws.ID, ep.ID, nahook.EndpointPatch{URL: pointer("http://127.0.0.1/"), EventTypes: []string{}})
+	_, err = nh.Endpoints.Update(ctx, ws.ID, ep.ID, nahook.EndpointPatch{URL: ptr("http://127.0.0.1/"), EventTypes: []string{}})
 	wantField(t, "update url", err, nahook.ErrInvalid, "url")
 	after, err := nh.Endpoints.Get(ctx, ws.ID, ep.ID)
 	is.NoErr(err)
@@ -375,7 +353,7 @@ func TestInputEndpoint(t *testing.T) {
 func TestInputAPIKey(t *testing.T) {
 	is := is.New(t)
 	ctx := context.Background()
-	nh, _ := inputClient(t, nahook.Config{})
+	nh, _ := newClientStore(t, nahook.Config{})
 	ws, err := nh.Workspaces.Create(ctx, nahook.WorkspaceInput{Name: "Acme"})
 	is.NoErr(err)
 	k, err := nh.APIKeys.Create(ctx, ws.ID, nahook.APIKeyInput{Name: "backend"})
@@ -420,7 +398,7 @@ func TestInputAPIKey(t *testing.T) {
 func TestInputList(t *testing.T) {
 	is := is.New(t)
 	ctx := context.Background()
-	nh, _ := inputClient(t, nahook.Config{})
+	nh, _ := newClientStore(t, nahook.Config{})
 	ws, err := nh.Workspaces.Create(ctx, nahook.WorkspaceInput{Name: "Acme"})
 	is.NoErr(err)
 	for i := range nahook.DefaultLimit + 1 {
@@ -471,7 +449,7 @@ func TestInputList(t *testing.T) {
 func TestInputPortalSession(t *testing.T) {
 	is := is.New(t)
 	ctx := context.Background()
-	nh, st := inputClient(t, nahook.Config{PortalURL: "https://portal.example.com/portal/"})
+	nh, st := newClientStore(t, nahook.Config{PortalURL: "https://portal.example.com/portal/"})
 	ws, err := nh.Workspaces.Create(ctx, nahook.WorkspaceInput{Name: "Acme"})
 	is.NoErr(err)
 	app, err := nh.Applications.Create(ctx, ws.ID, nahook.ApplicationInput{Name: "Customer"})
@@ -517,7 +495,7 @@ func TestInputPortalSession(t *testing.T) {
 func TestInputEvent(t *testing.T) {
 	is := is.New(t)
 	ctx := context.Background()
-	nh, st := inputClient(t, nahook.Config{})
+	nh, st := newClientStore(t, nahook.Config{})
 	ws, err := nh.Workspaces.Create(ctx, nahook.WorkspaceInput{Name: "Acme"})
 	is.NoErr(err)
 	env, err := nh.Environments.Default(ctx, ws.ID)
@@ -554,7 +532,7 @@ func TestInputEvent(t *testing.T) {
 func TestInputMalformedIDs(t *testing.T) {
 	is := is.New(t)
 	ctx := context.Background()
-	nh, _ := inputClient(t, nahook.Config{})
+	nh, _ := newClientStore(t, nahook.Config{})
 	ws, err := nh.Workspaces.Create(ctx, nahook.WorkspaceInput{Name: "Acme"})
 	is.NoErr(err)
 	env, err := nh.Environments.Create(ctx, ws.ID, nahook.EnvironmentInput{Name: "Staging", Slug: "staging"})
@@ -575,22 +553,22 @@ func TestInputMalformedIDs(t *testing.T) {
 	}{
 		{"environment", string(env.ID), func(id string) []error {
 			_, g := nh.Environments.Get(ctx, ws.ID, nahook.EnvironmentID(id))
-			_, u := nh.Environments.Update(ctx, ws.ID, nahook.EnvironmentID(id), nahook.EnvironmentPatch{Name: pointer("x")})
+			_, u := nh.Environments.Update(ctx, ws.ID, nahook.EnvironmentID(id), nahook.EnvironmentPatch{Name: ptr("x")})
 			return []error{g, u, nh.Environments.Delete(ctx, ws.ID, nahook.EnvironmentID(id))}
 		}, "env"},
 		{"application", string(app.ID), func(id string) []error {
 			_, g := nh.Applications.Get(ctx, ws.ID, nahook.ApplicationID(id))
-			_, u := nh.Applications.Update(ctx, ws.ID, nahook.ApplicationID(id), nahook.ApplicationPatch{Name: pointer("x")})
+			_, u := nh.Applications.Update(ctx, ws.ID, nahook.ApplicationID(id), nahook.ApplicationPatch{Name: ptr("x")})
 			return []error{g, u, nh.Applications.Delete(ctx, ws.ID, nahook.ApplicationID(id))}
 		}, "app"},
 		{"event type", string(et.ID), func(id string) []error {
 			_, g := nh.EventTypes.Get(ctx, ws.ID, nahook.EventTypeID(id))
-			_, u := nh.EventTypes.Update(ctx, ws.ID, nahook.EventTypeID(id), nahook.EventTypePatch{Name: pointer("x")})
+			_, u := nh.EventTypes.Update(ctx, ws.ID, nahook.EventTypeID(id), nahook.EventTypePatch{Name: ptr("x")})
 			return []error{g, u, nh.EventTypes.Delete(ctx, ws.ID, nahook.EventTypeID(id))}
 		}, "evt"},
 		{"endpoint", string(ep.ID), func(id string) []error {
 			_, g := nh.Endpoints.Get(ctx, ws.ID, nahook.EndpointID(id))
-			_, u := nh.Endpoints.Update(ctx, ws.ID, nahook.EndpointID(id), nahook.EndpointPatch{URL: pointer("https://b.example/")})
+			_, u := nh.Endpoints.Update(ctx, ws.ID, nahook.EndpointID(id), nahook.EndpointPatch{URL: ptr("https://b.example/")})
 			_, s := nh.Endpoints.Secret(ctx, ws.ID, nahook.EndpointID(id))
 			return []error{g, u, s, nh.Endpoints.Delete(ctx, ws.ID, nahook.EndpointID(id))}
 		}, "ep"},

@@ -20,6 +20,13 @@ import (
 // the test ends.
 func newClient(t testing.TB, cfg nahook.Config) *nahook.Client {
 	t.Helper()
+	nh, _ := newClientStore(t, cfg)
+	return nh
+}
+
+// newClientStore is newClient, and returns the store too.
+func newClientStore(t testing.TB, cfg nahook.Config) (*nahook.Client, store.Store) {
+	t.Helper()
 	st, err := sqlite.Open(context.Background(), ":memory:")
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +39,7 @@ func newClient(t testing.TB, cfg nahook.Config) *nahook.Client {
 		nh.Close()
 		st.Close()
 	})
-	return nh
+	return nh, st
 }
 
 // must returns v, or panics with err: for test set-up, where any error
