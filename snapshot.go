@@ -19,7 +19,8 @@ type snapshot struct {
 	// keys maps active environment keys by hash, sharded on the hash's
 	// first byte.
 	keys [256]map[store.KeyHash]*keyRoute
-	// workspaces is sharded on wsShard; only reloads read it.
+	// workspaces is sharded on wsShard: reloads read it, and so do the
+	// keyless answers (Router.Route), which name the workspace.
 	workspaces [256]map[WorkspaceID]*wsRoutes
 }
 
@@ -50,13 +51,16 @@ type keyRoute struct {
 }
 
 type wsRoutes struct {
-	id        WorkspaceID
-	version   int64 // the routing version it was loaded at
-	keys      map[store.KeyHash]*keyRoute
-	envs      map[EnvironmentID]*envRoutes
-	types     map[string]*eventTypeInfo
-	endpoints map[EndpointID]*endpointInfo
-	ordered   []*endpointInfo // by ID
+	id      WorkspaceID
+	version int64 // the routing version it was loaded at
+	keys    map[store.KeyHash]*keyRoute
+	// envs holds every environment of the workspace, empty ones too, and
+	// defaultEnv the one a query naming no environment means.
+	envs       map[EnvironmentID]*envRoutes
+	defaultEnv *envRoutes
+	types      map[string]*eventTypeInfo
+	endpoints  map[EndpointID]*endpointInfo
+	ordered    []*endpointInfo // by ID
 }
 
 type envRoutes struct {
@@ -66,10 +70,33 @@ type envRoutes struct {
 	routes map[string]*typeRoute
 }
 
+// typeRoute is where an event of one type goes in one environment, for
+// each audience an event can have, worked out in advance so that choosing
+// costs a map read at most: every list is in ID order and shares nothing
+// with callers.
 type typeRoute struct {
-	id      EventTypeID
-	name    string
-	targets []Target
+	id   EventTypeID
+	name string
+	// all is every subscribed endpoint: a broadcast's audience.
+	all []Target
+	// unowned are those of all without an application: the audience of an
+	// event sent for no application.
+	unowned []Target
+	// apps are those of all owned by each application: the audience of an
+	// event sent for it.
+	apps map[ApplicationID][]Target
+}
+
+// targets returns the endpoints an event of the type reaches when sent for
+// app, or, with no app, as a broadcast or not.
+func (tr *typeRoute) targets(app ApplicationID, broadcast bool) []Target {
+	switch {
+	case app != "":
+		return tr.apps[app]
+	case broadcast:
+		return tr.all
+	}
+	return tr.unowned
 }
 
 type eventTypeInfo struct {
@@ -80,6 +107,7 @@ type eventTypeInfo struct {
 type endpointInfo struct {
 	target   []Target // the endpoint alone, for ResolveDirect
 	env      EnvironmentID
+	app      ApplicationID
 	disabled bool
 	patterns []string
 }
@@ -175,6 +203,14 @@ func build(data store.Routing) map[WorkspaceID]*wsRoutes {
 			endpoints: map[EndpointID]*endpointInfo{},
 		}
 	}
+	for _, e := range data.Environments {
+		if w := out[e.WorkspaceID]; w != nil {
+			env := w.env(e.ID)
+			if e.IsDefault {
+				w.defaultEnv = env
+			}
+		}
+	}
 	for _, et := range data.EventTypes {
 		w := out[et.WorkspaceID]
 		if w == nil {
@@ -196,6 +232,7 @@ func build(data store.Routing) map[WorkspaceID]*wsRoutes {
 		info := &endpointInfo{
 			target:   []Target{{ID: ep.ID, ApplicationID: ep.ApplicationID, URL: ep.URL}},
 			env:      ep.EnvironmentID,
+			app:      ep.ApplicationID,
 			disabled: ep.Disabled,
 			patterns: ep.EventTypes,
 		}
@@ -208,9 +245,18 @@ func build(data store.Routing) map[WorkspaceID]*wsRoutes {
 		add := func(tr *typeRoute) {
 			// An endpoint subscribed by several patterns to one type is
 			// added once; it was the last one added if at all.
-			if n := len(tr.targets); n == 0 || tr.targets[n-1].ID != ep.ID {
-				tr.targets = append(tr.targets, info.target[0])
+			if n := len(tr.all); n > 0 && tr.all[n-1].ID == ep.ID {
+				return
 			}
+			tr.all = append(tr.all, info.target[0])
+			if ep.ApplicationID == "" {
+				tr.unowned = append(tr.unowned, info.target[0])
+				return
+			}
+			if tr.apps == nil {
+				tr.apps = map[ApplicationID][]Target{}
+			}
+			tr.apps[ep.ApplicationID] = append(tr.apps[ep.ApplicationID], info.target[0])
 		}
 		for _, p := range ep.EventTypes {
 			if _, wildcard := wildcardPrefix(p); wildcard || p == "*" {
