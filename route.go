@@ -235,7 +235,7 @@ func (s *snapshot) place(ws WorkspaceID, envID EnvironmentID) (*wsRoutes, *envRo
 	}
 	env := w.defaultEnv
 	if envID != "" {
-		env = w.envs[envID]
+		env, _ = w.envIndex.get(string(envID))
 	}
 	if env == nil {
 		return nil, nil, store.Missing("environmentId", envID)

@@ -21,7 +21,7 @@ type snapshot struct {
 	keys [256]map[store.KeyHash]*keyRoute
 	// workspaces is sharded on wsShard: reloads read it, and so do the
 	// keyless answers (Router.Route), which name the workspace.
-	workspaces [256]map[WorkspaceID]*wsRoutes
+	workspaces [256]map[idKey]*wsRoutes
 }
 
 // wsShard spreads workspace IDs over the shards by their last two
@@ -33,7 +33,26 @@ func wsShard(id WorkspaceID) byte {
 	return id[len(id)-1]*31 + id[len(id)-2]
 }
 
-func (s *snapshot) workspace(id WorkspaceID) *wsRoutes { return s.workspaces[wsShard(id)][id] }
+func (s *snapshot) workspace(id WorkspaceID) *wsRoutes {
+	k, ok := keyOf(id)
+	if !ok {
+		return nil
+	}
+	return s.workspaces[wsShard(id)][k]
+}
+
+// keyOf returns id as an idKey, or false if it is too long to be one (and
+// so names nothing the snapshot holds). Keyed by idKey, a map compares the
+// keys in its own memory, where string keys make it read each key's bytes
+// elsewhere: one cache miss less per lookup, or several in a small map.
+func keyOf[ID ~string](id ID) (idKey, bool) {
+	var k idKey
+	if len(id) > len(k) || id == "" {
+		return k, false
+	}
+	copy(k[:], id)
+	return k, true
+}
 
 // each calls fn for every workspace.
 func (s *snapshot) each(fn func(*wsRoutes)) {
@@ -58,9 +77,14 @@ type wsRoutes struct {
 	// defaultEnv the one a query naming no environment means.
 	envs       map[EnvironmentID]*envRoutes
 	defaultEnv *envRoutes
-	types      map[string]*eventTypeInfo
-	endpoints  map[EndpointID]*endpointInfo
-	ordered    []*endpointInfo // by ID
+	// envIndex is envs for the keyless lookups (Router.Route), in a
+	// layout that costs a cache miss where a Go map of string keys costs
+	// several.
+	envIndex idIndex[*envRoutes]
+
+	types     map[string]*eventTypeInfo
+	endpoints map[EndpointID]*endpointInfo
+	ordered   []*endpointInfo // by ID
 }
 
 type envRoutes struct {
@@ -83,8 +107,9 @@ type typeRoute struct {
 	// event sent for no application.
 	unowned []Target
 	// apps are those of all owned by each application: the audience of an
-	// event sent for it.
-	apps map[ApplicationID][]Target
+	// event sent for it. byApp is the same while the snapshot is built.
+	apps  idIndex[[]Target]
+	byApp map[ApplicationID][]Target
 }
 
 // targets returns the endpoints an event of the type reaches when sent for
@@ -92,11 +117,79 @@ type typeRoute struct {
 func (tr *typeRoute) targets(app ApplicationID, broadcast bool) []Target {
 	switch {
 	case app != "":
-		return tr.apps[app]
+		t, _ := tr.apps.get(string(app))
+		return t
 	case broadcast:
 		return tr.all
 	}
 	return tr.unowned
+}
+
+// idIndex maps IDs to values in one flat, open-addressed table: a lookup
+// reads one slot, or a few neighbours, where a Go map keyed by strings
+// reads its header, its groups and the string of every key it compares,
+// each a cache miss on a large snapshot. It is built once and only read.
+type idIndex[V any] struct {
+	slots []idSlot[V] // a power of two long, at most half full
+	shift uint8
+}
+
+// idSlot holds its ID in place, so that comparing it reads no other
+// memory; an ID too long for it (none nahook makes) is not indexed.
+type idSlot[V any] struct {
+	id  idKey
+	val V
+}
+
+// idKey is an ID, NUL-padded: a typeid is 30 bytes.
+type idKey [32]byte
+
+// newIDIndex indexes m.
+func newIDIndex[ID ~string, V any](m map[ID]V) idIndex[V] {
+	bits := uint8(1)
+	for 1<<bits < 2*len(m) {
+		bits++
+	}
+	x := idIndex[V]{slots: make([]idSlot[V], 1<<bits), shift: 64 - bits}
+	for id, v := range m {
+		k, ok := keyOf(id)
+		if !ok {
+			continue
+		}
+		i := x.home(string(id))
+		for x.slots[i].id != (idKey{}) {
+			i = (i + 1) & (len(x.slots) - 1)
+		}
+		x.slots[i] = idSlot[V]{id: k, val: v}
+	}
+	return x
+}
+
+// home is the slot an ID is looked for from: a multiplicative hash of its
+// last eight bytes, which are random bits in the IDs nahook makes.
+func (x *idIndex[V]) home(id string) int {
+	var h uint64
+	for i := max(0, len(id)-8); i < len(id); i++ {
+		h = h<<8 | uint64(id[i])
+	}
+	return int((h * 0x9e3779b97f4a7c15) >> x.shift)
+}
+
+// get returns the value of id, if it is indexed.
+func (x *idIndex[V]) get(id string) (V, bool) {
+	var zero V
+	k, ok := keyOf(id)
+	if len(x.slots) == 0 || !ok {
+		return zero, false
+	}
+	for i := x.home(id); ; i = (i + 1) & (len(x.slots) - 1) {
+		switch x.slots[i].id {
+		case k:
+			return x.slots[i].val, true
+		case idKey{}:
+			return zero, false
+		}
+	}
 }
 
 type eventTypeInfo struct {
@@ -158,12 +251,12 @@ func (s *snapshot) with(built map[WorkspaceID]*wsRoutes, gone []WorkspaceID) *sn
 		}
 		return next.keys[b]
 	}
-	wsShardOf := func(id WorkspaceID) map[WorkspaceID]*wsRoutes {
+	wsShardOf := func(id WorkspaceID) map[idKey]*wsRoutes {
 		b := wsShard(id)
 		if !wsCopied[b] {
 			next.workspaces[b] = maps.Clone(next.workspaces[b])
 			if next.workspaces[b] == nil {
-				next.workspaces[b] = map[WorkspaceID]*wsRoutes{}
+				next.workspaces[b] = map[idKey]*wsRoutes{}
 			}
 			wsCopied[b] = true
 		}
@@ -174,7 +267,8 @@ func (s *snapshot) with(built map[WorkspaceID]*wsRoutes, gone []WorkspaceID) *sn
 			for h := range old.keys {
 				delete(keyShard(h[0]), h)
 			}
-			delete(wsShardOf(id), id)
+			k, _ := keyOf(id) // it was found by it
+			delete(wsShardOf(id), k)
 		}
 	}
 	for _, id := range gone {
@@ -182,7 +276,9 @@ func (s *snapshot) with(built map[WorkspaceID]*wsRoutes, gone []WorkspaceID) *sn
 	}
 	for id, w := range built {
 		drop(id)
-		wsShardOf(id)[id] = w
+		if k, ok := keyOf(id); ok { // else not an ID nahook makes, and only its keys find it
+			wsShardOf(id)[k] = w
+		}
 		for h, k := range w.keys {
 			keyShard(h[0])[h] = k
 		}
@@ -253,10 +349,10 @@ func build(data store.Routing) map[WorkspaceID]*wsRoutes {
 				tr.unowned = append(tr.unowned, info.target[0])
 				return
 			}
-			if tr.apps == nil {
-				tr.apps = map[ApplicationID][]Target{}
+			if tr.byApp == nil {
+				tr.byApp = map[ApplicationID][]Target{}
 			}
-			tr.apps[ep.ApplicationID] = append(tr.apps[ep.ApplicationID], info.target[0])
+			tr.byApp[ep.ApplicationID] = append(tr.byApp[ep.ApplicationID], info.target[0])
 		}
 		for _, p := range ep.EventTypes {
 			if _, wildcard := wildcardPrefix(p); wildcard || p == "*" {
@@ -273,6 +369,14 @@ func build(data store.Routing) map[WorkspaceID]*wsRoutes {
 	for _, k := range data.Keys {
 		if w := out[k.WorkspaceID]; w != nil {
 			w.keys[k.Hash] = &keyRoute{id: k.ID, ws: w, env: w.env(k.EnvironmentID)}
+		}
+	}
+	for _, w := range out {
+		w.envIndex = newIDIndex(w.envs)
+		for _, env := range w.envs {
+			for _, tr := range env.routes {
+				tr.apps, tr.byApp = newIDIndex(tr.byApp), nil
+			}
 		}
 	}
 	return out
