@@ -130,7 +130,7 @@ func (tr *typeRoute) targets(app ApplicationID, broadcast bool) []Target {
 // reads its header, its groups and the string of every key it compares,
 // each a cache miss on a large snapshot. It is built once and only read.
 type idIndex[V any] struct {
-	slots []idSlot[V] // a power of two long, at most half full
+	slots []idSlot[V] // a power of two long, at most three quarters full
 	shift uint8
 }
 
@@ -147,7 +147,7 @@ type idKey [32]byte
 // newIDIndex indexes m.
 func newIDIndex[ID ~string, V any](m map[ID]V) idIndex[V] {
 	bits := uint8(1)
-	for 1<<bits < 2*len(m) {
+	for 1<<bits < len(m)+len(m)/3+1 { // at most three quarters full
 		bits++
 	}
 	x := idIndex[V]{slots: make([]idSlot[V], 1<<bits), shift: 64 - bits}
