@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -198,12 +199,26 @@ func TestIngestApplication(t *testing.T) {
 	is.Equal(reached(h.do("POST", "/api/ingest/event/order.created?applicationId="+acme, key, `{}`)), []string{acmeEp})
 	is.Equal(reached(h.do("POST", "/api/ingest/event/order.created?applicationId="+globex, key, `{}`)), []string{globexEp})
 	is.Equal(reached(h.do("POST", "/api/ingest/"+acmeEp+"?applicationId="+acme, key, `{}`)), []string{acmeEp})
+	is.Equal(reached(h.do("POST", "/api/ingest/event/order.created?applicationExternalId=globex", key, `{}`)), []string{globexEp})
+	// Isolation by default: without an application, no customer's endpoint
+	// receives the event; only the workspace's own does, and a broadcast
+	// reaches every subscribed endpoint.
+	own := h.do("POST", p("/endpoints"), auth, map[string]any{"url": "https://ops.example/hooks", "eventTypes": []string{"*"}, "environmentId": env})
+	h.want(own, http.StatusCreated)
+	ownEp := own.field("id")
+	is.Equal(reached(h.do("POST", "/api/ingest/event/order.created", key, `{}`)), []string{ownEp})
+	all := reached(h.do("POST", "/api/ingest/event/order.created?broadcast=true", key, `{}`))
+	slices.Sort(all)
+	want := []string{acmeEp, globexEp, ownEp}
+	slices.Sort(want)
+	is.Equal(all, want)
 	before := stored()
-	is.Equal(before, 3)
+	is.Equal(before, 8)
 
 	h.want(h.do("POST", "/api/ingest/"+acmeEp+"?applicationId="+globex, key, `{}`), http.StatusNotFound, "not_found", "applicationId")
 	for _, path := range []string{"/api/ingest/event/order.created", "/api/ingest/" + acmeEp} {
 		h.want(h.do("POST", path+"?applicationId=app_01kaaaaaaaaaaaaaaaaaaaaaaa", key, `{}`), http.StatusNotFound, "not_found", "applicationId")
+		h.want(h.do("POST", path+"?applicationExternalId=initech", key, `{}`), http.StatusNotFound, "not_found", "applicationExternalId")
 		h.want(h.do("POST", path+"?broadcast=maybe", key, `{}`), http.StatusBadRequest, "invalid", "broadcast")
 		h.want(h.do("POST", path+"?broadcast=true&applicationId="+acme, key, `{}`), http.StatusBadRequest, "invalid", "broadcast")
 		h.want(h.do("POST", path+"?applicationId="+acme+"&applicationExternalId=acme", key, `{}`), http.StatusBadRequest, "invalid", "applicationExternalId")
