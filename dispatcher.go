@@ -125,6 +125,19 @@ func (d *dispatcher) run(ctx context.Context) error {
 		d.prune(ctx)
 		close(pruned)
 	}()
+	// Deliveries this process did not ingest, another's or those a host
+	// committed in its own transaction (SendTx), are announced by stores
+	// that can, after their commit: a claim then finds them at once,
+	// rather than at the next poll.
+	watched := make(chan struct{})
+	if n, ok := d.c.store.(store.DeliveryNotifier); ok {
+		go func() {
+			keepWatching(ctx, d.c.cfg.Logger, "delivery", n.WatchDeliveries, d.signal)
+			close(watched)
+		}()
+	} else {
+		close(watched)
+	}
 
 	var attempts sync.WaitGroup
 	d.claim(ctx, results, &attempts)
@@ -135,6 +148,7 @@ func (d *dispatcher) run(ctx context.Context) error {
 	close(results)
 	<-recorded
 	<-pruned
+	<-watched
 	return nil
 }
 
