@@ -27,7 +27,10 @@ import (
 //     calls) queue behind it, in Go, until it ends. Do not make them from
 //     the goroutine that holds tx: they would wait for themselves. For an
 //     in-memory database, this is the only way: the store's one
-//     connection is the database.
+//     connection is the database, so while tx is open every nahook call
+//     that reads the store waits for it too, a router reload among them;
+//     after writing through nahook, call Router.Load before beginning tx,
+//     so that sending in it routes from the snapshot as it is.
 //   - or begin tx on a *sql.DB of the host's own on the same file, opened
 //     with "_txlock=immediate" and a busy_timeout (and WAL, which the
 //     store sets on the file): nahook's writes then wait for tx in
