@@ -35,7 +35,30 @@ import (
 // time, from a share of the workers (ProbeWorkers).
 func (c *Client) Deliver(ctx context.Context) error {
 	d := newDispatcher(c)
-	return d.run(ctx)
+	d.run(ctx)
+	return nil
+}
+
+// DeliverDue delivers what is due now, as Deliver does, and returns once
+// nothing more is: it claims the due deliveries, sends them and records
+// every attempt, and instead of waiting for more it returns when it has no
+// attempt in flight and nothing due it could claim. A retry it schedules
+// waits for its time by Config.Now, so with a clock that stands still
+// each delivery due is attempted once; advance the clock past the retry
+// and call it again for the next attempt. It returns how many attempts it
+// made, and ctx.Err() if ctx ended first (the attempts in flight are
+// still recorded). Unlike Deliver, it prunes no old events.
+//
+// It is for tests that run delivery without sleeping (package nahooktest
+// builds on it), and for a host that delivers from a scheduled job rather
+// than a goroutine that runs for good.
+func (c *Client) DeliverDue(ctx context.Context) (int, error) {
+	d := newDispatcher(c)
+	d.untilIdle = true
+	if idle := d.run(ctx); !idle {
+		return d.attempts, ctx.Err()
+	}
+	return d.attempts, nil
 }
 
 // nudgeDelivery wakes this process's dispatchers: a delivery is due now.
@@ -85,6 +108,12 @@ type dispatcher struct {
 	// claiming goroutine touches them.
 	served map[EndpointID]uint64
 	round  uint64
+
+	// untilIdle makes the dispatcher return once nothing is due and no
+	// attempt is in flight or unrecorded (DeliverDue), rather than wait
+	// for more; attempts counts the attempts it started.
+	untilIdle bool
+	attempts  int
 }
 
 func newDispatcher(c *Client) *dispatcher {
@@ -113,7 +142,9 @@ func newDispatcher(c *Client) *dispatcher {
 	}
 }
 
-func (d *dispatcher) run(ctx context.Context) error {
+// run delivers until ctx ends, or, untilIdle, until nothing is left to
+// do, which it reports.
+func (d *dispatcher) run(ctx context.Context) (idle bool) {
 	results := make(chan store.AttemptResult, d.cfg.Workers)
 	recorded := make(chan struct{})
 	go func() {
@@ -121,16 +152,20 @@ func (d *dispatcher) run(ctx context.Context) error {
 		close(recorded)
 	}()
 	pruned := make(chan struct{})
-	go func() {
-		d.prune(ctx)
+	if d.untilIdle {
 		close(pruned)
-	}()
+	} else {
+		go func() {
+			d.prune(ctx)
+			close(pruned)
+		}()
+	}
 	// Deliveries this process did not ingest, another's or those a host
 	// committed in its own transaction (SendTx), are announced by stores
 	// that can, after their commit: a claim then finds them at once,
-	// rather than at the next poll.
+	// rather than at the next poll. DeliverDue waits for nothing.
 	watched := make(chan struct{})
-	if n, ok := d.c.store.(store.DeliveryNotifier); ok {
+	if n, ok := d.c.store.(store.DeliveryNotifier); ok && !d.untilIdle {
 		go func() {
 			keepWatching(ctx, d.c.cfg.Logger, "delivery", n.WatchDeliveries, d.signal)
 			close(watched)
@@ -140,7 +175,7 @@ func (d *dispatcher) run(ctx context.Context) error {
 	}
 
 	var attempts sync.WaitGroup
-	d.claim(ctx, results, &attempts)
+	idle = d.claim(ctx, results, &attempts)
 
 	// Drain: no more claims; the attempts in flight run to their own
 	// timeouts, not ctx's end, and are recorded.
@@ -149,12 +184,14 @@ func (d *dispatcher) run(ctx context.Context) error {
 	<-recorded
 	<-pruned
 	<-watched
-	return nil
+	return idle
 }
 
 // claim leases due deliveries for the free workers, and starts their
-// attempts, until ctx ends.
-func (d *dispatcher) claim(ctx context.Context, results chan<- store.AttemptResult, attempts *sync.WaitGroup) {
+// attempts, until ctx ends, or, untilIdle, until nothing is due that it
+// could claim and every attempt it started is recorded; it reports the
+// latter.
+func (d *dispatcher) claim(ctx context.Context, results chan<- store.AttemptResult, attempts *sync.WaitGroup) bool {
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
 		free, probes := d.free()
@@ -190,6 +227,10 @@ func (d *dispatcher) claim(ctx context.Context, results chan<- store.AttemptResu
 		switch {
 		case len(batch) > 0:
 			// More may be due: claim again at once.
+		case d.untilIdle && d.idle():
+			// Nothing claimed, nothing in flight, every result recorded:
+			// what is still due, if anything, is held by another process.
+			return true
 		case len(requests) > 0:
 			// Room the plan saw was gone by the claim (another process's
 			// claim, or leases not yet recorded as ended): look again
@@ -201,6 +242,14 @@ func (d *dispatcher) claim(ctx context.Context, results chan<- store.AttemptResu
 			d.wait(ctx, d.cfg.PollInterval)
 		}
 	}
+	return false
+}
+
+// idle reports that no attempt is in flight and every result is recorded.
+func (d *dispatcher) idle() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.busy == 0 && len(d.finished) == 0
 }
 
 // free returns how many more attempts may start now, and how many of them
@@ -300,6 +349,7 @@ func (d *dispatcher) plan(due []store.DueEndpoint, free, probes int) ([]store.Cl
 func (d *dispatcher) start(job store.Dispatch, probe *owner, results chan<- store.AttemptResult, attempts *sync.WaitGroup) {
 	d.mu.Lock()
 	d.busy++
+	d.attempts++
 	if probe != nil {
 		d.probingBy[*probe]++
 	}

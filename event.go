@@ -49,6 +49,17 @@ type IngestInput struct {
 	// owns it. Send events about one customer with it when customers make
 	// their own endpoints in the developer portal.
 	ApplicationID ApplicationID
+	// ApplicationExternalID names the application by its externalId,
+	// instead of ApplicationID: the host's own name for its customer.
+	// Setting both is ErrInvalid naming "applicationExternalId"; one no
+	// application of the workspace has is ErrNotFound naming
+	// "applicationExternalId", and nothing is stored.
+	ApplicationExternalID string
+	// Broadcast, without an application, sends the event to every
+	// endpoint of the environment subscribed to it, whether an application
+	// owns it or not. With an application it is ErrInvalid naming
+	// "broadcast".
+	Broadcast bool
 }
 
 // Ingested is an event accepted: stored, with its deliveries.

@@ -180,6 +180,26 @@ func (h *harness) conforms(req *http.Request, res response, body any) {
 	if !ok {
 		h.t.Fatalf("%s answered %d, which the OpenAPI document does not list: %s", pattern, res.status, res.raw)
 	}
+	// Every query parameter the request carries is documented for the
+	// route, and one the API accepted is one the document allows.
+	params, err := h.doc.queryParameters(method, path)
+	if err != nil {
+		h.t.Fatalf("%s: %v", pattern, err)
+	}
+	for name, values := range req.URL.Query() {
+		ps, ok := params[name]
+		if !ok {
+			h.t.Fatalf("%s was sent query parameter %q, which the OpenAPI document does not list", pattern, name)
+		}
+		if res.status >= 300 {
+			continue
+		}
+		for _, v := range values {
+			if errs := h.doc.validate(ps, queryValue(ps, v), "query."+name); len(errs) > 0 {
+				h.t.Fatalf("%s accepted a query the OpenAPI document refuses:\n%s", pattern, strings.Join(errs, "\n"))
+			}
+		}
+	}
 	if res.status < 300 && body != nil {
 		if rs, ok, err := h.doc.requestSchema(method, path); err == nil && ok && len(rs.Properties)+len(rs.Ref) > 0 {
 			var sent any

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/nahook/nahook"
@@ -40,12 +41,15 @@ func (a *api) ingest(w http.ResponseWriter, r *http.Request, send func(key strin
 	if err != nil {
 		return err
 	}
-	body, err := a.readBody(w, r)
+	in, err := ingestQuery(r.URL.Query())
 	if err != nil {
 		return err
 	}
-	res, err := send(key, nahook.IngestInput{Payload: body, IdempotencyKey: r.Header.Get("Idempotency-Key"),
-		ApplicationID: nahook.ApplicationID(r.URL.Query().Get("applicationId"))})
+	if in.Payload, err = a.readBody(w, r); err != nil {
+		return err
+	}
+	in.IdempotencyKey = r.Header.Get("Idempotency-Key")
+	res, err := send(key, in)
 	if err != nil {
 		return ingestError(err)
 	}
@@ -54,6 +58,43 @@ func (a *api) ingest(w http.ResponseWriter, r *http.Request, send func(key strin
 	}
 	writeJSON(w, http.StatusAccepted, ingestedOut(res))
 	return nil
+}
+
+// ingestQuery reads whom an ingest request sends its event to: one
+// application, by applicationId or by applicationExternalId, or with
+// broadcast=true every subscribed endpoint, whoever owns it. The library
+// holds the same rules; they are checked here too so that a malformed
+// query is refused before the body is read, and naming the parameter as
+// the client wrote it. A parameter given empty is refused rather than
+// read as left out: "?applicationId=" is most often a variable that was
+// never set, and the event it sends is one customer's.
+func ingestQuery(q url.Values) (nahook.IngestInput, error) {
+	var in nahook.IngestInput
+	for _, name := range []string{"applicationId", "applicationExternalId", "broadcast"} {
+		switch v, given := q[name]; {
+		case !given:
+		case len(v) > 1:
+			return in, invalid(name, "give %s once", name)
+		case v[0] == "":
+			return in, invalid(name, "%s is empty; leave it out, or give a value", name)
+		}
+	}
+	in.ApplicationID = nahook.ApplicationID(q.Get("applicationId"))
+	in.ApplicationExternalID = q.Get("applicationExternalId")
+	switch q.Get("broadcast") {
+	case "", "false":
+	case "true":
+		in.Broadcast = true
+	default:
+		return in, invalid("broadcast", "broadcast must be true or false")
+	}
+	switch {
+	case in.ApplicationID != "" && in.ApplicationExternalID != "":
+		return in, invalid("applicationExternalId", "give applicationId or applicationExternalId, not both")
+	case in.Broadcast && (in.ApplicationID != "" || in.ApplicationExternalID != ""):
+		return in, invalid("broadcast", "broadcast=true sends to every subscribed endpoint; it cannot go with an application")
+	}
+	return in, nil
 }
 
 // ingestFields names the inputs of an ingest call as this API spells

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -85,6 +86,69 @@ func (d *openAPIDoc) requestSchema(method, path string) (schema, bool, error) {
 		return schema{}, false, nil
 	}
 	return op.RequestBody.Content["application/json"].Schema, true, nil
+}
+
+// parameter is an OpenAPI parameter, or a reference to one in
+// components.parameters.
+type parameter struct {
+	Ref    string `json:"$ref"`
+	Name   string `json:"name"`
+	In     string `json:"in"`
+	Schema schema `json:"schema"`
+}
+
+// queryParameters returns the schemas of the query parameters an operation
+// documents, by name: its own and its path's.
+func (d *openAPIDoc) queryParameters(method, path string) (map[string]schema, error) {
+	item, ok := d.Paths[path]
+	if !ok {
+		return nil, fmt.Errorf("no path %s", path)
+	}
+	var op struct {
+		Parameters []parameter `json:"parameters"`
+	}
+	if err := json.Unmarshal(item[strings.ToLower(method)], &op); err != nil {
+		return nil, fmt.Errorf("%s %s: %v", method, path, err)
+	}
+	var shared []parameter
+	if raw, ok := item["parameters"]; ok {
+		if err := json.Unmarshal(raw, &shared); err != nil {
+			return nil, err
+		}
+	}
+	params := map[string]schema{}
+	for _, p := range append(shared, op.Parameters...) {
+		if p.Ref != "" {
+			raw, ok := d.Components.Parameters[strings.TrimPrefix(p.Ref, "#/components/parameters/")]
+			if !ok {
+				return nil, fmt.Errorf("%s %s: unresolved $ref %s", method, path, p.Ref)
+			}
+			if err := json.Unmarshal(raw, &p); err != nil {
+				return nil, err
+			}
+		}
+		if p.In == "query" {
+			params[p.Name] = p.Schema
+		}
+	}
+	return params, nil
+}
+
+// queryValue returns a query parameter's text as the JSON value its schema
+// describes: a boolean or integer schema takes only the text of one, and
+// anything else is left as a string, which the schema then refuses.
+func queryValue(s schema, text string) any {
+	switch s.Type {
+	case "boolean":
+		if b, err := strconv.ParseBool(text); err == nil && (text == "true" || text == "false") {
+			return b
+		}
+	case "integer":
+		if n, err := strconv.Atoi(text); err == nil {
+			return float64(n)
+		}
+	}
+	return text
 }
 
 // schema is the subset of JSON Schema the document uses.
