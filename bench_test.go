@@ -2,6 +2,7 @@ package nahook_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -34,11 +35,16 @@ var benchTypes = []string{"order.created", "order.updated", "order.refunded", "o
 // in the key's environment.
 type lookup struct{ key, eventType string }
 
+// routeLookup is one Route call of the benchmark: the keyless twin of a
+// lookup, for one of the workspace's applications.
+type routeLookup struct{ q nahook.RouteQuery }
+
 var benchWorld struct {
 	once    sync.Once
 	dir     string // holds the database file, removed by TestMain
 	path    string
 	lookups []lookup
+	routes  []routeLookup
 	err     error
 }
 
@@ -53,7 +59,7 @@ func TestMain(m *testing.M) {
 // benchmarkWorld returns the path of a SQLite file holding the benchmark world,
 // built once per run (in memory through the API, then copied to the file),
 // and the lookups to replay.
-func benchmarkWorld(b *testing.B) (string, []lookup) {
+func benchmarkWorld(b *testing.B) (string, []lookup, []routeLookup) {
 	benchWorld.once.Do(func() {
 		start := time.Now()
 		benchWorld.dir, benchWorld.err = os.MkdirTemp("", "nahook-bench-")
@@ -61,28 +67,29 @@ func benchmarkWorld(b *testing.B) (string, []lookup) {
 			return
 		}
 		benchWorld.path = filepath.Join(benchWorld.dir, "nahook.db")
-		benchWorld.lookups, benchWorld.err = buildWorld(context.Background(), benchWorld.path)
+		benchWorld.lookups, benchWorld.routes, benchWorld.err = buildWorld(context.Background(), benchWorld.path)
 		b.Logf("built the benchmark world (%d endpoints) in %v", benchEndpoints, time.Since(start).Round(time.Millisecond))
 	})
 	if benchWorld.err != nil {
 		b.Fatal(benchWorld.err)
 	}
-	return benchWorld.path, benchWorld.lookups
+	return benchWorld.path, benchWorld.lookups, benchWorld.routes
 }
 
-func buildWorld(ctx context.Context, path string) ([]lookup, error) {
+func buildWorld(ctx context.Context, path string) ([]lookup, []routeLookup, error) {
 	st, err := sqlite.Open(ctx, ":memory:")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer st.Close()
 	nh, err := nahook.New(st, nahook.Config{})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer nh.Close()
 	rng := rand.New(rand.NewPCG(1, 2))
 	var lookups []lookup
+	var routes []routeLookup
 	for i := range benchWorkspaces {
 		ws := must(nh.Workspaces.Create(ctx, nahook.WorkspaceInput{Name: fmt.Sprint("Workspace ", i)}))
 		prod := must(nh.Environments.Default(ctx, ws.ID))
@@ -98,8 +105,10 @@ func buildWorld(ctx context.Context, path string) ([]lookup, error) {
 				}
 			}
 		}
+		var apps []nahook.ApplicationID
 		for a := range benchApps {
 			app := must(nh.Applications.Create(ctx, ws.ID, nahook.ApplicationInput{Name: fmt.Sprint("Customer ", a), ExternalID: fmt.Sprint("cust_", a)}))
+			apps = append(apps, app.ID)
 			for e := range benchEndpointsApp {
 				var subs []string
 				switch r := rng.IntN(10); {
@@ -123,13 +132,16 @@ func buildWorld(ctx context.Context, path string) ([]lookup, error) {
 		}
 		for _, env := range envs {
 			key := must(nh.APIKeys.Create(ctx, ws.ID, nahook.APIKeyInput{EnvironmentID: env.ID}))
-			for _, name := range published[env.ID] {
+			for n, name := range published[env.ID] {
 				lookups = append(lookups, lookup{key.Plaintext, name})
+				routes = append(routes, routeLookup{nahook.RouteQuery{WorkspaceID: ws.ID, EnvironmentID: env.ID,
+					ApplicationID: apps[n%len(apps)], EventType: name}})
 			}
 		}
 	}
 	rng.Shuffle(len(lookups), func(i, j int) { lookups[i], lookups[j] = lookups[j], lookups[i] })
-	return lookups, st.Backup(ctx, path)
+	rng.Shuffle(len(routes), func(i, j int) { routes[i], routes[j] = routes[j], routes[i] })
+	return lookups, routes, st.Backup(ctx, path)
 }
 
 var sink int
@@ -138,7 +150,7 @@ var sink int
 // (cached) with the same lookups made straight against the SQLite store
 // (store), over the benchmark world.
 func BenchmarkResolve(b *testing.B) {
-	path, lookups := benchmarkWorld(b)
+	path, lookups, _ := benchmarkWorld(b)
 	ctx := context.Background()
 	st := must(sqlite.Open(ctx, path))
 	defer st.Close()
@@ -192,11 +204,87 @@ func BenchmarkResolve(b *testing.B) {
 	})
 }
 
+// BenchmarkRoute is the keyless Router.Route over the benchmark world: the
+// lookups of BenchmarkResolve, by workspace and environment instead of a
+// key, so that cached should beat BenchmarkResolve/cached by at least
+// key-sha256, the hash of one key that Resolve computes and Route does
+// not.
+func BenchmarkRoute(b *testing.B) {
+	path, lookups, routes := benchmarkWorld(b)
+	ctx := context.Background()
+	st := must(sqlite.Open(ctx, path))
+	defer st.Close()
+	nh := must(nahook.New(st, nahook.Config{}))
+	defer nh.Close()
+	check(nh.Router.Load(ctx))
+
+	// cached asks what Resolve/cached asks, an event for no application,
+	// by workspace and environment instead of a key; for-application asks
+	// for one of the workspace's applications, one lookup more.
+	forNone := make([]nahook.RouteQuery, len(routes))
+	for i, r := range routes {
+		forNone[i] = r.q
+		forNone[i].ApplicationID = ""
+	}
+	for _, c := range []struct {
+		name    string
+		queries []nahook.RouteQuery
+	}{{"cached", forNone}, {"cached-for-application", nil}} {
+		if c.queries == nil {
+			for _, r := range routes {
+				c.queries = append(c.queries, r.q)
+			}
+		}
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				r, err := nh.Router.Route(ctx, c.queries[i%len(c.queries)])
+				if err != nil {
+					b.Fatal(err)
+				}
+				sink += r.NumEndpoints()
+				i++
+			}
+		})
+	}
+	b.Run("cached-parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			i := rand.IntN(len(routes))
+			n := 0
+			for pb.Next() {
+				r, err := nh.Router.Route(ctx, forNone[i%len(forNone)])
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				n += r.NumEndpoints()
+				i++
+			}
+			_ = n
+		})
+	})
+	// key-sha256 is the SHA-256 of a key as Resolve hashes it, through a
+	// buffer on the stack: what Route saves.
+	b.Run("key-sha256", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			var buf [64]byte
+			n := copy(buf[:], lookups[i%len(lookups)].key)
+			h := sha256.Sum256(buf[:n])
+			sink += int(h[0])
+			i++
+		}
+	})
+}
+
 // BenchmarkRouterLoad builds the router's snapshot of the benchmark world
 // from its SQLite file, as a host process does at start, and reports the
 // heap the snapshot holds per endpoint.
 func BenchmarkRouterLoad(b *testing.B) {
-	path, _ := benchmarkWorld(b)
+	path, _, _ := benchmarkWorld(b)
 	ctx := context.Background()
 	st := must(sqlite.Open(ctx, path))
 	defer st.Close()

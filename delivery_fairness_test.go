@@ -158,7 +158,7 @@ func TestDeliverProbesShareBoundedWorkers(t *testing.T) {
 		return total
 	}
 	for range 3 {
-		w.ingest(t, `{}`) // to every endpoint
+		w.broadcast(t, `{}`) // to every endpoint, the customers' too
 	}
 	waitFor(t, "the established endpoint to get every event", func() bool { return len(established.requests()) == 4 })
 	waitFor(t, "the tarpits to hold every probe worker", func() bool { return sum() == 4 })
@@ -170,7 +170,7 @@ func TestDeliverProbesShareBoundedWorkers(t *testing.T) {
 	// while the two hostile customers hold all four.
 	fresh := newReceiver(t, nil)
 	w.endpoint(t, fresh, w.customer(t, "Newcomer"))
-	w.ingest(t, `{}`)
+	w.broadcast(t, `{}`)
 	waitFor(t, "the established endpoint to get the later event too", func() bool { return len(established.requests()) == 5 })
 	is.Equal(len(fresh.requests()), 0) // the probe share is full
 }
@@ -188,7 +188,7 @@ func TestDeliverProbesLeaveRoomForOtherCustomers(t *testing.T) {
 		taken = append(taken, n)
 		w.endpointAt(t, url, hostile)
 	}
-	w.ingest(t, `{}`)
+	w.broadcast(t, `{}`)
 	waitFor(t, "the tarpits to take their half of the probe workers", func() bool {
 		total := int64(0)
 		for _, n := range taken {
@@ -198,6 +198,6 @@ func TestDeliverProbesLeaveRoomForOtherCustomers(t *testing.T) {
 	})
 	fresh := newReceiver(t, nil)
 	w.endpoint(t, fresh, w.customer(t, "Newcomer"))
-	w.ingest(t, `{}`)
+	w.broadcast(t, `{}`)
 	waitFor(t, "the newcomer's first delivery", func() bool { return len(fresh.requests()) == 1 })
 }

@@ -192,6 +192,13 @@ func (w *deliveryWorld) ingest(t *testing.T, payload string) nahook.Ingested {
 	return must(w.nh.Events.Ingest(context.Background(), w.key, "order.created", nahook.IngestInput{Payload: []byte(payload)}))
 }
 
+// broadcast ingests an event for every subscribed endpoint, those of
+// applications too: events for no application reach only endpoints of
+// none.
+func (w *deliveryWorld) broadcast(t *testing.T, payload string) nahook.Ingested {
+	return must(w.nh.Events.Ingest(context.Background(), w.key, "order.created", nahook.IngestInput{Payload: []byte(payload), Broadcast: true}))
+}
+
 func (w *deliveryWorld) delivery(t *testing.T, id nahook.DeliveryID) nahook.DeliveryDetail {
 	return must(w.nh.Deliveries.Get(context.Background(), w.ws, id))
 }

@@ -44,21 +44,22 @@ type IngestInput struct {
 	IdempotencyKey string
 	// ApplicationID, when set, sends the event to that application's
 	// endpoints only: the event of one customer, which no other customer's
-	// endpoint may receive, whatever it subscribes to. Empty sends it to
-	// every endpoint the route names, as Router.Resolve decides, whoever
-	// owns it. Send events about one customer with it when customers make
-	// their own endpoints in the developer portal.
+	// endpoint may receive, whatever it subscribes to. Empty, the event
+	// reaches only the endpoints of no application (the workspace's own),
+	// unless Broadcast: an endpoint a customer made in the developer portal
+	// never receives an event that was not sent for its application by
+	// mistake of a forgotten parameter.
 	ApplicationID ApplicationID
-	// ApplicationExternalID names the application by its externalId,
-	// instead of ApplicationID: the host's own name for its customer.
-	// Setting both is ErrInvalid naming "applicationExternalId"; one no
-	// application of the workspace has is ErrNotFound naming
+	// ApplicationExternalID names the application by its ExternalID, the
+	// host program's own identifier for the customer, instead of
+	// ApplicationID: setting both is ErrInvalid. An application the
+	// workspace does not have is ErrNotFound naming
 	// "applicationExternalId", and nothing is stored.
 	ApplicationExternalID string
-	// Broadcast, without an application, sends the event to every
-	// endpoint of the environment subscribed to it, whether an application
-	// owns it or not. With an application it is ErrInvalid naming
-	// "broadcast".
+	// Broadcast sends an event for no application to every subscribed
+	// endpoint of the environment, whoever owns it: news for every
+	// customer. With an application it is ErrInvalid. An event sent
+	// straight to one endpoint ignores it.
 	Broadcast bool
 }
 
@@ -72,25 +73,34 @@ type Ingested struct {
 }
 
 // Ingest routes an event of the named type, sent with an environment's
-// API key, as Router.Resolve does, and stores it with a pending delivery
-// for every endpoint it goes to. It fails as Resolve does for a bad key,
-// an unknown or unpublished type; an event that goes to no endpoint is
-// still stored.
+// API key, as Router.Route does for the key's workspace and environment
+// and in.ApplicationID, in.ApplicationExternalID or in.Broadcast, and
+// stores it with a pending delivery for every endpoint it goes to. It
+// fails as Resolve does for a bad key, an unknown or unpublished type; an
+// event that goes to no endpoint is still stored.
 func (s *EventService) Ingest(ctx context.Context, apiKey, eventType string, in IngestInput) (Ingested, error) {
-	return s.ingest(ctx, apiKey, in, target{eventType: eventType}, func() (Route, error) { return s.c.Router.Resolve(ctx, apiKey, eventType) })
+	return s.ingest(ctx, apiKey, in, target{eventType: eventType}, func(app ApplicationID) (Route, error) {
+		return s.c.Router.resolve(ctx, apiKey, eventType, app, in.Broadcast)
+	})
 }
 
 // IngestDirect sends an event straight to one endpoint of the key's
-// environment, as Router.ResolveDirect decides.
+// environment, as Router.ResolveDirect decides. Naming the endpoint is
+// explicit enough: without an application it may be anyone's.
 //
-// With in.ApplicationID, the endpoint must be that application's:
-// another is ErrNotFound naming "applicationId".
+// With an application (in.ApplicationID or in.ApplicationExternalID), the
+// endpoint must be that application's: another is ErrNotFound naming the
+// field that named the application.
 func (s *EventService) IngestDirect(ctx context.Context, apiKey string, endpoint EndpointID, in IngestInput) (Ingested, error) {
-	return s.ingest(ctx, apiKey, in, target{endpoint: endpoint}, func() (Route, error) {
+	return s.ingest(ctx, apiKey, in, target{endpoint: endpoint}, func(app ApplicationID) (Route, error) {
 		route, err := s.c.Router.ResolveDirect(ctx, apiKey, endpoint)
-		if err == nil && in.ApplicationID != "" && (route.NumEndpoints() != 1 || route.Endpoint(0).ApplicationID != in.ApplicationID) {
-			return Route{}, &Error{Kind: ErrNotFound, Field: "applicationId",
-				Message: fmt.Sprintf("endpoint %q is not an endpoint of application %q", endpoint, in.ApplicationID)}
+		if err == nil && app != "" && (route.NumEndpoints() != 1 || route.Endpoint(0).ApplicationID != app) {
+			field, name := "applicationId", string(app)
+			if in.ApplicationExternalID != "" {
+				field, name = "applicationExternalId", in.ApplicationExternalID
+			}
+			return Route{}, &Error{Kind: ErrNotFound, Field: field,
+				Message: fmt.Sprintf("endpoint %q is not an endpoint of application %q", endpoint, name)}
 		}
 		return route, err
 	})
@@ -103,21 +113,64 @@ type target struct {
 	endpoint  EndpointID
 }
 
-func (s *EventService) ingest(ctx context.Context, apiKey string, in IngestInput, to target, resolve func() (Route, error)) (Ingested, error) {
+// ingest is Ingest and IngestDirect: resolve routes the event for the
+// application in names (by ID or external ID, looked up first), and record
+// stores it.
+func (s *EventService) ingest(ctx context.Context, apiKey string, in IngestInput, to target, resolve func(app ApplicationID) (Route, error)) (Ingested, error) {
 	if err := s.checkInput(in); err != nil {
 		return Ingested{}, err
 	}
-	route, err := resolve()
+	app := in.ApplicationID
+	if in.ApplicationExternalID != "" {
+		// The key says which workspace's applications to look in; a bad
+		// key is refused before anything is looked up.
+		k, err := s.c.Router.keyRoute(ctx, apiKey)
+		if err != nil {
+			return Ingested{}, err
+		}
+		if app, err = s.applicationByExternalID(ctx, k.ws.id, in.ApplicationExternalID); err != nil {
+			return Ingested{}, err
+		}
+	}
+	route, err := resolve(app)
 	if err != nil {
 		if in.IdempotencyKey != "" {
 			// A repeat must answer as the first did, even if routing has
 			// changed since (the type unpublished, the endpoint disabled).
 			if first, ok := s.replay(ctx, apiKey, in.IdempotencyKey); ok {
-				return first, sameRequest(first.Event, in, to)
+				return first, sameRequest(first.Event, in, app, to)
 			}
 		}
 		return Ingested{}, err
 	}
+	return s.record(ctx, route, in, app, to)
+}
+
+// applicationByExternalID returns the ID of the workspace's application
+// with that external ID, or ErrNotFound naming "applicationExternalId".
+func (s *EventService) applicationByExternalID(ctx context.Context, ws WorkspaceID, externalID string) (ApplicationID, error) {
+	missing := func() error {
+		return &Error{Kind: ErrNotFound, Field: "applicationExternalId",
+			Message: fmt.Sprintf("application with externalId %s not found", quote(externalID))}
+	}
+	if checkExternalID(externalID) != nil {
+		return "", missing() // no application has an external ID of that shape
+	}
+	a, err := s.c.store.GetApplicationByExternalID(ctx, ws, externalID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return "", missing()
+	case err != nil:
+		return "", err
+	}
+	return a.ID, nil
+}
+
+// record stores an event for app, routed by route to to, with a pending
+// delivery for each of the route's endpoints, and wakes the dispatcher. A
+// repeated idempotency key returns the first event, if in asks for the
+// same.
+func (s *EventService) record(ctx context.Context, route Route, in IngestInput, app ApplicationID, to target) (Ingested, error) {
 	now := s.c.now()
 	ev := Event{
 		ID:             EventID(typeid.New(prefixEvent)),
@@ -125,7 +178,7 @@ func (s *EventService) ingest(ctx context.Context, apiKey string, in IngestInput
 		EnvironmentID:  route.EnvironmentID,
 		EventType:      route.EventType,
 		EndpointID:     to.endpoint,
-		ApplicationID:  in.ApplicationID,
+		ApplicationID:  app,
 		Payload:        in.Payload,
 		IdempotencyKey: in.IdempotencyKey,
 		CreatedAt:      now,
@@ -139,19 +192,18 @@ func (s *EventService) ingest(ctx context.Context, apiKey string, in IngestInput
 			return Ingested{}, err
 		}
 	}
+	// The route is the event's audience already: the isolation rule chose
+	// it (typeRoute.targets), or the caller named the endpoint.
 	ds := make([]Delivery, 0, route.NumEndpoints())
 	for i := range route.NumEndpoints() {
-		t := route.Endpoint(i)
-		if in.ApplicationID == "" || t.ApplicationID == in.ApplicationID {
-			ds = append(ds, Delivery{ID: DeliveryID(typeid.New(prefixDelivery)), EndpointID: t.ID})
-		}
+		ds = append(ds, Delivery{ID: DeliveryID(typeid.New(prefixDelivery)), EndpointID: route.Endpoint(i).ID})
 	}
 	stored, deliveries, replayed, err := s.c.store.Ingest(ctx, ev, ds)
 	if err != nil {
 		return Ingested{}, err
 	}
 	if replayed {
-		if err := sameRequest(stored, in, to); err != nil {
+		if err := sameRequest(stored, in, app, to); err != nil {
 			return Ingested{}, err
 		}
 	}
@@ -166,14 +218,14 @@ func (s *EventService) ingest(ctx context.Context, apiKey string, in IngestInput
 // same event type or endpoint, for the same application, with the same
 // payload byte for byte. A key names one request, so its repeat is a
 // retry; anything else is a mistake that replaying would hide.
-func sameRequest(first Event, in IngestInput, to target) error {
+func sameRequest(first Event, in IngestInput, app ApplicationID, to target) error {
 	var differs string
 	switch {
 	case first.EventType != to.eventType && to.endpoint == "":
 		differs = "event type"
 	case first.EndpointID != to.endpoint:
 		differs = "endpoint"
-	case first.ApplicationID != in.ApplicationID:
+	case first.ApplicationID != app:
 		differs = "application"
 	case !bytes.Equal(first.Payload, in.Payload):
 		differs = "payload"
@@ -210,7 +262,12 @@ func (s *EventService) checkInput(in IngestInput) error {
 		// sent as it is, and cannot be shown back as JSON.
 		return store.Invalid("payload", "the payload must be UTF-8: it holds bytes that are not")
 	}
-	if in.ApplicationID != "" {
+	switch {
+	case in.ApplicationID != "" && in.ApplicationExternalID != "":
+		return store.Invalid("applicationExternalId", "name the application by applicationId or by applicationExternalId, not both")
+	case in.Broadcast && (in.ApplicationID != "" || in.ApplicationExternalID != ""):
+		return errBroadcastForApplication
+	case in.ApplicationID != "":
 		if err := ref("applicationId", prefixApplication, in.ApplicationID); err != nil {
 			return err
 		}

@@ -35,6 +35,18 @@ func (r *Router) current(ctx context.Context, apiKey string) (*snapshot, error) 
 	return r.catchUp(ctx)
 }
 
+// currentFor is current for a call that names its workspace: it reloads
+// first only if this Client wrote to ws since. As in current, the pending
+// state is read before the snapshot.
+func (r *Router) currentFor(ctx context.Context, ws WorkspaceID) (*snapshot, error) {
+	if r.pendingN.Load() == 0 || !r.isPending(ws) {
+		if s := r.snap.Load(); s != nil {
+			return s, nil
+		}
+	}
+	return r.catchUp(ctx)
+}
+
 // changed records that this Client wrote to ws, so that the next call that
 // needs ws reloads it first.
 func (r *Router) changed(ws WorkspaceID) {

@@ -515,6 +515,9 @@ func TestInputEvent(t *testing.T) {
 		{nahook.IngestInput{Payload: []byte("{\"name\": \"caf\xe9\"}")}, "payload"}, // JSON is UTF-8
 		{nahook.IngestInput{Payload: []byte(`{}`), IdempotencyKey: "has space"}, "idempotencyKey"},
 		{nahook.IngestInput{Payload: []byte(`{}`), ApplicationID: "acme"}, "applicationId"},
+		{nahook.IngestInput{Payload: []byte(`{}`), ApplicationID: "app_01kaaaaaaaaaaaaaaaaaaaaaaa", ApplicationExternalID: "cust_1"}, "applicationExternalId"},
+		{nahook.IngestInput{Payload: []byte(`{}`), ApplicationID: "app_01kaaaaaaaaaaaaaaaaaaaaaaa", Broadcast: true}, "broadcast"},
+		{nahook.IngestInput{Payload: []byte(`{}`), ApplicationExternalID: "cust_1", Broadcast: true}, "broadcast"},
 	} {
 		_, err := nh.Events.Ingest(ctx, key.Plaintext, "order.created", c.in)
 		wantField(t, fmt.Sprintf("%q", c.in.Payload), err, nahook.ErrInvalid, c.field)

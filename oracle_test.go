@@ -12,7 +12,8 @@ import (
 
 // storeResolve decides a route straight from the store, with no snapshot
 // and no code shared with the router: the oracle of the property test and
-// the baseline of BenchmarkResolve/store.
+// the baseline of BenchmarkResolve/store. It answers for an event of no
+// application, as Resolve does.
 func storeResolve(ctx context.Context, st store.Store, apiKey, eventType string) ([]nahook.EndpointID, error) {
 	k, err := st.GetAPIKeyByHash(ctx, sha256.Sum256([]byte(apiKey)))
 	if errors.Is(err, store.ErrNotFound) || (err == nil && (k.Revoked() || k.Kind != store.KeyKindEnvironment)) {
@@ -21,7 +22,16 @@ func storeResolve(ctx context.Context, st store.Store, apiKey, eventType string)
 	if err != nil {
 		return nil, err
 	}
-	vis, err := st.ListEventTypeVisibility(ctx, k.WorkspaceID, k.EnvironmentID)
+	return storeRoute(ctx, st, k.WorkspaceID, k.EnvironmentID, "", false, eventType)
+}
+
+// storeRoute is where an event of the named type, sent in env of ws for
+// app or broadcast, goes, as the store says: the product's rules written
+// out, isolation included. An application's endpoints receive its events
+// and broadcasts only; an event of no application reaches endpoints of
+// none, unless it is a broadcast.
+func storeRoute(ctx context.Context, st store.Store, ws nahook.WorkspaceID, env nahook.EnvironmentID, app nahook.ApplicationID, broadcast bool, eventType string) ([]nahook.EndpointID, error) {
+	vis, err := st.ListEventTypeVisibility(ctx, ws, env)
 	if err != nil {
 		return nil, err
 	}
@@ -40,12 +50,13 @@ func storeResolve(ctx context.Context, st store.Store, apiKey, eventType string)
 	var out []nahook.EndpointID
 	page := store.PageRequest{Limit: 250}
 	for {
-		eps, err := st.ListEndpoints(ctx, k.WorkspaceID, store.EndpointFilter{EnvironmentID: k.EnvironmentID}, page)
+		eps, err := st.ListEndpoints(ctx, ws, store.EndpointFilter{EnvironmentID: env}, page)
 		if err != nil {
 			return nil, err
 		}
 		for _, ep := range eps {
-			if !ep.Disabled && subscribes(ep.EventTypes, eventType) {
+			audience := ep.ApplicationID == app || (app == "" && broadcast)
+			if !ep.Disabled && audience && subscribes(ep.EventTypes, eventType) {
 				out = append(out, ep.ID)
 			}
 		}

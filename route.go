@@ -16,7 +16,8 @@ import (
 // an attacker guessing keys gets, allocates nothing.
 var errUnknownKey = &Error{Kind: ErrUnauthorized, Message: "API key is missing, unknown or revoked"}
 
-// Route is where one event goes: the decision of Resolve or ResolveDirect.
+// Route is where one event goes: the decision of Resolve, ResolveDirect,
+// Route or RouteDirect.
 //
 // Its endpoints are read through methods because they live in the router's
 // snapshot, shared by every caller: NumEndpoints and Endpoint read them in
@@ -25,12 +26,20 @@ var errUnknownKey = &Error{Kind: ErrUnauthorized, Message: "API key is missing, 
 type Route struct {
 	WorkspaceID   WorkspaceID
 	EnvironmentID EnvironmentID
-	// KeyID is the API key the event came with.
+	// KeyID is the API key the event came with; empty for a keyless
+	// route (Router.Route, Router.RouteDirect).
 	KeyID APIKeyID
 	// EventTypeID and EventType name the event's type; a direct route has
 	// neither.
 	EventTypeID EventTypeID
 	EventType   string
+	// ApplicationID is the application the event is for, whose endpoints
+	// alone it reaches; empty for an event for none, which reaches only
+	// endpoints of no application unless Broadcast.
+	ApplicationID ApplicationID
+	// Broadcast reports an event for no application that reaches every
+	// subscribed endpoint, whoever owns it.
+	Broadcast bool
 
 	// endpoints is the snapshot's own list, in creation (ID) order: never
 	// handed out, never modified.
@@ -73,6 +82,11 @@ const (
 	ReasonNotPublished Reason = "not_published"
 	// ReasonDisabled: the endpoint is disabled.
 	ReasonDisabled Reason = "disabled"
+	// ReasonOtherApplication: the isolation rule keeps the event from the
+	// endpoint. It belongs to another application than the one the event
+	// is for; or to an application while the event is for none and is not
+	// a broadcast; or to none while the event is for an application.
+	ReasonOtherApplication Reason = "other_application"
 	// ReasonNotSubscribed: none of the endpoint's subscriptions matches the
 	// event type.
 	ReasonNotSubscribed Reason = "not_subscribed"
@@ -85,6 +99,10 @@ type Explanation struct {
 	EnvironmentID EnvironmentID
 	KeyID         APIKeyID
 	EventType     string
+	// ApplicationID and Broadcast are the audience asked about, as in
+	// ExplainOptions.
+	ApplicationID ApplicationID
+	Broadcast     bool
 	// EventTypeID is empty when the workspace has no such event type.
 	EventTypeID EventTypeID
 	// Published reports whether the event type is published in the key's
@@ -95,34 +113,83 @@ type Explanation struct {
 	Endpoints []EndpointVerdict
 }
 
+// ExplainOptions say who the event Router.ExplainFor explains is for, as
+// IngestInput does: one application, or none, broadcast or not. The zero
+// value is an event for no application, not broadcast, which reaches only
+// endpoints of no application.
+type ExplainOptions struct {
+	ApplicationID ApplicationID
+	Broadcast     bool
+}
+
 // EndpointVerdict is one endpoint's part of an Explanation.
 type EndpointVerdict struct {
 	Target
 	EnvironmentID EnvironmentID
-	// Receives reports whether Resolve routes the event to the endpoint;
+	// Receives reports whether the event, for the audience asked about,
+	// is routed to the endpoint;
 	// it is true exactly when Reasons is empty.
 	Receives bool
 	// Reasons lists every rule that keeps the event from the endpoint.
 	Reasons []Reason
 }
 
-// resolve is Resolve's answer from s. It allocates only to report an
-// event type it cannot route: a route, or a refused key, costs nothing.
-func resolve(s *snapshot, apiKey, eventType string) (Route, error) {
+// errBroadcastForApplication refuses an event both for one application
+// and for all of them. It is returned as is, so that refusing allocates
+// nothing.
+var errBroadcastForApplication = &Error{Kind: ErrInvalid, Field: "broadcast",
+	Message: "an event is either sent for one application or broadcast to every endpoint, not both"}
+
+// reaches is the isolation rule: whether an event sent for app (none: ""),
+// broadcast or not, may reach an endpoint owned by owner (none: ""). An
+// application's endpoint receives only that application's events and
+// broadcasts; an event for no application reaches only endpoints of none,
+// unless it is a broadcast.
+func reaches(owner, app ApplicationID, broadcast bool) bool {
+	if app != "" {
+		return owner == app
+	}
+	return broadcast || owner == ""
+}
+
+// resolve is Resolve's answer from s, for an event sent for app, or
+// broadcast. It allocates only to report an event type it cannot route: a
+// route, or a refused key, costs nothing.
+func resolve(s *snapshot, apiKey, eventType string, app ApplicationID, broadcast bool) (Route, error) {
 	k := s.key(apiKey)
 	if k == nil {
 		return Route{}, errUnknownKey
 	}
-	if tr := k.env.routes[eventType]; tr != nil {
-		return Route{WorkspaceID: k.ws.id, EnvironmentID: k.env.id, KeyID: k.id,
-			EventTypeID: tr.id, EventType: tr.name, endpoints: tr.targets}, nil
+	return routeType(k.ws, k.env, k.id, eventType, app, broadcast)
+}
+
+// route is Route's answer from s: resolve with the key's hash and lookup
+// replaced by the workspace and environment the query names.
+func route(s *snapshot, q RouteQuery) (Route, error) {
+	w, env, err := s.place(q.WorkspaceID, q.EnvironmentID)
+	if err != nil {
+		return Route{}, err
 	}
-	if k.ws.types[eventType] == nil {
+	return routeType(w, env, "", q.EventType, q.ApplicationID, q.Broadcast)
+}
+
+// routeType is where an event of the named type, sent in env of w for app
+// or broadcast, goes.
+func routeType(w *wsRoutes, env *envRoutes, key APIKeyID, eventType string, app ApplicationID, broadcast bool) (Route, error) {
+	if app != "" && broadcast {
+		return Route{}, errBroadcastForApplication
+	}
+	if tr := env.routes[eventType]; tr != nil {
+		return Route{WorkspaceID: w.id, EnvironmentID: env.id, KeyID: key,
+			EventTypeID: tr.id, EventType: tr.name, ApplicationID: app, Broadcast: broadcast,
+			endpoints: tr.targets(app, broadcast)}, nil
+	}
+	if w.types[eventType] == nil {
 		return Route{}, &Error{Kind: ErrUnknownEventType, Field: "eventType",
 			Message: fmt.Sprintf("the workspace has no event type %s", quote(eventType))}
 	}
 	return Route{}, &Error{Kind: ErrNotPublished, Field: "eventType",
-		Message: fmt.Sprintf("event type %s is not published in environment %s", quote(eventType), k.env.id)}
+		Message: fmt.Sprintf("event type %s is not published in environment %s", quote(eventType), env.id)}
 }
 
 // resolveDirect is ResolveDirect's answer from s.
@@ -131,29 +198,64 @@ func resolveDirect(s *snapshot, apiKey string, endpoint EndpointID) (Route, erro
 	if k == nil {
 		return Route{}, errUnknownKey
 	}
-	ep := k.ws.endpoints[endpoint]
+	return direct(k.ws, k.env, k.id, endpoint)
+}
+
+// routeDirect is RouteDirect's answer from s.
+func routeDirect(s *snapshot, ws WorkspaceID, envID EnvironmentID, endpoint EndpointID) (Route, error) {
+	w, env, err := s.place(ws, envID)
+	if err != nil {
+		return Route{}, err
+	}
+	return direct(w, env, "", endpoint)
+}
+
+// direct is the route of an event sent in env of w straight to endpoint.
+func direct(w *wsRoutes, env *envRoutes, key APIKeyID, endpoint EndpointID) (Route, error) {
+	ep := w.endpoints[endpoint]
 	switch {
 	case ep == nil:
 		return Route{}, store.Missing("endpointId", endpoint)
-	case ep.env != k.env.id:
+	case ep.env != env.id:
 		return Route{}, &Error{Kind: ErrOtherEnvironment, Field: "endpointId",
-			Message: fmt.Sprintf("endpoint %s is not in the API key's environment", endpoint)}
+			Message: fmt.Sprintf("endpoint %s is not in environment %s", endpoint, env.id)}
 	case ep.disabled:
 		return Route{}, &Error{Kind: ErrEndpointDisabled, Field: "endpointId",
 			Message: fmt.Sprintf("endpoint %s is disabled", endpoint)}
 	}
-	return Route{WorkspaceID: k.ws.id, EnvironmentID: k.env.id, KeyID: k.id, endpoints: ep.target}, nil
+	return Route{WorkspaceID: w.id, EnvironmentID: env.id, KeyID: key, endpoints: ep.target}, nil
 }
 
-// explain is Explain's answer from s. It applies the rules one by one to
-// every endpoint, where resolve reads a list built in advance, so that
+// place returns the workspace and environment a keyless query names; an
+// empty environment is the workspace's default one.
+func (s *snapshot) place(ws WorkspaceID, envID EnvironmentID) (*wsRoutes, *envRoutes, error) {
+	w := s.workspace(ws)
+	if w == nil {
+		return nil, nil, store.Missing("workspaceId", ws)
+	}
+	env := w.defaultEnv
+	if envID != "" {
+		env, _ = w.envIndex.get(string(envID))
+	}
+	if env == nil {
+		return nil, nil, store.Missing("environmentId", envID)
+	}
+	return w, env, nil
+}
+
+// explain is ExplainFor's answer from s. It applies the rules one by one
+// to every endpoint, where resolve reads a list built in advance, so that
 // the two agreeing is a check of the snapshot builder.
-func explain(s *snapshot, apiKey, eventType string) (Explanation, error) {
+func explain(s *snapshot, apiKey, eventType string, opts ExplainOptions) (Explanation, error) {
 	k := s.key(apiKey)
 	if k == nil {
 		return Explanation{}, errUnknownKey
 	}
-	x := Explanation{WorkspaceID: k.ws.id, EnvironmentID: k.env.id, KeyID: k.id, EventType: eventType}
+	if opts.ApplicationID != "" && opts.Broadcast {
+		return Explanation{}, errBroadcastForApplication
+	}
+	x := Explanation{WorkspaceID: k.ws.id, EnvironmentID: k.env.id, KeyID: k.id, EventType: eventType,
+		ApplicationID: opts.ApplicationID, Broadcast: opts.Broadcast}
 	known := k.ws.types[eventType]
 	if known != nil {
 		x.EventTypeID = known.id
@@ -173,6 +275,9 @@ func explain(s *snapshot, apiKey, eventType string) (Explanation, error) {
 		}
 		if ep.disabled {
 			v.Reasons = append(v.Reasons, ReasonDisabled)
+		}
+		if !reaches(ep.app, opts.ApplicationID, opts.Broadcast) {
+			v.Reasons = append(v.Reasons, ReasonOtherApplication)
 		}
 		if !ep.subscribes(eventType) {
 			v.Reasons = append(v.Reasons, ReasonNotSubscribed)

@@ -53,19 +53,26 @@ func newRouter(c *Client) *Router {
 	return &Router{c: c, lock: make(chan struct{}, 1), pendingWS: map[WorkspaceID]uint64{}, hint: make(chan struct{}, 1)}
 }
 
-// Resolve returns where an event of the named type, sent with apiKey, goes:
-// every enabled endpoint of the key's environment subscribed to the type by
-// name or by a matching wildcard, in creation order. The type must exist
-// (ErrUnknownEventType) and be published in the key's environment
-// (ErrNotPublished); the key must be an active environment key
-// (ErrUnauthorized). A published type nobody subscribes to routes to no
-// endpoint, without error.
+// Resolve returns where an event of the named type, sent with apiKey for
+// no application, goes: every enabled endpoint of the key's environment
+// that belongs to no application and subscribes to the type by name or by
+// a matching wildcard, in creation order. An application's endpoints
+// receive only events sent for it, or broadcast (IngestInput); ExplainFor
+// shows either audience. The type must exist (ErrUnknownEventType) and be
+// published in the key's environment (ErrNotPublished); the key must be an
+// active environment key (ErrUnauthorized). A published type nobody
+// subscribes to routes to no endpoint, without error.
 func (r *Router) Resolve(ctx context.Context, apiKey, eventType string) (Route, error) {
+	return r.resolve(ctx, apiKey, eventType, "", false)
+}
+
+// resolve is Resolve for an event sent for app, or broadcast.
+func (r *Router) resolve(ctx context.Context, apiKey, eventType string, app ApplicationID, broadcast bool) (Route, error) {
 	s, err := r.current(ctx, apiKey)
 	if err != nil {
 		return Route{}, err
 	}
-	return resolve(s, apiKey, eventType)
+	return resolve(s, apiKey, eventType, app, broadcast)
 }
 
 // ResolveDirect returns the route of an event sent with apiKey straight to
@@ -80,16 +87,69 @@ func (r *Router) ResolveDirect(ctx context.Context, apiKey string, endpoint Endp
 	return resolveDirect(s, apiKey, endpoint)
 }
 
+// RouteQuery names an event for Router.Route, by where it is sent rather
+// than by an API key.
+type RouteQuery struct {
+	WorkspaceID WorkspaceID
+	// EnvironmentID empty means the workspace's default environment.
+	EnvironmentID EnvironmentID
+	// ApplicationID, when set, is the application the event is for: it
+	// reaches that application's endpoints only. Empty, the event reaches
+	// only endpoints of no application, unless Broadcast.
+	ApplicationID ApplicationID
+	// Broadcast, for an event of no application, reaches every subscribed
+	// endpoint, whoever owns it. With ApplicationID it is ErrInvalid.
+	Broadcast bool
+	EventType string
+}
+
+// Route is Resolve for trusted host code, which names the workspace and
+// environment instead of presenting a key: the same answer from the same
+// snapshot, without hashing a key, and without allocating unless it
+// refuses. An unknown workspace or environment is ErrNotFound (fields
+// "workspaceId", "environmentId"); the event type fails as in Resolve;
+// ApplicationID with Broadcast is ErrInvalid ("broadcast"). Route does not
+// check that the application exists: one unknown to the workspace owns no
+// endpoint, so its route is empty.
+func (r *Router) Route(ctx context.Context, q RouteQuery) (Route, error) {
+	s, err := r.currentFor(ctx, q.WorkspaceID)
+	if err != nil {
+		return Route{}, err
+	}
+	return route(s, q)
+}
+
+// RouteDirect is ResolveDirect for trusted host code: the route of an event
+// sent straight to one endpoint of the workspace, which must exist
+// (ErrNotFound), be in the environment (empty: the default one;
+// ErrOtherEnvironment) and be enabled (ErrEndpointDisabled).
+func (r *Router) RouteDirect(ctx context.Context, ws WorkspaceID, env EnvironmentID, endpoint EndpointID) (Route, error) {
+	s, err := r.currentFor(ctx, ws)
+	if err != nil {
+		return Route{}, err
+	}
+	return routeDirect(s, ws, env, endpoint)
+}
+
 // Explain answers the question support engineers ask most: for an event
-// of the named type sent with apiKey, which endpoints of the workspace
-// receive it, and why each of the others does not. It agrees with Resolve,
-// from the same snapshot. Only a bad key is an error.
+// of the named type sent with apiKey for no application, which endpoints
+// of the workspace receive it, and why each of the others does not. It is
+// ExplainFor with the zero ExplainOptions.
 func (r *Router) Explain(ctx context.Context, apiKey, eventType string) (Explanation, error) {
+	return r.ExplainFor(ctx, apiKey, eventType, ExplainOptions{})
+}
+
+// ExplainFor is Explain for an event sent for an application, or
+// broadcast, as opts says: an endpoint the isolation rule keeps the event
+// from has ReasonOtherApplication. It agrees with the routes of Resolve,
+// Route and Ingest, from the same snapshot. Only a bad key, or an
+// application with Broadcast (ErrInvalid), is an error.
+func (r *Router) ExplainFor(ctx context.Context, apiKey, eventType string, opts ExplainOptions) (Explanation, error) {
 	s, err := r.current(ctx, apiKey)
 	if err != nil {
 		return Explanation{}, err
 	}
-	return explain(s, apiKey, eventType)
+	return explain(s, apiKey, eventType, opts)
 }
 
 // Version returns the store's routing version the router has followed

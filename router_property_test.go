@@ -31,6 +31,7 @@ type world struct {
 	envs      map[nahook.WorkspaceID][]nahook.EnvironmentID
 	types     map[nahook.WorkspaceID][]nahook.EventType
 	endpoints map[nahook.WorkspaceID][]nahook.EndpointID
+	apps      map[nahook.WorkspaceID][]nahook.ApplicationID
 	keys      []nahook.IssuedAPIKey // every key ever issued, revoked ones included
 }
 
@@ -65,6 +66,10 @@ func (w *world) populate(ctx context.Context, n int) {
 				}
 			}
 		}
+		for j := range w.rng.IntN(4) {
+			app := must(w.nh.Applications.Create(ctx, ws.ID, nahook.ApplicationInput{Name: "customer", ExternalID: fmt.Sprint("cust_", j)}))
+			w.apps[ws.ID] = append(w.apps[ws.ID], app.ID)
+		}
 		for range w.rng.IntN(12) {
 			w.addEndpoint(ctx, ws.ID)
 		}
@@ -77,7 +82,12 @@ func (w *world) populate(ctx context.Context, n int) {
 }
 
 func (w *world) addEndpoint(ctx context.Context, ws nahook.WorkspaceID) {
+	var owner nahook.ApplicationID // half the endpoints are a customer's
+	if apps := w.apps[ws]; len(apps) > 0 && w.rng.IntN(2) == 0 {
+		owner = pick(w.rng, apps)
+	}
 	ep := must(w.nh.Endpoints.Create(ctx, ws, nahook.EndpointInput{
+		ApplicationID: owner,
 		EnvironmentID: pick(w.rng, w.envs[ws]),
 		URL:           "https://example.com/hook",
 		EventTypes:    w.existing(ws, w.patterns()),
@@ -205,6 +215,7 @@ func (w *world) agree(t *testing.T, ctx context.Context, router *nahook.Router) 
 				t.Fatalf("Explain(%s, %s) receives %v; Resolve routes to %v", k.ID, name, receiving, want)
 			}
 		}
+		w.agreeAudiences(t, ctx, router, k, kind)
 		for _, ep := range w.endpoints[k.WorkspaceID] {
 			wantErr := storeResolveDirect(ctx, w.st, k.Plaintext, ep)
 			_, err := router.ResolveDirect(ctx, k.Plaintext, ep)
@@ -213,6 +224,100 @@ func (w *world) agree(t *testing.T, ctx context.Context, router *nahook.Router) 
 			}
 		}
 	}
+}
+
+// audience is whom an event is for: an application, none, or all.
+type audience struct {
+	app       nahook.ApplicationID
+	broadcast bool
+}
+
+// agreeAudiences fails t wherever, for a key's workspace and environment
+// and every audience (each application, none, a broadcast, an application
+// the workspace does not have), Router.Route and ExplainFor disagree with
+// the store-only oracle, or an ingested event's deliveries do; and wherever
+// an application's endpoint would receive an event for another.
+func (w *world) agreeAudiences(t *testing.T, ctx context.Context, router *nahook.Router, k nahook.IssuedAPIKey, kind func(error) error) {
+	t.Helper()
+	if w.isRevoked(ctx, k) {
+		return
+	}
+	owner := map[nahook.EndpointID]nahook.ApplicationID{}
+	for _, id := range w.endpoints[k.WorkspaceID] {
+		if ep, err := w.st.GetEndpoint(ctx, k.WorkspaceID, id); err == nil {
+			owner[id] = ep.ApplicationID
+		}
+	}
+	audiences := []audience{{}, {broadcast: true}, {app: "app_01kaaaaaaaaaaaaaaaaaaaaaaa"}}
+	for _, app := range w.apps[k.WorkspaceID] {
+		audiences = append(audiences, audience{app: app})
+	}
+	defaultEnv := w.envs[k.WorkspaceID][0]
+	for _, a := range audiences {
+		for _, name := range append(propertyNames, "unknown.type") {
+			want, wantErr := storeRoute(ctx, w.st, k.WorkspaceID, k.EnvironmentID, a.app, a.broadcast, name)
+			q := nahook.RouteQuery{WorkspaceID: k.WorkspaceID, EnvironmentID: k.EnvironmentID, ApplicationID: a.app, Broadcast: a.broadcast, EventType: name}
+			if k.EnvironmentID == defaultEnv && w.rng.IntN(2) == 0 {
+				q.EnvironmentID = "" // the default environment, unnamed
+			}
+			route, err := router.Route(ctx, q)
+			if kind(err) != kind(wantErr) || !slices.Equal(targetIDs(route), want) {
+				t.Fatalf("Route(%+v) = %v, %v; the store says %v, %v", q, targetIDs(route), err, want, wantErr)
+			}
+			for _, id := range want {
+				if a.app != "" && owner[id] != a.app {
+					t.Fatalf("an event for %s reaches %s, of %q", a.app, id, owner[id])
+				}
+			}
+			if err != nil {
+				continue
+			}
+			x, err := router.ExplainFor(ctx, k.Plaintext, name, nahook.ExplainOptions{ApplicationID: a.app, Broadcast: a.broadcast})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var receiving []nahook.EndpointID
+			for _, v := range x.Endpoints {
+				if v.Receives {
+					receiving = append(receiving, v.ID)
+				}
+				if v.ApplicationID != "" && v.ApplicationID != a.app && !a.broadcast && !slices.Contains(v.Reasons, nahook.ReasonOtherApplication) {
+					t.Fatalf("ExplainFor(%s, %+v): %s of %s has reasons %v", name, a, v.ID, v.ApplicationID, v.Reasons)
+				}
+			}
+			if !slices.Equal(receiving, want) {
+				t.Fatalf("ExplainFor(%s, %s, %+v) receives %v; the store says %v", k.ID, name, a, receiving, want)
+			}
+		}
+		// One event through Ingest: its deliveries are the route, and an
+		// application's event reaches none of another's endpoints.
+		name := pick(w.rng, propertyNames)
+		want, wantErr := storeRoute(ctx, w.st, k.WorkspaceID, k.EnvironmentID, a.app, a.broadcast, name)
+		in, err := w.nh.Events.Ingest(ctx, k.Plaintext, name, nahook.IngestInput{Payload: []byte(`{}`), ApplicationID: a.app, Broadcast: a.broadcast})
+		if a.app != "" && !slices.Contains(w.apps[k.WorkspaceID], a.app) {
+			if wantErr == nil { // the event type is refused first
+				wantErr = nahook.ErrNotFound // an application the workspace does not have
+			}
+			want = nil
+		}
+		var got []nahook.EndpointID
+		for _, d := range in.Deliveries {
+			got = append(got, d.EndpointID)
+			if a.app != "" && owner[d.EndpointID] != a.app {
+				t.Fatalf("Ingest for %s delivered to %s, of %q", a.app, d.EndpointID, owner[d.EndpointID])
+			}
+		}
+		slices.Sort(got)
+		if kind(err) != kind(wantErr) || !slices.Equal(got, want) {
+			t.Fatalf("Ingest(%s, %s, %+v) = %v, %v; the store says %v, %v", k.ID, name, a, got, err, want, wantErr)
+		}
+	}
+}
+
+// isRevoked reports whether k no longer opens its environment.
+func (w *world) isRevoked(ctx context.Context, k nahook.IssuedAPIKey) bool {
+	_, err := storeResolve(ctx, w.st, k.Plaintext, "unknown.type")
+	return errors.Is(err, nahook.ErrUnauthorized)
 }
 
 // testAgreement runs the property on a store: the snapshot answers exactly
@@ -225,7 +330,7 @@ func testAgreement(t *testing.T, st store.Store, seed uint64) {
 	w := &world{
 		st: st, rng: rand.New(rand.NewPCG(seed, seed)),
 		envs: map[nahook.WorkspaceID][]nahook.EnvironmentID{}, types: map[nahook.WorkspaceID][]nahook.EventType{},
-		endpoints: map[nahook.WorkspaceID][]nahook.EndpointID{},
+		endpoints: map[nahook.WorkspaceID][]nahook.EndpointID{}, apps: map[nahook.WorkspaceID][]nahook.ApplicationID{},
 	}
 	w.nh = must(nahook.New(st, nahook.Config{}))
 	defer w.nh.Close()

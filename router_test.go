@@ -95,6 +95,125 @@ func TestResolveSeedExample(t *testing.T) {
 	is.True(x.Endpoints[0].Receives)
 	is.Equal(x.Endpoints[1].Reasons, []nahook.Reason{nahook.ReasonOtherEnvironment}) // B: production
 	is.Equal(x.Endpoints[2].Reasons, []nahook.Reason{nahook.ReasonNotSubscribed})    // C: not subscribed
+
+	// Isolation leaves it as it was: A, B and C belong to no application,
+	// so a broadcast, and the keyless route, say the same.
+	for _, q := range []nahook.RouteQuery{
+		{WorkspaceID: ws.ID, EnvironmentID: staging.ID, EventType: "order.created"},
+		{WorkspaceID: ws.ID, EnvironmentID: staging.ID, EventType: "order.created", Broadcast: true},
+	} {
+		r, err := nh.Router.Route(ctx, q)
+		is.NoErr(err)
+		is.Equal(r.Endpoints(), []nahook.Target{{ID: a.ID, URL: "https://a.example/hook"}})
+	}
+}
+
+// isolation is a workspace's own endpoint and two customers' endpoints,
+// all subscribed to order.created in the default environment.
+type isolation struct {
+	nh                  *nahook.Client
+	st                  store.Store
+	ws                  nahook.Workspace
+	acme, globex        nahook.Application
+	own, acmeEP, globEP nahook.Endpoint
+	key                 nahook.IssuedAPIKey
+}
+
+func newIsolation(t *testing.T) *isolation {
+	ctx := context.Background()
+	nh, st := newClientStore(t, nahook.Config{})
+	w := &isolation{nh: nh, st: st}
+	w.ws = must(nh.Workspaces.Create(ctx, nahook.WorkspaceInput{Name: "Shop"}))
+	env := must(nh.Environments.Default(ctx, w.ws.ID))
+	et := must(nh.EventTypes.Create(ctx, w.ws.ID, nahook.EventTypeInput{Name: "order.created"}))
+	check(nh.EventTypes.SetPublished(ctx, w.ws.ID, env.ID, et.ID, true))
+	w.acme = must(nh.Applications.Create(ctx, w.ws.ID, nahook.ApplicationInput{Name: "Acme", ExternalID: "cust_acme"}))
+	w.globex = must(nh.Applications.Create(ctx, w.ws.ID, nahook.ApplicationInput{Name: "Globex", ExternalID: "cust_globex"}))
+	w.own = must(nh.Endpoints.Create(ctx, w.ws.ID, nahook.EndpointInput{URL: "https://shop.example/hook", EventTypes: []string{"order.created"}}))
+	w.acmeEP = must(nh.Endpoints.Create(ctx, w.ws.ID, nahook.EndpointInput{ApplicationID: w.acme.ID, URL: "https://acme.example/hook", EventTypes: []string{"*"}}))
+	w.globEP = must(nh.Endpoints.Create(ctx, w.ws.ID, nahook.EndpointInput{ApplicationID: w.globex.ID, URL: "https://globex.example/hook", EventTypes: []string{"order.*"}}))
+	w.key = must(nh.APIKeys.Create(ctx, w.ws.ID, nahook.APIKeyInput{}))
+	return w
+}
+
+func deliveredTo(in nahook.Ingested) []nahook.EndpointID {
+	var ids []nahook.EndpointID
+	for _, d := range in.Deliveries {
+		ids = append(ids, d.EndpointID)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// An event for no application reaches the workspace's own endpoints only;
+// one for an application, by ID or external ID, that application's only;
+// a broadcast, all of them. Router.Route, ExplainFor and Ingest agree.
+func TestIngestIsolation(t *testing.T) {
+	is := is.New(t)
+	ctx := context.Background()
+	w := newIsolation(t)
+	for _, c := range []struct {
+		name string
+		in   nahook.IngestInput
+		app  nahook.ApplicationID
+		want []nahook.EndpointID
+	}{
+		{"for no application", nahook.IngestInput{}, "", []nahook.EndpointID{w.own.ID}},
+		{"for Acme by ID", nahook.IngestInput{ApplicationID: w.acme.ID}, w.acme.ID, []nahook.EndpointID{w.acmeEP.ID}},
+		{"for Globex by external ID", nahook.IngestInput{ApplicationExternalID: "cust_globex"}, w.globex.ID, []nahook.EndpointID{w.globEP.ID}},
+		{"broadcast", nahook.IngestInput{Broadcast: true}, "", []nahook.EndpointID{w.own.ID, w.acmeEP.ID, w.globEP.ID}},
+	} {
+		c.in.Payload = []byte(`{}`)
+		in, err := w.nh.Events.Ingest(ctx, w.key.Plaintext, "order.created", c.in)
+		is.NoErr(err)
+		if got := deliveredTo(in); !slices.Equal(got, c.want) {
+			t.Errorf("%s: delivered to %v, want %v", c.name, got, c.want)
+		}
+		is.Equal(in.Event.ApplicationID, c.app) // kept with the event, by ID
+
+		r, err := w.nh.Router.Route(ctx, nahook.RouteQuery{WorkspaceID: w.ws.ID, ApplicationID: c.app, Broadcast: c.in.Broadcast, EventType: "order.created"})
+		is.NoErr(err)
+		if got := targetIDs(r); !slices.Equal(got, c.want) {
+			t.Errorf("%s: Route %v, want %v", c.name, got, c.want)
+		}
+		x, err := w.nh.Router.ExplainFor(ctx, w.key.Plaintext, "order.created", nahook.ExplainOptions{ApplicationID: c.app, Broadcast: c.in.Broadcast})
+		is.NoErr(err)
+		for _, v := range x.Endpoints {
+			receives := slices.Contains(c.want, v.ID)
+			if v.Receives != receives || (!receives && !slices.Equal(v.Reasons, []nahook.Reason{nahook.ReasonOtherApplication})) {
+				t.Errorf("%s: Explain says %s receives %v, reasons %v", c.name, v.ID, v.Receives, v.Reasons)
+			}
+		}
+	}
+
+	before := must(w.st.ListDeliveries(ctx, w.ws.ID, store.DeliveryFilter{}, store.PageRequest{Limit: 100}))
+	for _, ext := range []string{"cust_nobody", "has space"} {
+		_, err := w.nh.Events.Ingest(ctx, w.key.Plaintext, "order.created", nahook.IngestInput{Payload: []byte(`{}`), ApplicationExternalID: ext})
+		wantField(t, ext, err, nahook.ErrNotFound, "applicationExternalId")
+	}
+	_, err := w.nh.Events.Ingest(ctx, "nhk_live_unknown", "order.created", nahook.IngestInput{Payload: []byte(`{}`), ApplicationExternalID: "cust_acme"})
+	is.True(errors.Is(err, nahook.ErrUnauthorized)) // the key first: no application is looked up for a stranger
+	after := must(w.st.ListDeliveries(ctx, w.ws.ID, store.DeliveryFilter{}, store.PageRequest{Limit: 100}))
+	is.Equal(len(after), len(before)) // the refused ingests stored nothing
+
+	// Direct: naming the endpoint is explicit; with an application, it
+	// must be that application's, however the application is named.
+	d, err := w.nh.Events.IngestDirect(ctx, w.key.Plaintext, w.acmeEP.ID, nahook.IngestInput{Payload: []byte(`{}`)})
+	is.NoErr(err)
+	is.Equal(deliveredTo(d), []nahook.EndpointID{w.acmeEP.ID})
+	d, err = w.nh.Events.IngestDirect(ctx, w.key.Plaintext, w.acmeEP.ID, nahook.IngestInput{Payload: []byte(`{}`), ApplicationExternalID: "cust_acme"})
+	is.NoErr(err)
+	is.Equal(d.Event.ApplicationID, w.acme.ID)
+	_, err = w.nh.Events.IngestDirect(ctx, w.key.Plaintext, w.acmeEP.ID, nahook.IngestInput{Payload: []byte(`{}`), ApplicationExternalID: "cust_globex"})
+	wantField(t, "another's endpoint", err, nahook.ErrNotFound, "applicationExternalId")
+
+	// An idempotency key names the application, however it was named.
+	first := must(w.nh.Events.Ingest(ctx, w.key.Plaintext, "order.created", nahook.IngestInput{Payload: []byte(`{}`), ApplicationExternalID: "cust_acme", IdempotencyKey: "o-1"}))
+	again := must(w.nh.Events.Ingest(ctx, w.key.Plaintext, "order.created", nahook.IngestInput{Payload: []byte(`{}`), ApplicationID: w.acme.ID, IdempotencyKey: "o-1"}))
+	is.True(again.Replayed)
+	is.Equal(again.Event.ID, first.Event.ID)
+	_, err = w.nh.Events.Ingest(ctx, w.key.Plaintext, "order.created", nahook.IngestInput{Payload: []byte(`{}`), ApplicationExternalID: "cust_globex", IdempotencyKey: "o-1"})
+	wantField(t, "the key for another application", err, nahook.ErrIdempotencyKeyReused, "idempotencyKey")
 }
 
 // fixture is a workspace with two environments, event types, endpoints

@@ -19,8 +19,9 @@ type snapshot struct {
 	// keys maps active environment keys by hash, sharded on the hash's
 	// first byte.
 	keys [256]map[store.KeyHash]*keyRoute
-	// workspaces is sharded on wsShard; only reloads read it.
-	workspaces [256]map[WorkspaceID]*wsRoutes
+	// workspaces is sharded on wsShard: reloads read it, and so do the
+	// keyless answers (Router.Route), which name the workspace.
+	workspaces [256]map[idKey]*wsRoutes
 }
 
 // wsShard spreads workspace IDs over the shards by their last two
@@ -32,7 +33,26 @@ func wsShard(id WorkspaceID) byte {
 	return id[len(id)-1]*31 + id[len(id)-2]
 }
 
-func (s *snapshot) workspace(id WorkspaceID) *wsRoutes { return s.workspaces[wsShard(id)][id] }
+func (s *snapshot) workspace(id WorkspaceID) *wsRoutes {
+	k, ok := keyOf(id)
+	if !ok {
+		return nil
+	}
+	return s.workspaces[wsShard(id)][k]
+}
+
+// keyOf returns id as an idKey, or false if it is too long to be one (and
+// so names nothing the snapshot holds). Keyed by idKey, a map compares the
+// keys in its own memory, where string keys make it read each key's bytes
+// elsewhere: one cache miss less per lookup, or several in a small map.
+func keyOf[ID ~string](id ID) (idKey, bool) {
+	var k idKey
+	if len(id) > len(k) || id == "" {
+		return k, false
+	}
+	copy(k[:], id)
+	return k, true
+}
 
 // each calls fn for every workspace.
 func (s *snapshot) each(fn func(*wsRoutes)) {
@@ -50,10 +70,18 @@ type keyRoute struct {
 }
 
 type wsRoutes struct {
-	id        WorkspaceID
-	version   int64 // the routing version it was loaded at
-	keys      map[store.KeyHash]*keyRoute
-	envs      map[EnvironmentID]*envRoutes
+	id      WorkspaceID
+	version int64 // the routing version it was loaded at
+	keys    map[store.KeyHash]*keyRoute
+	// envs holds every environment of the workspace, empty ones too, and
+	// defaultEnv the one a query naming no environment means.
+	envs       map[EnvironmentID]*envRoutes
+	defaultEnv *envRoutes
+	// envIndex is envs for the keyless lookups (Router.Route), in a
+	// layout that costs a cache miss where a Go map of string keys costs
+	// several.
+	envIndex idIndex[*envRoutes]
+
 	types     map[string]*eventTypeInfo
 	endpoints map[EndpointID]*endpointInfo
 	ordered   []*endpointInfo // by ID
@@ -66,10 +94,102 @@ type envRoutes struct {
 	routes map[string]*typeRoute
 }
 
+// typeRoute is where an event of one type goes in one environment, for
+// each audience an event can have, worked out in advance so that choosing
+// costs a map read at most: every list is in ID order and shares nothing
+// with callers.
 type typeRoute struct {
-	id      EventTypeID
-	name    string
-	targets []Target
+	id   EventTypeID
+	name string
+	// all is every subscribed endpoint: a broadcast's audience.
+	all []Target
+	// unowned are those of all without an application: the audience of an
+	// event sent for no application.
+	unowned []Target
+	// apps are those of all owned by each application: the audience of an
+	// event sent for it. byApp is the same while the snapshot is built.
+	apps  idIndex[[]Target]
+	byApp map[ApplicationID][]Target
+}
+
+// targets returns the endpoints an event of the type reaches when sent for
+// app, or, with no app, as a broadcast or not.
+func (tr *typeRoute) targets(app ApplicationID, broadcast bool) []Target {
+	switch {
+	case app != "":
+		t, _ := tr.apps.get(string(app))
+		return t
+	case broadcast:
+		return tr.all
+	}
+	return tr.unowned
+}
+
+// idIndex maps IDs to values in one flat, open-addressed table: a lookup
+// reads one slot, or a few neighbours, where a Go map keyed by strings
+// reads its header, its groups and the string of every key it compares,
+// each a cache miss on a large snapshot. It is built once and only read.
+type idIndex[V any] struct {
+	slots []idSlot[V] // a power of two long, at most three quarters full
+	shift uint8
+}
+
+// idSlot holds its ID in place, so that comparing it reads no other
+// memory; an ID too long for it (none nahook makes) is not indexed.
+type idSlot[V any] struct {
+	id  idKey
+	val V
+}
+
+// idKey is an ID, NUL-padded: a typeid is 30 bytes.
+type idKey [32]byte
+
+// newIDIndex indexes m.
+func newIDIndex[ID ~string, V any](m map[ID]V) idIndex[V] {
+	bits := uint8(1)
+	for 1<<bits < len(m)+len(m)/3+1 { // at most three quarters full
+		bits++
+	}
+	x := idIndex[V]{slots: make([]idSlot[V], 1<<bits), shift: 64 - bits}
+	for id, v := range m {
+		k, ok := keyOf(id)
+		if !ok {
+			continue
+		}
+		i := x.home(string(id))
+		for x.slots[i].id != (idKey{}) {
+			i = (i + 1) & (len(x.slots) - 1)
+		}
+		x.slots[i] = idSlot[V]{id: k, val: v}
+	}
+	return x
+}
+
+// home is the slot an ID is looked for from: a multiplicative hash of its
+// last eight bytes, which are random bits in the IDs nahook makes.
+func (x *idIndex[V]) home(id string) int {
+	var h uint64
+	for i := max(0, len(id)-8); i < len(id); i++ {
+		h = h<<8 | uint64(id[i])
+	}
+	return int((h * 0x9e3779b97f4a7c15) >> x.shift)
+}
+
+// get returns the value of id, if it is indexed.
+func (x *idIndex[V]) get(id string) (V, bool) {
+	var zero V
+	k, ok := keyOf(id)
+	if len(x.slots) == 0 || !ok {
+		return zero, false
+	}
+	for i := x.home(id); ; i = (i + 1) & (len(x.slots) - 1) {
+		switch x.slots[i].id {
+		case k:
+			return x.slots[i].val, true
+		case idKey{}:
+			return zero, false
+		}
+	}
 }
 
 type eventTypeInfo struct {
@@ -80,6 +200,7 @@ type eventTypeInfo struct {
 type endpointInfo struct {
 	target   []Target // the endpoint alone, for ResolveDirect
 	env      EnvironmentID
+	app      ApplicationID
 	disabled bool
 	patterns []string
 }
@@ -130,12 +251,12 @@ func (s *snapshot) with(built map[WorkspaceID]*wsRoutes, gone []WorkspaceID) *sn
 		}
 		return next.keys[b]
 	}
-	wsShardOf := func(id WorkspaceID) map[WorkspaceID]*wsRoutes {
+	wsShardOf := func(id WorkspaceID) map[idKey]*wsRoutes {
 		b := wsShard(id)
 		if !wsCopied[b] {
 			next.workspaces[b] = maps.Clone(next.workspaces[b])
 			if next.workspaces[b] == nil {
-				next.workspaces[b] = map[WorkspaceID]*wsRoutes{}
+				next.workspaces[b] = map[idKey]*wsRoutes{}
 			}
 			wsCopied[b] = true
 		}
@@ -146,7 +267,8 @@ func (s *snapshot) with(built map[WorkspaceID]*wsRoutes, gone []WorkspaceID) *sn
 			for h := range old.keys {
 				delete(keyShard(h[0]), h)
 			}
-			delete(wsShardOf(id), id)
+			k, _ := keyOf(id) // it was found by it
+			delete(wsShardOf(id), k)
 		}
 	}
 	for _, id := range gone {
@@ -154,7 +276,9 @@ func (s *snapshot) with(built map[WorkspaceID]*wsRoutes, gone []WorkspaceID) *sn
 	}
 	for id, w := range built {
 		drop(id)
-		wsShardOf(id)[id] = w
+		if k, ok := keyOf(id); ok { // else not an ID nahook makes, and only its keys find it
+			wsShardOf(id)[k] = w
+		}
 		for h, k := range w.keys {
 			keyShard(h[0])[h] = k
 		}
@@ -173,6 +297,14 @@ func build(data store.Routing) map[WorkspaceID]*wsRoutes {
 			envs:      map[EnvironmentID]*envRoutes{},
 			types:     map[string]*eventTypeInfo{},
 			endpoints: map[EndpointID]*endpointInfo{},
+		}
+	}
+	for _, e := range data.Environments {
+		if w := out[e.WorkspaceID]; w != nil {
+			env := w.env(e.ID)
+			if e.IsDefault {
+				w.defaultEnv = env
+			}
 		}
 	}
 	for _, et := range data.EventTypes {
@@ -196,6 +328,7 @@ func build(data store.Routing) map[WorkspaceID]*wsRoutes {
 		info := &endpointInfo{
 			target:   []Target{{ID: ep.ID, ApplicationID: ep.ApplicationID, URL: ep.URL}},
 			env:      ep.EnvironmentID,
+			app:      ep.ApplicationID,
 			disabled: ep.Disabled,
 			patterns: ep.EventTypes,
 		}
@@ -208,9 +341,18 @@ func build(data store.Routing) map[WorkspaceID]*wsRoutes {
 		add := func(tr *typeRoute) {
 			// An endpoint subscribed by several patterns to one type is
 			// added once; it was the last one added if at all.
-			if n := len(tr.targets); n == 0 || tr.targets[n-1].ID != ep.ID {
-				tr.targets = append(tr.targets, info.target[0])
+			if n := len(tr.all); n > 0 && tr.all[n-1].ID == ep.ID {
+				return
 			}
+			tr.all = append(tr.all, info.target[0])
+			if ep.ApplicationID == "" {
+				tr.unowned = append(tr.unowned, info.target[0])
+				return
+			}
+			if tr.byApp == nil {
+				tr.byApp = map[ApplicationID][]Target{}
+			}
+			tr.byApp[ep.ApplicationID] = append(tr.byApp[ep.ApplicationID], info.target[0])
 		}
 		for _, p := range ep.EventTypes {
 			if _, wildcard := wildcardPrefix(p); wildcard || p == "*" {
@@ -227,6 +369,14 @@ func build(data store.Routing) map[WorkspaceID]*wsRoutes {
 	for _, k := range data.Keys {
 		if w := out[k.WorkspaceID]; w != nil {
 			w.keys[k.Hash] = &keyRoute{id: k.ID, ws: w, env: w.env(k.EnvironmentID)}
+		}
+	}
+	for _, w := range out {
+		w.envIndex = newIDIndex(w.envs)
+		for _, env := range w.envs {
+			for _, tr := range env.routes {
+				tr.apps, tr.byApp = newIDIndex(tr.byApp), nil
+			}
 		}
 	}
 	return out

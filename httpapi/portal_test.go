@@ -283,10 +283,11 @@ func TestIngestForApplication(t *testing.T) {
 	h.want(h.do("POST", "/api/ingest/event/invoice.paid?applicationId=acme", key, `{}`), http.StatusBadRequest, "invalid", "applicationId")
 	h.want(h.do("POST", "/api/ingest/"+greedy+"?applicationId="+acme, key, `{}`), http.StatusNotFound, "not_found", "applicationId")
 
-	// Without it, the route decides: every subscribed endpoint.
-	all := h.do("POST", "/api/ingest/event/invoice.paid", key, `{}`)
-	h.want(all, http.StatusAccepted)
-	is.Equal(len(all.body.(map[string]any)["deliveries"].([]any)), 2)
+	// Without it, the event is for no application: isolation keeps it from
+	// both customers' endpoints (it is stored, with no delivery).
+	none := h.do("POST", "/api/ingest/event/invoice.paid", key, `{}`)
+	h.want(none, http.StatusAccepted)
+	is.Equal(len(none.body.(map[string]any)["deliveries"].([]any)), 0)
 	// The status filter of the portal's delivery list.
 	failed := h.do("GET", "/portal/v1/endpoints/"+greedy+"/deliveries?status=failed", globexAuth, nil)
 	h.want(failed, http.StatusOK)

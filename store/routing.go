@@ -56,6 +56,10 @@ type Routing struct {
 	Version int64
 	// Workspaces are those of the requested workspaces that exist.
 	Workspaces []WorkspaceID
+	// Environments are every environment of the workspaces, so that a
+	// router can name a workspace's default one and tell an environment
+	// with nothing in it from one that does not exist.
+	Environments []RoutingEnvironment
 	// Keys are the active (not revoked) environment keys.
 	Keys []RoutingKey
 	// EventTypes are the event types, with the environments they are
@@ -63,6 +67,13 @@ type Routing struct {
 	EventTypes []RoutingEventType
 	// Endpoints are the endpoints, disabled ones included.
 	Endpoints []RoutingEndpoint
+}
+
+// RoutingEnvironment is an environment, as the router needs it.
+type RoutingEnvironment struct {
+	ID          EnvironmentID
+	WorkspaceID WorkspaceID
+	IsDefault   bool
 }
 
 // RoutingKey is an active environment key, as the router needs it.

@@ -162,7 +162,7 @@ var eventTests = join(
 		},
 		{
 			name: "Ingest/ForApplication",
-			contract: "An event ingested for an application goes to that application's routed endpoints only, whatever others subscribe to; an application not in the workspace is ErrNotFound naming applicationId and stores nothing; " +
+			contract: "An event ingested for an application goes to that application's routed endpoints only, whatever others subscribe to; one for no application to the endpoints of none, unless broadcast; an application not in the workspace is ErrNotFound naming applicationId and stores nothing; " +
 				"a direct ingest for an application refuses another's endpoint.",
 			run: func(t *testing.T, h *harness) {
 				is := is.New(t)
@@ -184,9 +184,12 @@ var eventTests = join(
 				is.NoErr(err)
 				is.Equal(len(list.Items), 0) // globex never sees acme's event
 
-				all, err := h.nh.Events.Ingest(h.ctx, o.key.Plaintext, "order.created", nahook.IngestInput{Payload: []byte(`{}`)})
+				none, err := h.nh.Events.Ingest(h.ctx, o.key.Plaintext, "order.created", nahook.IngestInput{Payload: []byte(`{}`)})
 				is.NoErr(err)
-				is.Equal(len(all.Deliveries), 4) // untargeted: every subscribed endpoint, as the route says
+				is.Equal(endpointsOf(none.Deliveries), []nahook.EndpointID{o.a.ID, o.b.ID}) // for no application: the endpoints of none only
+				all, err := h.nh.Events.Ingest(h.ctx, o.key.Plaintext, "order.created", nahook.IngestInput{Payload: []byte(`{}`), Broadcast: true})
+				is.NoErr(err)
+				is.Equal(len(all.Deliveries), 4) // a broadcast: every subscribed endpoint, the applications' too
 
 				other := h.workspace(t)
 				before, err := h.st.ListDeliveries(h.ctx, o.ws.ID, store.DeliveryFilter{}, store.PageRequest{Limit: 100})

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"cmp"
 	"slices"
 	"testing"
 
@@ -13,7 +14,7 @@ import (
 var loadRoutingTests = []test{
 	{
 		name:     "LoadRouting/Matches",
-		contract: "LoadRouting returns, for the workspaces asked for, exactly their active environment keys, event types with where each is published, and endpoints with their subscriptions in order, at a version that includes every write made before.",
+		contract: "LoadRouting returns, for the workspaces asked for, exactly their environments (the default one marked), their active environment keys, event types with where each is published, and endpoints with their subscriptions in order, at a version that includes every write made before.",
 		run: func(t *testing.T, h *harness) {
 			is := is.New(t)
 			ws, other := h.workspace(t), h.workspace(t)
@@ -44,6 +45,11 @@ var loadRoutingTests = []test{
 			is.NoErr(err)
 			is.True(r.Version >= version) // includes every write made before
 			is.Equal(r.Workspaces, []store.WorkspaceID{ws.ID})
+			envs := slices.Clone(r.Environments)
+			slices.SortFunc(envs, func(a, b store.RoutingEnvironment) int { return cmp.Compare(a.ID, b.ID) })
+			wantEnvs := []store.RoutingEnvironment{{ID: prod.ID, WorkspaceID: ws.ID, IsDefault: true}, {ID: staging.ID, WorkspaceID: ws.ID}}
+			slices.SortFunc(wantEnvs, func(a, b store.RoutingEnvironment) int { return cmp.Compare(a.ID, b.ID) })
+			is.Equal(envs, wantEnvs)                                                                                                // every environment, the default one marked
 			is.Equal(r.Keys, []store.RoutingKey{{Hash: active.Hash, ID: active.ID, WorkspaceID: ws.ID, EnvironmentID: staging.ID}}) // the active environment key only
 
 			types := map[string][]store.EnvironmentID{}

@@ -35,13 +35,13 @@ func main() {
 		log.Fatal(err)
 	}
 	defer nh.Close()
-	ws, key, err := setup(ctx, nh)
+	ws, _, err := setup(ctx, nh)
 	if err != nil {
 		log.Fatal(err)
 	}
 
 	mux := http.NewServeMux()
-	mux.Handle("POST /orders", orders(nh, ws, key))
+	mux.Handle("POST /orders", orders(nh, ws))
 	slog.Info("try: curl -X POST http://" + *addr + `/orders -d '{"customer": "cust_123", "total": 4200}'`)
 	srv := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	log.Fatal(srv.ListenAndServe())
@@ -86,11 +86,10 @@ func setup(ctx context.Context, nh *nahook.Client) (nahook.WorkspaceID, string, 
 }
 
 // orders is the host's own handler. After doing its own work, it asks the
-// router where the order.created event goes, a lookup in memory cheaper
-// than the JSON decoding before it, and keeps the endpoints of the
-// customer who ordered: every customer subscribes to their own orders
-// only.
-func orders(nh *nahook.Client, ws nahook.WorkspaceID, apiKey string) http.Handler {
+// router where the customer's order.created event goes, a lookup in
+// memory cheaper than the JSON decoding before it, and needing no key: an
+// event for the customer reaches that customer's endpoints only.
+func orders(nh *nahook.Client, ws nahook.WorkspaceID) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var order struct {
 			Customer string `json:"customer"`
@@ -110,7 +109,7 @@ func orders(nh *nahook.Client, ws nahook.WorkspaceID, apiKey string) http.Handle
 		}
 		// ... the host stores the order here ...
 
-		route, err := nh.Router.Resolve(r.Context(), apiKey, "order.created")
+		route, err := nh.Router.Route(r.Context(), nahook.RouteQuery{WorkspaceID: ws, ApplicationID: customer.ID, EventType: "order.created"})
 		if errors.Is(err, nahook.ErrNotPublished) {
 			route = nahook.Route{} // nobody is to hear of orders yet
 		} else if err != nil {
@@ -118,10 +117,8 @@ func orders(nh *nahook.Client, ws nahook.WorkspaceID, apiKey string) http.Handle
 			return
 		}
 		notify := []string{}
-		for _, t := range route.Endpoints() {
-			if t.ApplicationID == customer.ID {
-				notify = append(notify, t.URL)
-			}
+		for i := range route.NumEndpoints() {
+			notify = append(notify, route.Endpoint(i).URL)
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusCreated)

@@ -23,12 +23,12 @@ func TestOrdersHandlerResolves(t *testing.T) {
 	nh, err := nahook.New(st, nahook.Config{})
 	is.NoErr(err)
 	defer nh.Close()
-	ws, key, err := setup(ctx, nh)
+	ws, _, err := setup(ctx, nh)
 	is.NoErr(err)
 
 	order := func(body string) (int, []string) {
 		rec := httptest.NewRecorder()
-		orders(nh, ws, key).ServeHTTP(rec, httptest.NewRequest("POST", "/orders", strings.NewReader(body)))
+		orders(nh, ws).ServeHTTP(rec, httptest.NewRequest("POST", "/orders", strings.NewReader(body)))
 		var got struct{ Notify []string }
 		json.Unmarshal(rec.Body.Bytes(), &got)
 		return rec.Code, got.Notify

@@ -73,6 +73,15 @@ func (s *Store) LoadRouting(ctx context.Context, ws []store.WorkspaceID) (store.
 			return err
 		}
 
+		rows, err = tx.Query(ctx, `SELECT id, workspace_id, is_default FROM environments
+			WHERE $1::text[] IS NULL OR workspace_id = ANY($1)`, filter)
+		if r.Environments, err = collect(rows, err, func(row pgx.Row) (store.RoutingEnvironment, error) {
+			var e store.RoutingEnvironment
+			return e, row.Scan(&e.ID, &e.WorkspaceID, &e.IsDefault)
+		}); err != nil {
+			return err
+		}
+
 		rows, err = tx.Query(ctx, `SELECT hash, id, workspace_id, environment_id FROM api_keys
 			WHERE kind = 'environment' AND revoked_at IS NULL AND ($1::text[] IS NULL OR workspace_id = ANY($1))`, filter)
 		if r.Keys, err = collect(rows, err, func(row pgx.Row) (store.RoutingKey, error) {

@@ -92,6 +92,17 @@ func loadRouting(ctx context.Context, tx *sql.Tx, ws []store.WorkspaceID, r *sto
 	}
 	r.Workspaces = append(r.Workspaces, wss...)
 
+	rows, err = tx.QueryContext(ctx, `SELECT id, workspace_id, is_default FROM environments
+		WHERE 1 = 1`+where("workspace_id"), args...)
+	envs, err := collect(rows, err, func(row interface{ Scan(...any) error }) (store.RoutingEnvironment, error) {
+		var e store.RoutingEnvironment
+		return e, row.Scan(&e.ID, &e.WorkspaceID, &e.IsDefault)
+	})
+	if err != nil {
+		return err
+	}
+	r.Environments = append(r.Environments, envs...)
+
 	rows, err = tx.QueryContext(ctx, `SELECT hash, id, workspace_id, environment_id FROM api_keys
 		WHERE kind = 'environment' AND revoked_at IS NULL`+where("workspace_id"), args...)
 	keys, err := collect(rows, err, func(row interface{ Scan(...any) error }) (store.RoutingKey, error) {
