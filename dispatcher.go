@@ -160,6 +160,19 @@ func (d *dispatcher) run(ctx context.Context) (idle bool) {
 			close(pruned)
 		}()
 	}
+	// Deliveries this process did not ingest, another's or those a host
+	// committed in its own transaction (SendTx), are announced by stores
+	// that can, after their commit: a claim then finds them at once,
+	// rather than at the next poll. DeliverDue waits for nothing.
+	watched := make(chan struct{})
+	if n, ok := d.c.store.(store.DeliveryNotifier); ok && !d.untilIdle {
+		go func() {
+			keepWatching(ctx, d.c.cfg.Logger, "delivery", n.WatchDeliveries, d.signal)
+			close(watched)
+		}()
+	} else {
+		close(watched)
+	}
 
 	var attempts sync.WaitGroup
 	idle = d.claim(ctx, results, &attempts)
@@ -170,6 +183,7 @@ func (d *dispatcher) run(ctx context.Context) (idle bool) {
 	close(results)
 	<-recorded
 	<-pruned
+	<-watched
 	return idle
 }
 

@@ -94,16 +94,26 @@ func (s *EventService) Ingest(ctx context.Context, apiKey, eventType string, in 
 func (s *EventService) IngestDirect(ctx context.Context, apiKey string, endpoint EndpointID, in IngestInput) (Ingested, error) {
 	return s.ingest(ctx, apiKey, in, target{endpoint: endpoint}, func(app ApplicationID) (Route, error) {
 		route, err := s.c.Router.ResolveDirect(ctx, apiKey, endpoint)
-		if err == nil && app != "" && (route.NumEndpoints() != 1 || route.Endpoint(0).ApplicationID != app) {
-			field, name := "applicationId", string(app)
-			if in.ApplicationExternalID != "" {
-				field, name = "applicationExternalId", in.ApplicationExternalID
-			}
-			return Route{}, &Error{Kind: ErrNotFound, Field: field,
-				Message: fmt.Sprintf("endpoint %q is not an endpoint of application %q", endpoint, name)}
+		if err == nil {
+			err = endpointOf(route, endpoint, app, in)
 		}
 		return route, err
 	})
+}
+
+// endpointOf returns nil unless an event for app (named in in, by ID or
+// external ID) is sent straight to an endpoint, route's, that is not
+// app's: then ErrNotFound, naming the field that named the application.
+func endpointOf(route Route, endpoint EndpointID, app ApplicationID, in IngestInput) error {
+	if app == "" || route.NumEndpoints() == 1 && route.Endpoint(0).ApplicationID == app {
+		return nil
+	}
+	field, name := "applicationId", string(app)
+	if in.ApplicationExternalID != "" {
+		field, name = "applicationExternalId", in.ApplicationExternalID
+	}
+	return &Error{Kind: ErrNotFound, Field: field,
+		Message: fmt.Sprintf("endpoint %q is not an endpoint of application %q", endpoint, name)}
 }
 
 // target is where an ingest call sends its event: to the endpoints
@@ -128,7 +138,7 @@ func (s *EventService) ingest(ctx context.Context, apiKey string, in IngestInput
 		if err != nil {
 			return Ingested{}, err
 		}
-		if app, err = s.applicationByExternalID(ctx, k.ws.id, in.ApplicationExternalID); err != nil {
+		if app, err = s.applicationByExternalID(ctx, s.c.store, k.ws.id, in.ApplicationExternalID); err != nil {
 			return Ingested{}, err
 		}
 	}
@@ -143,12 +153,13 @@ func (s *EventService) ingest(ctx context.Context, apiKey string, in IngestInput
 		}
 		return Ingested{}, err
 	}
-	return s.record(ctx, route, in, app, to)
+	return s.record(ctx, s.c.store, true, route, in, app, to)
 }
 
 // applicationByExternalID returns the ID of the workspace's application
-// with that external ID, or ErrNotFound naming "applicationExternalId".
-func (s *EventService) applicationByExternalID(ctx context.Context, ws WorkspaceID, externalID string) (ApplicationID, error) {
+// with that external ID, looked up in w (the store, or a host's
+// transaction), or ErrNotFound naming "applicationExternalId".
+func (s *EventService) applicationByExternalID(ctx context.Context, w store.Tx, ws WorkspaceID, externalID string) (ApplicationID, error) {
 	missing := func() error {
 		return &Error{Kind: ErrNotFound, Field: "applicationExternalId",
 			Message: fmt.Sprintf("application with externalId %s not found", quote(externalID))}
@@ -156,7 +167,7 @@ func (s *EventService) applicationByExternalID(ctx context.Context, ws Workspace
 	if checkExternalID(externalID) != nil {
 		return "", missing() // no application has an external ID of that shape
 	}
-	a, err := s.c.store.GetApplicationByExternalID(ctx, ws, externalID)
+	a, err := w.GetApplicationByExternalID(ctx, ws, externalID)
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return "", missing()
@@ -167,10 +178,13 @@ func (s *EventService) applicationByExternalID(ctx context.Context, ws Workspace
 }
 
 // record stores an event for app, routed by route to to, with a pending
-// delivery for each of the route's endpoints, and wakes the dispatcher. A
-// repeated idempotency key returns the first event, if in asks for the
-// same.
-func (s *EventService) record(ctx context.Context, route Route, in IngestInput, app ApplicationID, to target) (Ingested, error) {
+// delivery for each of the route's endpoints, through w: the store (which
+// has store.Tx's methods), or a host's transaction (SendTx). When
+// committed, what w wrote is committed already, and this process's
+// dispatchers are woken; a host's transaction commits later, and the
+// store announces it then (store.DeliveryNotifier). A repeated idempotency
+// key returns the first event, if in asks for the same.
+func (s *EventService) record(ctx context.Context, w store.Tx, committed bool, route Route, in IngestInput, app ApplicationID, to target) (Ingested, error) {
 	now := s.c.now()
 	ev := Event{
 		ID:             EventID(typeid.New(prefixEvent)),
@@ -185,7 +199,7 @@ func (s *EventService) record(ctx context.Context, route Route, in IngestInput, 
 	}
 	if in.ApplicationID != "" {
 		// An application that is not there would silently receive nothing.
-		if _, err := s.c.store.GetApplication(ctx, route.WorkspaceID, in.ApplicationID); err != nil {
+		if _, err := w.GetApplication(ctx, route.WorkspaceID, in.ApplicationID); err != nil {
 			if errors.Is(err, ErrNotFound) {
 				return Ingested{}, store.Missing("applicationId", in.ApplicationID)
 			}
@@ -198,7 +212,7 @@ func (s *EventService) record(ctx context.Context, route Route, in IngestInput, 
 	for i := range route.NumEndpoints() {
 		ds = append(ds, Delivery{ID: DeliveryID(typeid.New(prefixDelivery)), EndpointID: route.Endpoint(i).ID})
 	}
-	stored, deliveries, replayed, err := s.c.store.Ingest(ctx, ev, ds)
+	stored, deliveries, replayed, err := w.Ingest(ctx, ev, ds)
 	if err != nil {
 		return Ingested{}, err
 	}
@@ -207,7 +221,7 @@ func (s *EventService) record(ctx context.Context, route Route, in IngestInput, 
 			return Ingested{}, err
 		}
 	}
-	if !replayed && len(deliveries) > 0 {
+	if committed && !replayed && len(deliveries) > 0 {
 		s.c.nudgeDelivery()
 	}
 	return Ingested{Event: stored, Deliveries: deliveries, Replayed: replayed}, nil

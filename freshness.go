@@ -7,6 +7,7 @@ package nahook
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/nahook/nahook/store"
@@ -238,17 +239,25 @@ func (r *Router) poll(ctx context.Context, interval time.Duration) {
 // reconnecting with backoff. Each (re)connection hints once, so changes
 // made while it was not listening are followed too.
 func (r *Router) listen(ctx context.Context, n store.RoutingNotifier) {
+	keepWatching(ctx, r.c.cfg.Logger, "routing", n.WatchRouting, r.nudge)
+}
+
+// keepWatching runs watch, a store's announcements (WatchRouting,
+// WatchDeliveries), with fn as its callback until ctx ends, starting it
+// again with backoff when its connection fails: what of names in the
+// log.
+func keepWatching(ctx context.Context, log *slog.Logger, what string, watch func(context.Context, func()) error, fn func()) {
 	backoff := 100 * time.Millisecond
 	for {
 		start := time.Now()
-		err := n.WatchRouting(ctx, r.nudge)
+		err := watch(ctx, fn)
 		if ctx.Err() != nil {
 			return
 		}
 		if time.Since(start) > 10*time.Second {
 			backoff = 100 * time.Millisecond // it was up a while: not a flapping connection
 		}
-		r.c.cfg.Logger.Warn("nahook: routing listener stopped; reconnecting", "err", err, "in", backoff)
+		log.Warn("nahook: "+what+" listener stopped; reconnecting", "err", err, "in", backoff)
 		select {
 		case <-ctx.Done():
 			return

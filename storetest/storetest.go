@@ -60,6 +60,7 @@ func cases() []test {
 		apiKeyTests,
 		portalSessionTests,
 		eventTests,
+		sendTxTests,
 		dispatchTests,
 		deliveryTests,
 		endpointKeyTests,
@@ -77,6 +78,7 @@ func races() []test {
 		eventTypeRaces,
 		endpointRaces,
 		eventRaces,
+		sendTxRaces,
 		dispatchRaces,
 		routingChangesRaces,
 	)

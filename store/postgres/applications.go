@@ -49,14 +49,26 @@ func (s *Store) CreateApplication(ctx context.Context, app store.Application) er
 
 // GetApplication implements store.ApplicationStore.
 func (s *Store) GetApplication(ctx context.Context, ws store.WorkspaceID, id store.ApplicationID) (store.Application, error) {
-	app, err := scanApplication(s.pool.QueryRow(ctx,
-		`SELECT `+applicationColumns+` FROM applications WHERE workspace_id = $1 AND id = $2`, ws, id))
-	return app, mapError(notFound(err, id))
+	return getApplication(ctx, s.pool, ws, id)
 }
 
 // GetApplicationByExternalID implements store.ApplicationStore.
 func (s *Store) GetApplicationByExternalID(ctx context.Context, ws store.WorkspaceID, externalID string) (store.Application, error) {
-	app, err := scanApplication(s.pool.QueryRow(ctx,
+	return getApplicationByExternalID(ctx, s.pool, ws, externalID)
+}
+
+// getApplication reads an application through q: the pool, or a host's
+// transaction.
+func getApplication(ctx context.Context, q querier, ws store.WorkspaceID, id store.ApplicationID) (store.Application, error) {
+	app, err := scanApplication(q.QueryRow(ctx,
+		`SELECT `+applicationColumns+` FROM applications WHERE workspace_id = $1 AND id = $2`, ws, id))
+	return app, mapError(notFound(err, id))
+}
+
+// getApplicationByExternalID reads an application by external ID through
+// q.
+func getApplicationByExternalID(ctx context.Context, q querier, ws store.WorkspaceID, externalID string) (store.Application, error) {
+	app, err := scanApplication(q.QueryRow(ctx,
 		`SELECT `+applicationColumns+` FROM applications WHERE workspace_id = $1 AND external_id = $2`, ws, externalID))
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = store.UnknownExternalID(externalID)

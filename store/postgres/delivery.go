@@ -56,60 +56,20 @@ func scanDelivery(row pgx.Row) (store.Delivery, error) {
 	return ds.delivery(), err
 }
 
-// Ingest implements store.DeliveryStore: one statement, so one round trip
-// and one commit, stores the event and its deliveries. The event's insert
-// does nothing if its idempotency key is taken (waiting for a concurrent
-// insert of the same key to commit or not), and then neither do the
-// deliveries' inserts, and the first event is read instead.
+// Ingest implements store.DeliveryStore: one statement (see ingest), so
+// one round trip and one commit; when the idempotency key was taken, the
+// first event is read instead.
 func (s *Store) Ingest(ctx context.Context, ev store.Event, ds []store.Delivery) (store.Event, []store.Delivery, bool, error) {
-	ids := make([]string, len(ds))
-	endpoints := make([]string, len(ds))
-	for i, d := range ds {
-		ids[i], endpoints[i] = string(d.ID), string(d.EndpointID)
-	}
 	var stored []store.Delivery
 	inserted := false
-	err := s.statement(ctx, func(q querier) error {
-		rows, err := q.Query(ctx, `WITH e AS (
-				INSERT INTO events (id, workspace_id, environment_id, event_type, payload, idempotency_key, created_at, endpoint_id, application_id)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $10, $11)
-				ON CONFLICT (environment_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-				RETURNING id
-			), d AS (
-				INSERT INTO deliveries (id, workspace_id, event_id, endpoint_id, status, next_attempt_at, created_at, updated_at)
-				SELECT x.id, ep.workspace_id, e.id, ep.id, 'pending', $7, $7, $7
-				FROM e, unnest($8::text[], $9::text[]) AS x(id, endpoint_id)
-				JOIN endpoints ep ON ep.workspace_id = $2 AND ep.id = x.endpoint_id
-				RETURNING id, endpoint_id
-			)
-			SELECT e.id, d.id, d.endpoint_id FROM e LEFT JOIN d ON true`,
-			ev.ID, ev.WorkspaceID, ev.EnvironmentID, null(ev.EventType), ev.Payload, null(ev.IdempotencyKey), ev.CreatedAt, ids, endpoints,
-			null(ev.EndpointID), null(ev.ApplicationID))
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		stored = nil
-		for rows.Next() {
-			inserted = true
-			var eventID string
-			var id, endpoint *string
-			if err := rows.Scan(&eventID, &id, &endpoint); err != nil {
-				return err
-			}
-			if id != nil {
-				stored = append(stored, store.PendingDelivery(ev, store.DeliveryID(*id), store.EndpointID(*endpoint)))
-			}
-		}
-		return rows.Err()
+	err := s.statement(ctx, func(q querier) (err error) {
+		stored, inserted, err = ingest(ctx, q, ev, ds)
+		return err
 	})
 	if err != nil {
 		return store.Event{}, nil, false, err
 	}
 	if inserted {
-		if stored == nil {
-			stored = []store.Delivery{}
-		}
 		return ev, stored, false, nil
 	}
 	// The key was taken: answer with the first event.
@@ -117,24 +77,91 @@ func (s *Store) Ingest(ctx context.Context, ev store.Event, ds []store.Delivery)
 	return first, ds, err == nil, err
 }
 
+// deliveriesChannel is the channel an ingest that stores deliveries
+// notifies, with the schema it wrote to as the payload, so dispatchers of
+// other schemas can ignore it. Postgres delivers a notification only when
+// the transaction that sent it commits, and sends one per transaction
+// however many ingests made it.
+const deliveriesChannel = "nahook_deliveries"
+
+// ingest stores the event and its deliveries through q, the pool or a
+// host's transaction, in one statement, and reports whether it stored the
+// event. The event's insert does nothing if its idempotency key is taken
+// (by a committed event, or one earlier in the same transaction; a
+// concurrent insert of the key is waited for, to commit or not), and then
+// neither do the deliveries' inserts. ON CONFLICT DO NOTHING, not a unique
+// violation caught afterwards, is what keeps a host's transaction usable:
+// any error would abort it, and a savepoint around the insert would cost
+// two more round trips on every send. Deliveries to endpoints no longer in
+// the workspace are left out by the join. The statement notifies
+// deliveriesChannel when it stores a delivery.
+func ingest(ctx context.Context, q querier, ev store.Event, ds []store.Delivery) ([]store.Delivery, bool, error) {
+	ids := make([]string, len(ds))
+	endpoints := make([]string, len(ds))
+	for i, d := range ds {
+		ids[i], endpoints[i] = string(d.ID), string(d.EndpointID)
+	}
+	rows, err := q.Query(ctx, `WITH e AS (
+			INSERT INTO events (id, workspace_id, environment_id, event_type, payload, idempotency_key, created_at, endpoint_id, application_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $10, $11)
+			ON CONFLICT (environment_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+			RETURNING id
+		), d AS (
+			INSERT INTO deliveries (id, workspace_id, event_id, endpoint_id, status, next_attempt_at, created_at, updated_at)
+			SELECT x.id, ep.workspace_id, e.id, ep.id, 'pending', $7, $7, $7
+			FROM e, unnest($8::text[], $9::text[]) AS x(id, endpoint_id)
+			JOIN endpoints ep ON ep.workspace_id = $2 AND ep.id = x.endpoint_id
+			RETURNING id, endpoint_id
+		)
+		SELECT e.id, d.id, d.endpoint_id,
+			CASE WHEN d.id IS NOT NULL THEN pg_notify('`+deliveriesChannel+`', current_schema())::text END
+		FROM e LEFT JOIN d ON true`,
+		ev.ID, ev.WorkspaceID, ev.EnvironmentID, null(ev.EventType), ev.Payload, null(ev.IdempotencyKey), ev.CreatedAt, ids, endpoints,
+		null(ev.EndpointID), null(ev.ApplicationID))
+	if err != nil {
+		return nil, false, err
+	}
+	defer rows.Close()
+	stored := []store.Delivery{}
+	inserted := false
+	for rows.Next() {
+		inserted = true
+		var eventID string
+		var id, endpoint *string
+		if err := rows.Scan(&eventID, &id, &endpoint, nil); err != nil {
+			return nil, false, err
+		}
+		if id != nil {
+			stored = append(stored, store.PendingDelivery(ev, store.DeliveryID(*id), store.EndpointID(*endpoint)))
+		}
+	}
+	return stored, inserted, rows.Err()
+}
+
 // GetEventByIdempotencyKey implements store.DeliveryStore.
 func (s *Store) GetEventByIdempotencyKey(ctx context.Context, ws store.WorkspaceID, env store.EnvironmentID, key string) (store.Event, []store.Delivery, error) {
 	var ev store.Event
 	var ds []store.Delivery
-	err := s.read(ctx, func(tx pgx.Tx) error {
-		var err error
-		ev, err = scanEvent(tx.QueryRow(ctx, `SELECT `+eventColumns+` FROM events
-			WHERE workspace_id = $1 AND environment_id = $2 AND idempotency_key = $3`, ws, env, key))
-		if errors.Is(err, pgx.ErrNoRows) {
-			return store.UnknownIdempotencyKey(key)
-		}
-		if err != nil {
-			return err
-		}
-		rows, err := tx.Query(ctx, `SELECT `+deliveryColumns+deliveryFrom+`WHERE d.event_id = $1 ORDER BY d.id`, ev.ID)
-		ds, err = collect(rows, err, scanDelivery)
+	err := s.read(ctx, func(tx pgx.Tx) (err error) {
+		ev, ds, err = eventByKey(ctx, tx, ws, env, key)
 		return err
 	})
+	return ev, ds, err
+}
+
+// eventByKey reads an event by idempotency key, with its deliveries,
+// through q: a snapshot of the store's, or a host's transaction.
+func eventByKey(ctx context.Context, q querier, ws store.WorkspaceID, env store.EnvironmentID, key string) (store.Event, []store.Delivery, error) {
+	ev, err := scanEvent(q.QueryRow(ctx, `SELECT `+eventColumns+` FROM events
+		WHERE workspace_id = $1 AND environment_id = $2 AND idempotency_key = $3`, ws, env, key))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ev, nil, store.UnknownIdempotencyKey(key)
+	}
+	if err != nil {
+		return ev, nil, err
+	}
+	rows, err := q.Query(ctx, `SELECT `+deliveryColumns+deliveryFrom+`WHERE d.event_id = $1 ORDER BY d.id`, ev.ID)
+	ds, err := collect(rows, err, scanDelivery)
 	if ds == nil {
 		ds = []store.Delivery{}
 	}

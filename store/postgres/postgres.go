@@ -42,6 +42,12 @@ func New(pool *pgxpool.Pool) *Store {
 	return &Store{pool: pool}
 }
 
+// Pool returns the store's pool: the host's, given to New, or the one
+// Open made. A host program begins on it the transactions it sends events
+// in (see Tx), which then see the store's schema. It is the store's when
+// Open made it: do not close it.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
 // DefaultMaxConns is the size of the pool Open makes when the URL does not
 // set pool_max_conns: ingest requests, the dispatcher's claims and records,
 // and the router's reloads each hold a connection for a round trip or

@@ -130,37 +130,45 @@ func (s *Store) LoadRouting(ctx context.Context, ws []store.WorkspaceID) (store.
 	return r, err
 }
 
-// WatchRouting implements store.RoutingNotifier with LISTEN on a connection
-// taken from the pool, so it is set up as the pool's are (AfterConnect,
-// credentials, search_path), and then hijacked, so it never holds one of
-// the pool's places.
+// WatchRouting implements store.RoutingNotifier: it listens on
+// routingChannel.
 func (s *Store) WatchRouting(ctx context.Context, changed func()) error {
-	pooled, err := s.pool.Acquire(ctx)
-	if err != nil {
-		return fmt.Errorf("postgres: routing listener: %w", err)
-	}
-	conn := pooled.Hijack()
-	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, `SET application_name = 'nahook-routing-listener'`); err != nil {
-		return fmt.Errorf("postgres: routing listener: %w", err)
-	}
-	var schema string
-	if err := conn.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
-		return fmt.Errorf("postgres: routing listener: %w", err)
-	}
-	if _, err := conn.Exec(ctx, `LISTEN `+routingChannel); err != nil {
-		return fmt.Errorf("postgres: routing listener: %w", err)
-	}
-	changed()
-	for {
-		n, err := conn.WaitForNotification(ctx)
-		if err != nil {
-			return fmt.Errorf("postgres: routing listener: %w", err)
-		}
-		if n.Payload == schema {
-			changed()
-		}
-	}
+	return s.listen(ctx, routingChannel, "nahook-routing-listener", changed)
 }
 
 var _ store.RoutingNotifier = (*Store)(nil)
+
+// listen calls fn once it listens on channel, and again on each
+// notification whose payload is the store's schema, until ctx ends or the
+// connection fails. The connection is taken from the pool, so it is set
+// up as the pool's are (AfterConnect, credentials, search_path), and then
+// hijacked, so it never holds one of the pool's places; appName names it
+// in pg_stat_activity.
+func (s *Store) listen(ctx context.Context, channel, appName string, fn func()) error {
+	pooled, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: %s: %w", appName, err)
+	}
+	conn := pooled.Hijack()
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, `SELECT set_config('application_name', $1, false)`, appName); err != nil {
+		return fmt.Errorf("postgres: %s: %w", appName, err)
+	}
+	var schema string
+	if err := conn.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		return fmt.Errorf("postgres: %s: %w", appName, err)
+	}
+	if _, err := conn.Exec(ctx, `LISTEN `+channel); err != nil {
+		return fmt.Errorf("postgres: %s: %w", appName, err)
+	}
+	fn()
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return fmt.Errorf("postgres: %s: %w", appName, err)
+		}
+		if n.Payload == schema {
+			fn()
+		}
+	}
+}

@@ -49,14 +49,26 @@ func (s *Store) CreateApplication(ctx context.Context, app store.Application) er
 
 // GetApplication implements store.ApplicationStore.
 func (s *Store) GetApplication(ctx context.Context, ws store.WorkspaceID, id store.ApplicationID) (store.Application, error) {
-	app, err := scanApplication(s.r.QueryRowContext(ctx,
-		`SELECT `+applicationColumns+` FROM applications WHERE workspace_id = ? AND id = ?`, ws, id))
-	return app, mapError(notFound(err, id))
+	return getApplication(ctx, s.r, ws, id)
 }
 
 // GetApplicationByExternalID implements store.ApplicationStore.
 func (s *Store) GetApplicationByExternalID(ctx context.Context, ws store.WorkspaceID, externalID string) (store.Application, error) {
-	app, err := scanApplication(s.r.QueryRowContext(ctx,
+	return getApplicationByExternalID(ctx, s.r, ws, externalID)
+}
+
+// getApplication reads an application through q: the readers, or a
+// host's transaction.
+func getApplication(ctx context.Context, q querier, ws store.WorkspaceID, id store.ApplicationID) (store.Application, error) {
+	app, err := scanApplication(q.QueryRowContext(ctx,
+		`SELECT `+applicationColumns+` FROM applications WHERE workspace_id = ? AND id = ?`, ws, id))
+	return app, mapError(notFound(err, id))
+}
+
+// getApplicationByExternalID reads an application by external ID through
+// q.
+func getApplicationByExternalID(ctx context.Context, q querier, ws store.WorkspaceID, externalID string) (store.Application, error) {
+	app, err := scanApplication(q.QueryRowContext(ctx,
 		`SELECT `+applicationColumns+` FROM applications WHERE workspace_id = ? AND external_id = ?`, ws, externalID))
 	if errors.Is(err, sql.ErrNoRows) {
 		err = store.UnknownExternalID(externalID)

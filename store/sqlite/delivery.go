@@ -33,48 +33,62 @@ func scanDelivery(row interface{ Scan(...any) error }) (store.Delivery, error) {
 	return ds.delivery(), err
 }
 
-// Ingest implements store.DeliveryStore. The single writer makes the
-// idempotency check and the insert atomic.
+// Ingest implements store.DeliveryStore with ingest, in a transaction of
+// the single writer.
 func (s *Store) Ingest(ctx context.Context, ev store.Event, ds []store.Delivery) (store.Event, []store.Delivery, bool, error) {
 	var stored []store.Delivery
 	replayed := false
-	err := s.transact(ctx, func(tx *sql.Tx) error {
-		if ev.IdempotencyKey != "" {
-			first, ds, err := eventByKey(ctx, tx, ev.WorkspaceID, ev.EnvironmentID, ev.IdempotencyKey)
-			if err == nil {
-				ev, stored, replayed = first, ds, true
-				return nil
-			}
-			if !errors.Is(err, store.ErrNotFound) {
-				return err
-			}
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO events (id, workspace_id, environment_id, event_type, endpoint_id, application_id, payload, idempotency_key, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, ev.ID, ev.WorkspaceID, ev.EnvironmentID, null(ev.EventType), null(ev.EndpointID), null(ev.ApplicationID),
-			ev.Payload, null(ev.IdempotencyKey), ms(ev.CreatedAt)); err != nil {
-			return err
-		}
-		for _, d := range ds {
-			// Selecting from endpoints leaves out one deleted since routing.
-			res, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, workspace_id, event_id, endpoint_id, status, next_attempt_at, created_at, updated_at)
-				SELECT ?, workspace_id, ?, id, 'pending', ?, ?, ? FROM endpoints WHERE workspace_id = ? AND id = ?`,
-				d.ID, ev.ID, ms(ev.CreatedAt), ms(ev.CreatedAt), ms(ev.CreatedAt), ev.WorkspaceID, d.EndpointID)
-			if err != nil {
-				return err
-			}
-			if n, _ := res.RowsAffected(); n == 1 {
-				stored = append(stored, store.PendingDelivery(ev, d.ID, d.EndpointID))
-			}
-		}
-		return nil
+	err := s.transact(ctx, func(tx *sql.Tx) (err error) {
+		ev, stored, replayed, err = ingest(ctx, tx, ev, ds)
+		return err
 	})
 	if err != nil {
 		return store.Event{}, nil, false, err
 	}
-	if stored == nil {
-		stored = []store.Delivery{}
-	}
 	return ev, stored, replayed, nil
+}
+
+// ingest stores the event and its deliveries in tx, the store's own
+// transaction or a host's, and returns what it stored; or, when the
+// environment already has an event with its idempotency key (committed,
+// or earlier in tx), stores nothing and returns that event, replayed. The
+// event's insert comes first and does nothing on that key's conflict: a
+// write, it takes the database's write lock before the key is looked at,
+// so no other connection can insert the key in between, whatever kind of
+// transaction tx is. A delivery to an endpoint no longer in the workspace
+// is left out.
+func ingest(ctx context.Context, tx execer, ev store.Event, ds []store.Delivery) (store.Event, []store.Delivery, bool, error) {
+	res, err := tx.ExecContext(ctx, `INSERT INTO events (id, workspace_id, environment_id, event_type, endpoint_id, application_id, payload, idempotency_key, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (environment_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`,
+		ev.ID, ev.WorkspaceID, ev.EnvironmentID, null(ev.EventType), null(ev.EndpointID), null(ev.ApplicationID),
+		ev.Payload, null(ev.IdempotencyKey), ms(ev.CreatedAt))
+	if err != nil {
+		return store.Event{}, nil, false, err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return store.Event{}, nil, false, err
+	} else if n == 0 {
+		first, ds, err := eventByKey(ctx, tx, ev.WorkspaceID, ev.EnvironmentID, ev.IdempotencyKey)
+		if err != nil {
+			return store.Event{}, nil, false, err
+		}
+		return first, ds, true, nil
+	}
+	stored := []store.Delivery{}
+	for _, d := range ds {
+		// Selecting from endpoints leaves out one deleted since routing.
+		res, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, workspace_id, event_id, endpoint_id, status, next_attempt_at, created_at, updated_at)
+			SELECT ?, workspace_id, ?, id, 'pending', ?, ?, ? FROM endpoints WHERE workspace_id = ? AND id = ?`,
+			d.ID, ev.ID, ms(ev.CreatedAt), ms(ev.CreatedAt), ms(ev.CreatedAt), ev.WorkspaceID, d.EndpointID)
+		if err != nil {
+			return store.Event{}, nil, false, err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			stored = append(stored, store.PendingDelivery(ev, d.ID, d.EndpointID))
+		}
+	}
+	return ev, stored, false, nil
 }
 
 // GetEventByIdempotencyKey implements store.DeliveryStore.

@@ -34,6 +34,8 @@ type Store struct {
 	w    *sql.DB // the one writer connection
 	r    *sql.DB // read-only connections; the writer itself for :memory:
 	name string  // the data source name, for Backup's own connection
+	// hooks hears an in-memory store's commits, for WatchDeliveries.
+	hooks *commitHooks
 }
 
 var _ store.Store = (*Store)(nil)
@@ -84,7 +86,12 @@ func open(path string) (*Store, error) {
 		db.SetMaxIdleConns(1)
 		db.SetConnMaxLifetime(0)
 		db.SetConnMaxIdleTime(0)
-		return &Store{w: db, r: db}, nil
+		s := &Store{w: db, r: db, hooks: &commitHooks{}}
+		if err := s.hooks.install(db); err != nil {
+			db.Close()
+			return nil, err
+		}
+		return s, nil
 	}
 	w, err := sql.Open("sqlite", name+"&_txlock=immediate")
 	if err != nil {
@@ -165,6 +172,13 @@ func txError(ctx context.Context, err error) error {
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// execer is a querier that writes too: a transaction, the store's or a
+// host's.
+type execer interface {
+	querier
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
 // uniques names, for each unique constraint (as SQLite reports it: the

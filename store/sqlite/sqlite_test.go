@@ -17,6 +17,22 @@ import (
 	"github.com/nahook/nahook/storetest"
 )
 
+// txStore is the store with host transactions begun as sqlite.Tx tells
+// hosts to: on the store's writer, DB().
+type txStore struct{ *sqlite.Store }
+
+func (s txStore) BeginHostTx(ctx context.Context) (storetest.HostTx, error) {
+	tx, err := s.DB().BeginTx(ctx, nil)
+	if err != nil {
+		return storetest.HostTx{}, err
+	}
+	return storetest.HostTx{
+		Tx:       sqlite.Tx(tx),
+		Commit:   func(context.Context) error { return tx.Commit() },
+		Rollback: func(context.Context) error { return tx.Rollback() },
+	}, nil
+}
+
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store {
 		st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "nahook.db"))
@@ -24,7 +40,7 @@ func TestConformance(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { st.Close() })
-		return st
+		return txStore{st}
 	})
 }
 
@@ -52,7 +68,7 @@ func TestConformanceShared(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { b.Close() })
-		return a, b
+		return txStore{a}, txStore{b}
 	})
 }
 
