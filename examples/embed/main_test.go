@@ -14,7 +14,7 @@ import (
 	"github.com/nahook/nahook/store/sqlite"
 )
 
-func TestOrdersHandlerResolves(t *testing.T) {
+func TestOrdersHandlerSendsInItsTransaction(t *testing.T) {
 	is := is.New(t)
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, ":memory:")
@@ -23,15 +23,28 @@ func TestOrdersHandlerResolves(t *testing.T) {
 	nh, err := nahook.New(st, nahook.Config{})
 	is.NoErr(err)
 	defer nh.Close()
-	ws, _, err := setup(ctx, nh)
+	ws, err := setup(ctx, nh)
 	is.NoErr(err)
+	sh, err := openShop(ctx, st)
+	is.NoErr(err)
+	is.NoErr(nh.Router.Load(ctx))
 
 	order := func(body string) (int, []string) {
 		rec := httptest.NewRecorder()
-		orders(nh, ws).ServeHTTP(rec, httptest.NewRequest("POST", "/orders", strings.NewReader(body)))
-		var got struct{ Notify []string }
+		orders(nh, ws, sh).ServeHTTP(rec, httptest.NewRequest("POST", "/orders", strings.NewReader(body)))
+		var got struct{ Notify []nahook.EndpointID }
 		json.Unmarshal(rec.Body.Bytes(), &got)
-		return rec.Code, got.Notify
+		var urls []string
+		for _, id := range got.Notify {
+			ep, err := nh.Endpoints.Get(ctx, ws, id)
+			is.NoErr(err)
+			urls = append(urls, ep.URL)
+		}
+		return rec.Code, urls
+	}
+	stored := func() (n int) {
+		is.NoErr(st.DB().QueryRowContext(ctx, `SELECT count(*) FROM shop_orders`).Scan(&n))
+		return n
 	}
 	status, notify := order(`{"customer": "cust_123", "total": 4200}`)
 	is.Equal(status, http.StatusCreated)
@@ -39,6 +52,12 @@ func TestOrdersHandlerResolves(t *testing.T) {
 	status, notify = order(`{"customer": "cust_456", "total": 99}`)
 	is.Equal(status, http.StatusCreated)
 	is.Equal(notify, []string{"https://globex.example/hooks"}) // Globex of Globex's
+	is.Equal(stored(), 2)
 	status, _ = order(`{"customer": "nobody"}`)
 	is.Equal(status, http.StatusNotFound) // an unknown customer hears nothing
+	is.Equal(stored(), 2)                 // and its order rolled back with the event
+
+	page, err := nh.Deliveries.List(ctx, ws, nahook.DeliveryFilter{}, nahook.ListOptions{Limit: 10})
+	is.NoErr(err)
+	is.Equal(len(page.Items), 2) // one pending delivery per order committed
 }
