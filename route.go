@@ -160,7 +160,7 @@ func resolve(s *snapshot, apiKey, eventType string, app ApplicationID, broadcast
 	if k == nil {
 		return Route{}, errUnknownKey
 	}
-	return routeType(k.ws, k.env, k.id, eventType, app, broadcast)
+	return routeType(k.wsID, k.ws, k.env, k.id, eventType, app, broadcast)
 }
 
 // route is Route's answer from s: resolve with the key's hash and lookup
@@ -170,17 +170,19 @@ func route(s *snapshot, q RouteQuery) (Route, error) {
 	if err != nil {
 		return Route{}, err
 	}
-	return routeType(w, env, "", q.EventType, q.ApplicationID, q.Broadcast)
+	// The workspace's ID is the query's, found equal: reading w's would
+	// cost a cache miss on a large snapshot.
+	return routeType(q.WorkspaceID, w, env, "", q.EventType, q.ApplicationID, q.Broadcast)
 }
 
-// routeType is where an event of the named type, sent in env of w for app
-// or broadcast, goes.
-func routeType(w *wsRoutes, env *envRoutes, key APIKeyID, eventType string, app ApplicationID, broadcast bool) (Route, error) {
+// routeType is where an event of the named type, sent in env of w (whose
+// ID is ws) for app or broadcast, goes. It reads w only to refuse.
+func routeType(ws WorkspaceID, w *wsRoutes, env *envRoutes, key APIKeyID, eventType string, app ApplicationID, broadcast bool) (Route, error) {
 	if app != "" && broadcast {
 		return Route{}, errBroadcastForApplication
 	}
 	if tr := env.routes[eventType]; tr != nil {
-		return Route{WorkspaceID: w.id, EnvironmentID: env.id, KeyID: key,
+		return Route{WorkspaceID: ws, EnvironmentID: env.id, KeyID: key,
 			EventTypeID: tr.id, EventType: tr.name, ApplicationID: app, Broadcast: broadcast,
 			endpoints: tr.targets(app, broadcast)}, nil
 	}
@@ -224,23 +226,6 @@ func direct(w *wsRoutes, env *envRoutes, key APIKeyID, endpoint EndpointID) (Rou
 			Message: fmt.Sprintf("endpoint %s is disabled", endpoint)}
 	}
 	return Route{WorkspaceID: w.id, EnvironmentID: env.id, KeyID: key, endpoints: ep.target}, nil
-}
-
-// place returns the workspace and environment a keyless query names; an
-// empty environment is the workspace's default one.
-func (s *snapshot) place(ws WorkspaceID, envID EnvironmentID) (*wsRoutes, *envRoutes, error) {
-	w := s.workspace(ws)
-	if w == nil {
-		return nil, nil, store.Missing("workspaceId", ws)
-	}
-	env := w.defaultEnv
-	if envID != "" {
-		env, _ = w.envIndex.get(string(envID))
-	}
-	if env == nil {
-		return nil, nil, store.Missing("environmentId", envID)
-	}
-	return w, env, nil
 }
 
 // explain is ExplainFor's answer from s. It applies the rules one by one

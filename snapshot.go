@@ -19,9 +19,61 @@ type snapshot struct {
 	// keys maps active environment keys by hash, sharded on the hash's
 	// first byte.
 	keys [256]map[store.KeyHash]*keyRoute
-	// workspaces is sharded on wsShard: reloads read it, and so do the
-	// keyless answers (Router.Route), which name the workspace.
+	// workspaces is sharded on wsShard: reloads read it.
 	workspaces [256]map[idKey]*wsRoutes
+	// places finds an environment by workspace and environment ID (zero
+	// for the default one) in one map read, for the keyless answers
+	// (Router.Route): its entries hold the pointers in place, so that
+	// reaching the environment's routes costs no read of the workspace.
+	// Sharded on wsShard, like workspaces.
+	places [256]map[placeKey]place
+}
+
+// placeKey is a workspace ID and an environment ID, zero for the
+// workspace's default environment.
+type placeKey struct{ ws, env idKey }
+
+// place is where a keyless call lands: a workspace and one of its
+// environments.
+type place struct {
+	w   *wsRoutes
+	env *envRoutes
+}
+
+// place returns the workspace and environment a keyless call names, env
+// empty meaning the default one: one map read when both exist.
+func (s *snapshot) place(ws WorkspaceID, envID EnvironmentID) (*wsRoutes, *envRoutes, error) {
+	wk, okWS := keyOf(ws)
+	ek, okEnv := idKey{}, true
+	if envID != "" {
+		ek, okEnv = keyOf(envID)
+	}
+	if okWS && okEnv {
+		if p, ok := s.places[wsShard(ws)][placeKey{wk, ek}]; ok {
+			return p.w, p.env, nil
+		}
+	}
+	if s.workspace(ws) == nil {
+		return nil, nil, store.Missing("workspaceId", ws)
+	}
+	return nil, nil, store.Missing("environmentId", envID)
+}
+
+// placeKeys returns the keys places holds for w: one per environment, and
+// the zero environment for the default one.
+func (w *wsRoutes) placeKeys(yield func(placeKey, *envRoutes) bool) {
+	wk, ok := keyOf(w.id)
+	if !ok {
+		return
+	}
+	if w.defaultEnv != nil && !yield(placeKey{ws: wk}, w.defaultEnv) {
+		return
+	}
+	for id, env := range w.envs {
+		if ek, ok := keyOf(id); ok && !yield(placeKey{ws: wk, env: ek}, env) {
+			return
+		}
+	}
 }
 
 // wsShard spreads workspace IDs over the shards by their last two
@@ -64,9 +116,12 @@ func (s *snapshot) each(fn func(*wsRoutes)) {
 }
 
 type keyRoute struct {
-	id  APIKeyID
-	ws  *wsRoutes
-	env *envRoutes
+	id APIKeyID
+	// wsID is ws.id, held here so that a route reads no more of ws than
+	// its answer needs.
+	wsID WorkspaceID
+	ws   *wsRoutes
+	env  *envRoutes
 }
 
 type wsRoutes struct {
@@ -77,10 +132,6 @@ type wsRoutes struct {
 	// defaultEnv the one a query naming no environment means.
 	envs       map[EnvironmentID]*envRoutes
 	defaultEnv *envRoutes
-	// envIndex is envs for the keyless lookups (Router.Route), in a
-	// layout that costs a cache miss where a Go map of string keys costs
-	// several.
-	envIndex idIndex[*envRoutes]
 
 	types     map[string]*eventTypeInfo
 	endpoints map[EndpointID]*endpointInfo
@@ -239,8 +290,8 @@ func hashKey(plaintext string) store.KeyHash {
 // with returns a snapshot with the built workspaces replacing their old
 // versions and the gone ones removed; everything else is shared with s.
 func (s *snapshot) with(built map[WorkspaceID]*wsRoutes, gone []WorkspaceID) *snapshot {
-	next := &snapshot{keys: s.keys, workspaces: s.workspaces}
-	var keysCopied, wsCopied [256]bool
+	next := &snapshot{keys: s.keys, workspaces: s.workspaces, places: s.places}
+	var keysCopied, wsCopied, placesCopied [256]bool
 	keyShard := func(b byte) map[store.KeyHash]*keyRoute {
 		if !keysCopied[b] {
 			next.keys[b] = maps.Clone(next.keys[b])
@@ -262,10 +313,24 @@ func (s *snapshot) with(built map[WorkspaceID]*wsRoutes, gone []WorkspaceID) *sn
 		}
 		return next.workspaces[b]
 	}
+	placeShard := func(id WorkspaceID) map[placeKey]place {
+		b := wsShard(id)
+		if !placesCopied[b] {
+			next.places[b] = maps.Clone(next.places[b])
+			if next.places[b] == nil {
+				next.places[b] = map[placeKey]place{}
+			}
+			placesCopied[b] = true
+		}
+		return next.places[b]
+	}
 	drop := func(id WorkspaceID) {
 		if old := next.workspace(id); old != nil {
 			for h := range old.keys {
 				delete(keyShard(h[0]), h)
+			}
+			for k := range old.placeKeys {
+				delete(placeShard(id), k)
 			}
 			k, _ := keyOf(id) // it was found by it
 			delete(wsShardOf(id), k)
@@ -278,6 +343,9 @@ func (s *snapshot) with(built map[WorkspaceID]*wsRoutes, gone []WorkspaceID) *sn
 		drop(id)
 		if k, ok := keyOf(id); ok { // else not an ID nahook makes, and only its keys find it
 			wsShardOf(id)[k] = w
+		}
+		for k, env := range w.placeKeys {
+			placeShard(id)[k] = place{w: w, env: env}
 		}
 		for h, k := range w.keys {
 			keyShard(h[0])[h] = k
@@ -368,11 +436,10 @@ func build(data store.Routing) map[WorkspaceID]*wsRoutes {
 	}
 	for _, k := range data.Keys {
 		if w := out[k.WorkspaceID]; w != nil {
-			w.keys[k.Hash] = &keyRoute{id: k.ID, ws: w, env: w.env(k.EnvironmentID)}
+			w.keys[k.Hash] = &keyRoute{id: k.ID, wsID: w.id, ws: w, env: w.env(k.EnvironmentID)}
 		}
 	}
 	for _, w := range out {
-		w.envIndex = newIDIndex(w.envs)
 		for _, env := range w.envs {
 			for _, tr := range env.routes {
 				tr.apps, tr.byApp = newIDIndex(tr.byApp), nil
