@@ -47,6 +47,51 @@ func (r *Router) currentFor(ctx context.Context, ws WorkspaceID) (*snapshot, err
 	return r.catchUp(ctx)
 }
 
+// currentIn is currentFor for a send inside the host's transaction tx.
+// The store may be unable to answer while tx is open: an in-memory SQLite
+// store has one connection, and tx holds it, so a reload through the store
+// would wait for tx, which waits for the send. Where tx can read routing
+// data itself (store.RoutingTx), a reload reads through tx instead; and
+// if another reload holds the lock, perhaps itself waiting for tx's
+// connection, the send routes from a snapshot of its own, with ws
+// reloaded through tx, rather than wait. Nahook's routing tables are
+// written only by the store, never in a host's transaction, so tx sees
+// them as committed.
+func (r *Router) currentIn(ctx context.Context, ws WorkspaceID, tx store.Tx) (*snapshot, error) {
+	if r.pendingN.Load() == 0 || !r.isPending(ws) {
+		if s := r.snap.Load(); s != nil {
+			return s, nil
+		}
+	}
+	rt, ok := tx.(store.RoutingTx)
+	if !ok {
+		return r.catchUp(ctx)
+	}
+	select {
+	case r.lock <- struct{}{}:
+		defer r.release()
+		return r.catchUpLocked(ctx, rt.LoadRouting)
+	default:
+	}
+	data, err := rt.LoadRouting(ctx, []WorkspaceID{ws})
+	if err != nil {
+		return nil, err
+	}
+	var gone []WorkspaceID
+	if len(data.Workspaces) == 0 {
+		gone = []WorkspaceID{ws}
+	}
+	s := r.snap.Load()
+	if s == nil {
+		s = &snapshot{}
+	}
+	return s.with(build(data), gone), nil
+}
+
+// loader is how a snapshot's data is read: the store's LoadRouting, or a
+// host transaction's (currentIn).
+type loader func(ctx context.Context, ws []WorkspaceID) (store.Routing, error)
+
 // changed records that this Client wrote to ws, so that the next call that
 // needs ws reloads it first.
 func (r *Router) changed(ws WorkspaceID) {
@@ -85,6 +130,11 @@ func (r *Router) catchUp(ctx context.Context) (*snapshot, error) {
 		return nil, err
 	}
 	defer r.release()
+	return r.catchUpLocked(ctx, r.c.store.LoadRouting)
+}
+
+// catchUpLocked is catchUp with r.lock held, reading through load.
+func (r *Router) catchUpLocked(ctx context.Context, load loader) (*snapshot, error) {
 	r.pendingMu.Lock()
 	taken := make(map[WorkspaceID]uint64, len(r.pendingWS))
 	for ws, gen := range r.pendingWS {
@@ -94,13 +144,13 @@ func (r *Router) catchUp(ctx context.Context) (*snapshot, error) {
 
 	var err error
 	if r.snap.Load() == nil {
-		err = r.loadAll(ctx)
+		err = r.loadAll(ctx, load)
 	} else if len(taken) > 0 {
 		wss := make([]WorkspaceID, 0, len(taken))
 		for ws := range taken {
 			wss = append(wss, ws)
 		}
-		err = r.reload(ctx, wss)
+		err = r.reload(ctx, load, wss)
 	}
 	if err != nil {
 		return nil, err
@@ -116,10 +166,10 @@ func (r *Router) catchUp(ctx context.Context) (*snapshot, error) {
 	return r.snap.Load(), nil
 }
 
-// loadAll builds the whole snapshot and starts following changes. r.lock
-// is held.
-func (r *Router) loadAll(ctx context.Context) error {
-	data, err := r.c.store.LoadRouting(ctx, nil)
+// loadAll builds the whole snapshot, read through load, and starts
+// following changes. r.lock is held.
+func (r *Router) loadAll(ctx context.Context, load loader) error {
+	data, err := load(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -145,14 +195,14 @@ func (r *Router) loadAll(ctx context.Context) error {
 // query, the only) way.
 const reloadAllAbove = 1000
 
-// reload rebuilds the given workspaces from the store and swaps in a
+// reload rebuilds the given workspaces, read through load, and swaps in a
 // snapshot holding them; the rest are shared with the old one. r.lock is
 // held.
-func (r *Router) reload(ctx context.Context, wss []WorkspaceID) error {
+func (r *Router) reload(ctx context.Context, load loader, wss []WorkspaceID) error {
 	if len(wss) > reloadAllAbove {
-		return r.loadAll(ctx)
+		return r.loadAll(ctx, load)
 	}
-	data, err := r.c.store.LoadRouting(ctx, wss)
+	data, err := load(ctx, wss)
 	if err != nil {
 		return err
 	}
@@ -192,7 +242,7 @@ func (r *Router) follow(ctx context.Context) error {
 		}
 	}
 	if len(stale) > 0 {
-		if err := r.reload(ctx, stale); err != nil {
+		if err := r.reload(ctx, r.c.store.LoadRouting, stale); err != nil {
 			return err
 		}
 	}

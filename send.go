@@ -94,30 +94,42 @@ func (s *EventService) send(ctx context.Context, w store.Tx, committed bool, m M
 			return Ingested{}, err
 		}
 	}
-	var route Route
+	// Routed as Router.Route and RouteDirect do, from one snapshot; in the
+	// host's transaction, one that can be brought up to date without
+	// waiting for that transaction to end (Router.currentIn).
+	var snap *snapshot
 	var err error
+	if committed {
+		snap, err = s.c.Router.currentFor(ctx, m.WorkspaceID)
+	} else {
+		snap, err = s.c.Router.currentIn(ctx, m.WorkspaceID, w)
+	}
+	if err != nil {
+		return Ingested{}, err
+	}
+	var r Route
 	if m.EndpointID != "" {
-		route, err = s.c.Router.RouteDirect(ctx, m.WorkspaceID, m.EnvironmentID, m.EndpointID)
+		r, err = routeDirect(snap, m.WorkspaceID, m.EnvironmentID, m.EndpointID)
 		if err == nil {
-			err = endpointOf(route, m.EndpointID, app, in)
+			err = endpointOf(r, m.EndpointID, app, in)
 		}
 	} else {
-		route, err = s.c.Router.Route(ctx, RouteQuery{WorkspaceID: m.WorkspaceID, EnvironmentID: m.EnvironmentID,
+		r, err = route(snap, RouteQuery{WorkspaceID: m.WorkspaceID, EnvironmentID: m.EnvironmentID,
 			ApplicationID: app, Broadcast: m.Broadcast, EventType: m.EventType})
 	}
 	if err != nil {
 		if m.IdempotencyKey != "" {
 			// A repeat answers as the first did, even if routing has
 			// changed since.
-			if env, ok := s.c.Router.environmentOf(ctx, m.WorkspaceID, m.EnvironmentID); ok {
-				if ev, ds, err := w.GetEventByIdempotencyKey(ctx, m.WorkspaceID, env, m.IdempotencyKey); err == nil {
+			if _, env, perr := snap.place(m.WorkspaceID, m.EnvironmentID); perr == nil {
+				if ev, ds, err := w.GetEventByIdempotencyKey(ctx, m.WorkspaceID, env.id, m.IdempotencyKey); err == nil {
 					return Ingested{Event: ev, Deliveries: ds, Replayed: true}, sameRequest(ev, in, app, to)
 				}
 			}
 		}
 		return Ingested{}, err
 	}
-	return s.record(ctx, w, committed, route, in, app, to)
+	return s.record(ctx, w, committed, r, in, app, to)
 }
 
 // checkMessage checks what Send is given before anything is looked up.
@@ -142,18 +154,4 @@ func (s *EventService) checkMessage(m Message) error {
 	}
 	return s.checkInput(IngestInput{Payload: m.Payload, IdempotencyKey: m.IdempotencyKey, ApplicationID: m.ApplicationID,
 		ApplicationExternalID: m.ApplicationExternalID, Broadcast: m.Broadcast})
-}
-
-// environmentOf returns the environment a keyless call names in ws: env,
-// or, when empty, the workspace's default one, from the snapshot.
-func (r *Router) environmentOf(ctx context.Context, ws WorkspaceID, env EnvironmentID) (EnvironmentID, bool) {
-	s, err := r.currentFor(ctx, ws)
-	if err != nil {
-		return "", false
-	}
-	_, e, err := s.place(ws, env)
-	if err != nil {
-		return "", false
-	}
-	return e.id, true
 }

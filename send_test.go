@@ -71,25 +71,31 @@ type hostDB struct {
 	count func(t *testing.T, sql string) int
 }
 
-// onEachHostDB runs fn with a file SQLite store, the host's transactions
-// on its writer (DB()), and a Postgres store, the host's transactions on
-// its pool.
+// onEachHostDB runs fn with a SQLite store, on a file and in memory, the
+// host's transactions on its writer (DB()), and a Postgres store, the
+// host's transactions on its pool.
 func onEachHostDB(t *testing.T, fn func(t *testing.T, h hostDB)) {
-	t.Run("sqlite", func(t *testing.T) {
-		st := must(sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "nahook.db")))
-		fn(t, hostDB{st: st,
-			begin: func(t *testing.T) (store.Tx, func(string) error, func() error, func() error) {
-				tx := must(st.DB().BeginTx(t.Context(), nil))
-				t.Cleanup(func() { tx.Rollback() })
-				exec := func(q string) error { _, err := tx.ExecContext(t.Context(), q); return err }
-				return sqlite.Tx(tx), exec, tx.Commit, tx.Rollback
-			},
-			count: func(t *testing.T, q string) int {
-				var n int
-				check(st.DB().QueryRowContext(t.Context(), q).Scan(&n))
-				return n
-			}})
-	})
+	for _, name := range []string{"sqlite", "sqlite-memory"} {
+		t.Run(name, func(t *testing.T) {
+			path := ":memory:"
+			if name == "sqlite" {
+				path = filepath.Join(t.TempDir(), "nahook.db")
+			}
+			st := must(sqlite.Open(context.Background(), path))
+			fn(t, hostDB{st: st,
+				begin: func(t *testing.T) (store.Tx, func(string) error, func() error, func() error) {
+					tx := must(st.DB().BeginTx(t.Context(), nil))
+					t.Cleanup(func() { tx.Rollback() })
+					exec := func(q string) error { _, err := tx.ExecContext(t.Context(), q); return err }
+					return sqlite.Tx(tx), exec, tx.Commit, tx.Rollback
+				},
+				count: func(t *testing.T, q string) int {
+					var n int
+					check(st.DB().QueryRowContext(t.Context(), q).Scan(&n))
+					return n
+				}})
+		})
+	}
 	t.Run("postgres", func(t *testing.T) {
 		st := must(postgres.Open(context.Background(), pgtest.Schema(t)))
 		fn(t, hostDB{st: st,
@@ -117,7 +123,6 @@ func TestSendTxCommitDelivers(t *testing.T) {
 		w := newDeliveryWorldOn(t, h.st, nahook.Config{Delivery: nahook.DeliveryConfig{PollInterval: time.Hour}})
 		rc := newReceiver(t, func(int, http.ResponseWriter) {})
 		w.endpoint(t, rc)
-		check(w.nh.Router.Load(ctx))
 		tx, exec, commit, _ := h.begin(t)
 		check(exec(`CREATE TABLE orders (id TEXT PRIMARY KEY)`))
 		check(exec(`INSERT INTO orders (id) VALUES ('ord_1')`))
@@ -146,7 +151,6 @@ func TestSendTxRollbackSendsNothing(t *testing.T) {
 		w := newDeliveryWorldOn(t, h.st, nahook.Config{Delivery: nahook.DeliveryConfig{PollInterval: 5 * time.Millisecond}})
 		rc := newReceiver(t, func(int, http.ResponseWriter) {})
 		w.endpoint(t, rc)
-		check(w.nh.Router.Load(ctx))
 		tx, exec, _, rollback := h.begin(t)
 		check(exec(`CREATE TABLE orders (id TEXT PRIMARY KEY)`))
 		in, err := w.nh.Events.SendTx(ctx, tx, nahook.Message{WorkspaceID: w.ws, EventType: "order.created", Payload: []byte(`{}`), IdempotencyKey: "ord_1"})

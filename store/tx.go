@@ -38,6 +38,18 @@ type Tx interface {
 	GetApplicationByExternalID(ctx context.Context, ws WorkspaceID, externalID string) (Application, error)
 }
 
+// RoutingTx is implemented by a Tx that can read routing data in the
+// transaction, as RoutingStore.LoadRouting does. nahook reads through it
+// when a send in the transaction needs the router reloaded and the store
+// may be unable to answer until the transaction ends: the SQLite store in
+// memory has one connection, which the host's transaction holds. A store
+// whose own connections stay free while a host's transaction is open
+// need not implement it.
+type RoutingTx interface {
+	Tx
+	LoadRouting(ctx context.Context, ws []WorkspaceID) (Routing, error)
+}
+
 // DeliveryNotifier is implemented by stores that can announce new
 // deliveries, ingested by any process or in any host transaction, once
 // they are committed: so that a dispatcher learns of an event sent in a

@@ -51,12 +51,6 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	// Load routing now: on an in-memory SQLite database the store's one
-	// connection is the database, and a reload would otherwise wait for
-	// the first order's transaction (see sqlite.Tx).
-	if err := nh.Router.Load(ctx); err != nil {
-		log.Fatal(err)
-	}
 
 	mux := http.NewServeMux()
 	mux.Handle("POST /orders", orders(nh, ws, sh))

@@ -27,7 +27,6 @@ func TestOrdersHandlerSendsInItsTransaction(t *testing.T) {
 	is.NoErr(err)
 	sh, err := openShop(ctx, st)
 	is.NoErr(err)
-	is.NoErr(nh.Router.Load(ctx))
 
 	order := func(body string) (int, []string) {
 		rec := httptest.NewRecorder()

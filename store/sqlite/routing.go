@@ -49,21 +49,29 @@ const loadChunk = 500
 // chunks, all in one read transaction.
 func (s *Store) LoadRouting(ctx context.Context, ws []store.WorkspaceID) (store.Routing, error) {
 	var r store.Routing
-	err := s.read(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT version FROM routing_version WHERE id = 1`).Scan(&r.Version); err != nil {
-			return err
-		}
-		if ws == nil {
-			return loadRouting(ctx, tx, nil, &r)
-		}
-		for chunk := range slices.Chunk(ws, loadChunk) {
-			if err := loadRouting(ctx, tx, chunk, &r); err != nil {
-				return err
-			}
-		}
-		return nil
+	err := s.read(ctx, func(tx *sql.Tx) (err error) {
+		r, err = loadRoutingIn(ctx, tx, ws)
+		return err
 	})
 	return r, err
+}
+
+// loadRoutingIn is LoadRouting in tx, the store's read transaction or a
+// host's (hostTx).
+func loadRoutingIn(ctx context.Context, tx *sql.Tx, ws []store.WorkspaceID) (store.Routing, error) {
+	var r store.Routing
+	if err := tx.QueryRowContext(ctx, `SELECT version FROM routing_version WHERE id = 1`).Scan(&r.Version); err != nil {
+		return r, err
+	}
+	if ws == nil {
+		return r, loadRouting(ctx, tx, nil, &r)
+	}
+	for chunk := range slices.Chunk(ws, loadChunk) {
+		if err := loadRouting(ctx, tx, chunk, &r); err != nil {
+			return r, err
+		}
+	}
+	return r, nil
 }
 
 // loadRouting appends to r the routing data of the given workspaces, or of

@@ -28,9 +28,8 @@ import (
 //     the goroutine that holds tx: they would wait for themselves. For an
 //     in-memory database, this is the only way: the store's one
 //     connection is the database, so while tx is open every nahook call
-//     that reads the store waits for it too, a router reload among them;
-//     after writing through nahook, call Router.Load before beginning tx,
-//     so that sending in it routes from the snapshot as it is.
+//     that reads the store waits for it (a send in tx that needs the
+//     router reloaded reads through tx itself, store.RoutingTx).
 //   - or begin tx on a *sql.DB of the host's own on the same file, opened
 //     with "_txlock=immediate" and a busy_timeout (and WAL, which the
 //     store sets on the file): nahook's writes then wait for tx in
@@ -68,6 +67,19 @@ func (t hostTx) GetApplication(ctx context.Context, ws store.WorkspaceID, id sto
 func (t hostTx) GetApplicationByExternalID(ctx context.Context, ws store.WorkspaceID, externalID string) (store.Application, error) {
 	return getApplicationByExternalID(ctx, t.tx, ws, externalID)
 }
+
+// LoadRouting implements store.RoutingTx: in memory, the host's
+// transaction holds the store's one connection, so a send in it that
+// needs the router reloaded reads the routing data through it.
+func (t hostTx) LoadRouting(ctx context.Context, ws []store.WorkspaceID) (store.Routing, error) {
+	r, err := loadRoutingIn(ctx, t.tx, ws)
+	if err != nil {
+		return store.Routing{}, txError(ctx, err)
+	}
+	return r, nil
+}
+
+var _ store.RoutingTx = hostTx{}
 
 // DB returns the store's writer: one connection, whose transactions begin
 // IMMEDIATE. A host program begins on it the transactions it sends events
