@@ -193,6 +193,7 @@ func (s *EventService) record(ctx context.Context, w store.Tx, committed bool, r
 		EventType:      route.EventType,
 		EndpointID:     to.endpoint,
 		ApplicationID:  app,
+		Broadcast:      in.Broadcast,
 		Payload:        in.Payload,
 		IdempotencyKey: in.IdempotencyKey,
 		CreatedAt:      now,
@@ -241,6 +242,8 @@ func sameRequest(first Event, in IngestInput, app ApplicationID, to target) erro
 		differs = "endpoint"
 	case first.ApplicationID != app:
 		differs = "application"
+	case first.Broadcast != in.Broadcast:
+		differs = "audience (broadcast or not)"
 	case !bytes.Equal(first.Payload, in.Payload):
 		differs = "payload"
 	default:

@@ -27,6 +27,9 @@ type Event struct {
 	// ApplicationID is the application the event was sent for, whose
 	// endpoints alone receive it; empty when it was sent for none.
 	ApplicationID ApplicationID
+	// Broadcast reports an event for no application sent to every
+	// subscribed endpoint, whoever owns it.
+	Broadcast bool
 	// Payload is the JSON body, byte for byte as ingested: what is signed
 	// and sent.
 	Payload []byte

@@ -91,7 +91,7 @@ var eventTests = join(
 		},
 		{
 			name:     "Ingest/IdempotencyKeyReused",
-			contract: "An idempotency key used again with another payload (byte for byte), event type, endpoint or application is ErrIdempotencyKeyReused and stores nothing; the event keeps what it was sent to.",
+			contract: "An idempotency key used again with another payload (byte for byte), event type, endpoint, application or audience (broadcast or not) is ErrIdempotencyKeyReused and stores nothing; the event keeps what it was sent to.",
 			run: func(t *testing.T, h *harness) {
 				is := is.New(t)
 				o := h.outbox(t)
@@ -105,6 +105,16 @@ var eventTests = join(
 				stored, err := h.st.GetEvent(h.ctx, o.ws.ID, direct.Event.ID)
 				is.NoErr(err)
 				is.Equal(stored.EndpointID, o.a.ID) // kept with the event
+				broadcast, err := h.nh.Events.Ingest(h.ctx, o.key.Plaintext, "order.created", nahook.IngestInput{Payload: []byte(`{}`), IdempotencyKey: "all-1", Broadcast: true})
+				is.NoErr(err)
+				stored, err = h.st.GetEvent(h.ctx, o.ws.ID, broadcast.Event.ID)
+				is.NoErr(err)
+				is.True(stored.Broadcast) // kept with the event
+				is.True(!first.Event.Broadcast)
+				again, err := h.nh.Events.Ingest(h.ctx, o.key.Plaintext, "order.created", nahook.IngestInput{Payload: []byte(`{}`), IdempotencyKey: "all-1", Broadcast: true})
+				is.NoErr(err)
+				is.True(again.Replayed)
+				is.Equal(again.Event.ID, broadcast.Event.ID)
 				ingest := func(eventType string, in nahook.IngestInput) error {
 					_, err := h.nh.Events.Ingest(h.ctx, o.key.Plaintext, eventType, in)
 					return err
@@ -117,6 +127,8 @@ var eventTests = join(
 					{"the payload spaced otherwise", ingest("order.created", nahook.IngestInput{Payload: []byte(`{"n":1}`), IdempotencyKey: "order-1"})},
 					{"another event type", ingest("order.refunded", nahook.IngestInput{Payload: []byte(`{"n": 1}`), IdempotencyKey: "order-1"})},
 					{"an application", ingest("order.created", nahook.IngestInput{Payload: []byte(`{"n": 1}`), IdempotencyKey: "order-1", ApplicationID: app.ID})},
+					{"a broadcast", ingest("order.created", nahook.IngestInput{Payload: []byte(`{"n": 1}`), IdempotencyKey: "order-1", Broadcast: true})},
+					{"not a broadcast", ingest("order.created", nahook.IngestInput{Payload: []byte(`{}`), IdempotencyKey: "all-1"})},
 					{"one endpoint", func() error {
 						_, err := h.nh.Events.IngestDirect(h.ctx, o.key.Plaintext, o.a.ID, nahook.IngestInput{Payload: []byte(`{"n": 1}`), IdempotencyKey: "order-1"})
 						return err
@@ -131,7 +143,7 @@ var eventTests = join(
 				}
 				page, err := h.st.ListDeliveries(h.ctx, o.ws.ID, store.DeliveryFilter{}, store.PageRequest{Limit: 100})
 				is.NoErr(err)
-				is.Equal(len(page), 3) // the two events' deliveries, nothing more
+				is.Equal(len(page), 3+len(broadcast.Deliveries)) // the three events' deliveries, nothing more
 			},
 		},
 		{

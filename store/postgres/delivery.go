@@ -12,11 +12,11 @@ import (
 )
 
 const eventColumns = `id, workspace_id, environment_id, coalesce(event_type, ''), coalesce(endpoint_id, ''), coalesce(application_id, ''),
-	payload, coalesce(idempotency_key, ''), created_at`
+	broadcast, payload, coalesce(idempotency_key, ''), created_at`
 
 func scanEvent(row pgx.Row) (store.Event, error) {
 	var ev store.Event
-	err := row.Scan(&ev.ID, &ev.WorkspaceID, &ev.EnvironmentID, &ev.EventType, &ev.EndpointID, &ev.ApplicationID, &ev.Payload, &ev.IdempotencyKey, &ev.CreatedAt)
+	err := row.Scan(&ev.ID, &ev.WorkspaceID, &ev.EnvironmentID, &ev.EventType, &ev.EndpointID, &ev.ApplicationID, &ev.Broadcast, &ev.Payload, &ev.IdempotencyKey, &ev.CreatedAt)
 	ev.CreatedAt = utc(ev.CreatedAt)
 	return ev, err
 }
@@ -102,8 +102,8 @@ func ingest(ctx context.Context, q querier, ev store.Event, ds []store.Delivery)
 		ids[i], endpoints[i] = string(d.ID), string(d.EndpointID)
 	}
 	rows, err := q.Query(ctx, `WITH e AS (
-			INSERT INTO events (id, workspace_id, environment_id, event_type, payload, idempotency_key, created_at, endpoint_id, application_id)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $10, $11)
+			INSERT INTO events (id, workspace_id, environment_id, event_type, payload, idempotency_key, created_at, endpoint_id, application_id, broadcast)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $10, $11, $12)
 			ON CONFLICT (environment_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 			RETURNING id
 		), d AS (
@@ -117,7 +117,7 @@ func ingest(ctx context.Context, q querier, ev store.Event, ds []store.Delivery)
 			CASE WHEN d.id IS NOT NULL THEN pg_notify('`+deliveriesChannel+`', current_schema())::text END
 		FROM e LEFT JOIN d ON true`,
 		ev.ID, ev.WorkspaceID, ev.EnvironmentID, null(ev.EventType), ev.Payload, null(ev.IdempotencyKey), ev.CreatedAt, ids, endpoints,
-		null(ev.EndpointID), null(ev.ApplicationID))
+		null(ev.EndpointID), null(ev.ApplicationID), ev.Broadcast)
 	if err != nil {
 		return nil, false, err
 	}

@@ -11,12 +11,12 @@ import (
 )
 
 const eventColumns = `id, workspace_id, environment_id, coalesce(event_type, ''), coalesce(endpoint_id, ''), coalesce(application_id, ''),
-	payload, coalesce(idempotency_key, ''), created_at`
+	broadcast, payload, coalesce(idempotency_key, ''), created_at`
 
 func scanEvent(row interface{ Scan(...any) error }) (store.Event, error) {
 	var ev store.Event
 	var created int64
-	err := row.Scan(&ev.ID, &ev.WorkspaceID, &ev.EnvironmentID, &ev.EventType, &ev.EndpointID, &ev.ApplicationID, &ev.Payload, &ev.IdempotencyKey, &created)
+	err := row.Scan(&ev.ID, &ev.WorkspaceID, &ev.EnvironmentID, &ev.EventType, &ev.EndpointID, &ev.ApplicationID, &ev.Broadcast, &ev.Payload, &ev.IdempotencyKey, &created)
 	ev.CreatedAt = utc(created)
 	return ev, err
 }
@@ -58,11 +58,11 @@ func (s *Store) Ingest(ctx context.Context, ev store.Event, ds []store.Delivery)
 // transaction tx is. A delivery to an endpoint no longer in the workspace
 // is left out.
 func ingest(ctx context.Context, tx execer, ev store.Event, ds []store.Delivery) (store.Event, []store.Delivery, bool, error) {
-	res, err := tx.ExecContext(ctx, `INSERT INTO events (id, workspace_id, environment_id, event_type, endpoint_id, application_id, payload, idempotency_key, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+	res, err := tx.ExecContext(ctx, `INSERT INTO events (id, workspace_id, environment_id, event_type, endpoint_id, application_id, broadcast, payload, idempotency_key, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (environment_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`,
 		ev.ID, ev.WorkspaceID, ev.EnvironmentID, null(ev.EventType), null(ev.EndpointID), null(ev.ApplicationID),
-		ev.Payload, null(ev.IdempotencyKey), ms(ev.CreatedAt))
+		ev.Broadcast, ev.Payload, null(ev.IdempotencyKey), ms(ev.CreatedAt))
 	if err != nil {
 		return store.Event{}, nil, false, err
 	}
