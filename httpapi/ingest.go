@@ -62,12 +62,12 @@ func (a *api) ingest(w http.ResponseWriter, r *http.Request, send func(key strin
 
 // ingestQuery reads whom an ingest request sends its event to: one
 // application, by applicationId or by applicationExternalId, or with
-// broadcast=true every subscribed endpoint, whoever owns it. The library
-// holds the same rules; they are checked here too so that a malformed
-// query is refused before the body is read, and naming the parameter as
-// the client wrote it. A parameter given empty is refused rather than
-// read as left out: "?applicationId=" is most often a variable that was
-// never set, and the event it sends is one customer's.
+// broadcast=true every subscribed endpoint, whoever owns it. It refuses
+// only what the query's syntax gets wrong, naming the parameter: one given
+// twice, a broadcast neither true nor false, and one given empty, which is
+// not read as left out: "?applicationId=" is most often a variable that
+// was never set, and the event it sends is one customer's. Which
+// parameters may go together is the library's rule.
 func ingestQuery(q url.Values) (nahook.IngestInput, error) {
 	var in nahook.IngestInput
 	for _, name := range []string{"applicationId", "applicationExternalId", "broadcast"} {
@@ -88,12 +88,8 @@ func ingestQuery(q url.Values) (nahook.IngestInput, error) {
 	default:
 		return in, invalid("broadcast", "broadcast must be true or false")
 	}
-	switch {
-	case in.ApplicationID != "" && in.ApplicationExternalID != "":
-		return in, invalid("applicationExternalId", "give applicationId or applicationExternalId, not both")
-	case in.Broadcast && (in.ApplicationID != "" || in.ApplicationExternalID != ""):
-		return in, invalid("broadcast", "broadcast=true sends to every subscribed endpoint; it cannot go with an application")
-	}
+	// Which of them may go together is the library's rule (IngestInput),
+	// and its refusal names the parameter as the query does.
 	return in, nil
 }
 

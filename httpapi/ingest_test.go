@@ -69,6 +69,12 @@ func TestIngestQuery(t *testing.T) {
 			{query: "broadcast=true", want: nahook.IngestInput{Broadcast: true}},
 			{query: "broadcast=false"},
 			{query: "broadcast=false&applicationId=" + app, want: nahook.IngestInput{ApplicationID: app}},
+			// Which parameters go together is the library's rule: they
+			// reach it as given, and its refusal is checked below and in
+			// TestIngestApplication.
+			{query: "applicationId=" + app + "&applicationExternalId=acme", want: nahook.IngestInput{ApplicationID: app, ApplicationExternalID: "acme"}},
+			{query: "broadcast=true&applicationId=" + app, want: nahook.IngestInput{ApplicationID: app, Broadcast: true}},
+			{query: "broadcast=true&applicationExternalId=acme", want: nahook.IngestInput{ApplicationExternalID: "acme", Broadcast: true}},
 
 			{query: "broadcast=", field: "broadcast"},
 			{query: "applicationId=", field: "applicationId"},
@@ -78,11 +84,8 @@ func TestIngestQuery(t *testing.T) {
 			{query: "broadcast=TRUE", field: "broadcast"},
 			{query: "broadcast=1", field: "broadcast"},
 			{query: "broadcast=true&broadcast=true", field: "broadcast"},
-			{query: "applicationId=" + app + "&applicationExternalId=acme", field: "applicationExternalId"},
 			{query: "applicationId=" + app + "&applicationId=" + app, field: "applicationId"},
 			{query: "applicationExternalId=a&applicationExternalId=b", field: "applicationExternalId"},
-			{query: "broadcast=true&applicationId=" + app, field: "broadcast"},
-			{query: "broadcast=true&applicationExternalId=acme", field: "broadcast"},
 		} {
 			t.Run(path+"?"+c.query, func(t *testing.T) {
 				h := h.on(t)
@@ -221,6 +224,7 @@ func TestIngestApplication(t *testing.T) {
 		h.want(h.do("POST", path+"?applicationExternalId=initech", key, `{}`), http.StatusNotFound, "not_found", "applicationExternalId")
 		h.want(h.do("POST", path+"?broadcast=maybe", key, `{}`), http.StatusBadRequest, "invalid", "broadcast")
 		h.want(h.do("POST", path+"?broadcast=true&applicationId="+acme, key, `{}`), http.StatusBadRequest, "invalid", "broadcast")
+		h.want(h.do("POST", path+"?broadcast=true&applicationExternalId=acme", key, `{}`), http.StatusBadRequest, "invalid", "broadcast")
 		h.want(h.do("POST", path+"?applicationId="+acme+"&applicationExternalId=acme", key, `{}`), http.StatusBadRequest, "invalid", "applicationExternalId")
 	}
 	is.Equal(stored(), before) // nothing from the refused
