@@ -199,6 +199,10 @@ func (d *dispatcher) claim(ctx context.Context, results chan<- store.AttemptResu
 			d.wait(ctx, d.cfg.PollInterval) // until an attempt ends
 			continue
 		}
+		// Only a dispatcher idle before it looks may take finding nothing
+		// to claim for the end: a result recorded while it looks ends a
+		// lease the look still counted as in flight.
+		wasIdle := d.untilIdle && d.idle()
 		// The claim is not cut short by ctx: what it leases is sent, even
 		// when shutdown begins meanwhile, rather than left to its lease.
 		claimCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
@@ -227,10 +231,13 @@ func (d *dispatcher) claim(ctx context.Context, results chan<- store.AttemptResu
 		switch {
 		case len(batch) > 0:
 			// More may be due: claim again at once.
-		case d.untilIdle && d.idle():
+		case wasIdle:
 			// Nothing claimed, nothing in flight, every result recorded:
 			// what is still due, if anything, is held by another process.
 			return true
+		case d.untilIdle && d.idle():
+			// The last results were recorded while it looked: look again,
+			// at leases they ended.
 		case len(requests) > 0:
 			// Room the plan saw was gone by the claim (another process's
 			// claim, or leases not yet recorded as ended): look again
