@@ -63,14 +63,17 @@ func (d *dispatcher) attempt(job store.Dispatch) store.AttemptResult {
 	default:
 		res.Attempt.Error = fmt.Sprintf("the endpoint answered %d", status)
 	}
-	if !retryable || n > len(d.cfg.Schedule) {
+	// The schedule counts the attempts of this series: a resend or a
+	// recovery starts it over.
+	k := n - job.Delivery.SeriesStart
+	if !retryable || k > len(d.cfg.Schedule) {
 		res.Status = store.DeliveryFailed
 		return res
 	}
 	// Waits count from the answer, which is what Retry-After is relative
 	// to. The next attempt is rounded up to the millisecond the store keeps,
 	// so it is never early.
-	wait := jitter(d.cfg.Schedule[n-1])
+	wait := jitter(d.cfg.Schedule[k-1])
 	if after, ok := retryAfter(header, end); ok {
 		wait = min(max(wait, after), 24*time.Hour)
 	}

@@ -75,6 +75,13 @@ func (w *dueWorld) RoundTrip(r *http.Request) (*http.Response, error) {
 	return &http.Response{StatusCode: status, Header: http.Header{}, Body: io.NopCloser(strings.NewReader("")), Request: r}, nil
 }
 
+// setStatus makes the transport answer status for url.
+func (w *dueWorld) setStatus(url string, status int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.status[url] = status
+}
+
 func (w *dueWorld) requests(url string) int {
 	w.mu.Lock()
 	defer w.mu.Unlock()

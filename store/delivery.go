@@ -54,13 +54,17 @@ const (
 
 // Delivery is one event on its way to one endpoint.
 type Delivery struct {
-	ID            DeliveryID
-	WorkspaceID   WorkspaceID
-	EventID       EventID
-	EventType     string
-	EndpointID    EndpointID
-	Status        DeliveryStatus
-	Attempts      int
+	ID          DeliveryID
+	WorkspaceID WorkspaceID
+	EventID     EventID
+	EventType   string
+	EndpointID  EndpointID
+	Status      DeliveryStatus
+	Attempts    int
+	// SeriesStart is how many attempts were made before the current
+	// series of retries: 0, until the delivery is resent or recovered,
+	// which starts the retry schedule over (attempts are numbered on).
+	SeriesStart   int
 	NextAttemptAt time.Time // zero unless pending
 	// The last attempt, for lists; zero values before the first.
 	LastAttemptAt  time.Time

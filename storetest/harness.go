@@ -537,6 +537,16 @@ func (h *harness) claimAll(t *testing.T, now time.Time) []store.Dispatch {
 	return ds
 }
 
+// deliveriesTo returns the endpoint's deliveries, oldest first.
+func (h *harness) deliveriesTo(t *testing.T, ws nahook.WorkspaceID, ep nahook.EndpointID) []store.Delivery {
+	t.Helper()
+	ds, err := h.st.ListDeliveries(h.ctx, ws, store.DeliveryFilter{EndpointID: ep}, store.PageRequest{Limit: 1000})
+	if err != nil {
+		t.Fatalf("ListDeliveries: %v", err)
+	}
+	return ds
+}
+
 // claim claims, for lease, up to perEndpoint of each endpoint's deliveries
 // due at now, keeping its leases within maxInFlight, as a dispatcher does.
 func claim(ctx context.Context, st store.Store, now time.Time, lease time.Duration, perEndpoint, maxInFlight int) ([]store.Dispatch, error) {

@@ -22,7 +22,7 @@ func scanEvent(row pgx.Row) (store.Event, error) {
 }
 
 // deliveryColumns reads a delivery joined with its event, as "d" and "ev".
-const deliveryColumns = `d.id, d.workspace_id, d.event_id, coalesce(ev.event_type, ''), d.endpoint_id, d.status, d.attempts,
+const deliveryColumns = `d.id, d.workspace_id, d.event_id, coalesce(ev.event_type, ''), d.endpoint_id, d.status, d.attempts, d.series_start,
 	d.next_attempt_at, d.last_attempt_at, coalesce(d.last_status_code, 0), coalesce(d.last_error, ''), d.created_at, d.updated_at`
 
 const deliveryFrom = ` FROM deliveries d JOIN events ev ON ev.id = d.event_id `
@@ -34,7 +34,7 @@ type deliveryScan struct {
 }
 
 func (s *deliveryScan) targets() []any {
-	return []any{&s.d.ID, &s.d.WorkspaceID, &s.d.EventID, &s.d.EventType, &s.d.EndpointID, &s.d.Status, &s.d.Attempts,
+	return []any{&s.d.ID, &s.d.WorkspaceID, &s.d.EventID, &s.d.EventType, &s.d.EndpointID, &s.d.Status, &s.d.Attempts, &s.d.SeriesStart,
 		&s.next, &s.last, &s.d.LastStatusCode, &s.d.LastError, &s.d.CreatedAt, &s.d.UpdatedAt}
 }
 
