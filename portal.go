@@ -6,6 +6,7 @@ package nahook
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 
@@ -251,6 +252,52 @@ func (p *Portal) ListDeliveries(ctx context.Context, id EndpointID, status Deliv
 	}
 	// GetEndpoint found it in scope: the list need not look it up again.
 	return p.c.Deliveries.list(ctx, p.session.WorkspaceID, DeliveryFilter{EndpointID: id, Status: status, NewestFirst: true}, opts)
+}
+
+// GetDelivery returns a delivery to one of the application's endpoints,
+// with its event and every attempt (what the endpoint answered), or
+// ErrNotFound.
+func (p *Portal) GetDelivery(ctx context.Context, id DeliveryID) (DeliveryDetail, error) {
+	if err := p.check(); err != nil {
+		return DeliveryDetail{}, err
+	}
+	d, err := p.c.Deliveries.Get(ctx, p.session.WorkspaceID, id)
+	if err != nil {
+		return DeliveryDetail{}, err
+	}
+	if _, err := p.GetEndpoint(ctx, d.Delivery.EndpointID); errors.Is(err, ErrNotFound) {
+		return DeliveryDetail{}, store.Missing("", id) // another's: as if it did not exist
+	} else if err != nil {
+		return DeliveryDetail{}, err
+	}
+	return d, nil
+}
+
+// Resend sends a delivery to one of the application's endpoints again, as
+// DeliveryService.Resend does.
+func (p *Portal) Resend(ctx context.Context, id DeliveryID) (Delivery, error) {
+	if _, err := p.GetDelivery(ctx, id); err != nil {
+		return Delivery{}, err
+	}
+	return p.c.Deliveries.Resend(ctx, p.session.WorkspaceID, id)
+}
+
+// Recover sends again the failed deliveries of one of the application's
+// endpoints, as DeliveryService.Recover does, and returns how many.
+func (p *Portal) Recover(ctx context.Context, endpoint EndpointID, opts RecoverOptions) (int, error) {
+	if _, err := p.GetEndpoint(ctx, endpoint); err != nil {
+		return 0, err
+	}
+	return p.c.Deliveries.Recover(ctx, p.session.WorkspaceID, endpoint, opts)
+}
+
+// ReplayMissing sends one of the application's endpoints the events it
+// missed, as DeliveryService.ReplayMissing does, and returns how many.
+func (p *Portal) ReplayMissing(ctx context.Context, endpoint EndpointID, opts ReplayOptions) (int, error) {
+	if _, err := p.GetEndpoint(ctx, endpoint); err != nil {
+		return 0, err
+	}
+	return p.c.Deliveries.ReplayMissing(ctx, p.session.WorkspaceID, endpoint, opts)
 }
 
 // Revoke ends the portal's own session, as signing out does.

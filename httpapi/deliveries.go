@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/nahook/nahook"
 )
@@ -26,6 +27,86 @@ func getDelivery(a *api, w http.ResponseWriter, r *http.Request, ws nahook.Works
 func retryDelivery(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
 	d, err := a.nh.Deliveries.Retry(r.Context(), ws, nahook.DeliveryID(r.PathValue("deliveryId")))
 	return respond(w, http.StatusAccepted, deliveryOut, d, err)
+}
+
+func resendDelivery(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
+	d, err := a.nh.Deliveries.Resend(r.Context(), ws, nahook.DeliveryID(r.PathValue("deliveryId")))
+	return respond(w, http.StatusAccepted, deliveryOut, d, err)
+}
+
+// The endpoint of a recovery is looked up before its body is read, so
+// that a bad body cannot tell apart endpoints that exist from those that
+// do not.
+
+func recoverEndpoint(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
+	ep, err := a.nh.Endpoints.Get(r.Context(), ws, nahook.EndpointID(r.PathValue("endpointId")))
+	if err != nil {
+		return err
+	}
+	opts, err := a.decodeRecover(w, r)
+	if err != nil {
+		return err
+	}
+	n, err := a.nh.Deliveries.Recover(r.Context(), ws, ep.ID, opts)
+	return respond(w, http.StatusAccepted, queuedOut, n, err)
+}
+
+func replayMissing(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
+	ep, err := a.nh.Endpoints.Get(r.Context(), ws, nahook.EndpointID(r.PathValue("endpointId")))
+	if err != nil {
+		return err
+	}
+	opts, err := a.decodeReplay(w, r)
+	if err != nil {
+		return err
+	}
+	n, err := a.nh.Deliveries.ReplayMissing(r.Context(), ws, ep.ID, opts)
+	return respond(w, http.StatusAccepted, queuedOut, n, err)
+}
+
+// decodeRecover reads the window of a recovery: {"since", "until"?}.
+func (a *api) decodeRecover(w http.ResponseWriter, r *http.Request) (nahook.RecoverOptions, error) {
+	var in struct {
+		Since optional[string] `json:"since"`
+		Until optional[string] `json:"until"`
+	}
+	if err := a.decode(w, r, &in); err != nil {
+		return nahook.RecoverOptions{}, err
+	}
+	since, err := timeField("since", in.Since, true)
+	if err != nil {
+		return nahook.RecoverOptions{}, err
+	}
+	until, err := timeField("until", in.Until, false)
+	return nahook.RecoverOptions{Since: since, Until: until}, err
+}
+
+// decodeReplay reads how far back a replay looks: {"since"}.
+func (a *api) decodeReplay(w http.ResponseWriter, r *http.Request) (nahook.ReplayOptions, error) {
+	var in struct {
+		Since optional[string] `json:"since"`
+	}
+	if err := a.decode(w, r, &in); err != nil {
+		return nahook.ReplayOptions{}, err
+	}
+	since, err := timeField("since", in.Since, true)
+	return nahook.ReplayOptions{Since: since}, err
+}
+
+// timeField reads a time given as RFC 3339 text; absent or null, it is the
+// zero time, or, if required, refused.
+func timeField(field string, v optional[string], required bool) (time.Time, error) {
+	if !v.Set || v.Null {
+		if required {
+			return time.Time{}, invalid(field, "%s is required: a time such as 2026-12-01T09:00:00Z", field)
+		}
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v.Value)
+	if err != nil {
+		return time.Time{}, invalid(field, "%s must be a time in RFC 3339, such as 2026-12-01T09:00:00Z", field)
+	}
+	return t, nil
 }
 
 func getEndpointSecret(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {

@@ -113,8 +113,11 @@ var workspaceRoutes = []workspaceRoute{
 	{"GET", "/endpoints/{endpointId}/secret", getEndpointSecret},
 	{"POST", "/endpoints/{endpointId}/secret/rotate", rotateEndpointSecret},
 	{"GET", "/endpoints/{endpointId}/deliveries", listEndpointDeliveries},
+	{"POST", "/endpoints/{endpointId}/recover", recoverEndpoint},
+	{"POST", "/endpoints/{endpointId}/replay-missing", replayMissing},
 	{"GET", "/deliveries/{deliveryId}", getDelivery},
 	{"POST", "/deliveries/{deliveryId}/retry", retryDelivery},
+	{"POST", "/deliveries/{deliveryId}/resend", resendDelivery},
 
 	{"POST", "/api-keys", createAPIKey},
 	{"GET", "/api-keys", listAPIKeys},

@@ -29,6 +29,10 @@ var portalRoutes = []struct {
 	{"GET", "/endpoints/{endpointId}/secret", getPortalEndpointSecret},
 	{"POST", "/endpoints/{endpointId}/secret/rotate", rotatePortalEndpointSecret},
 	{"GET", "/endpoints/{endpointId}/deliveries", listPortalEndpointDeliveries},
+	{"POST", "/endpoints/{endpointId}/recover", recoverPortalEndpoint},
+	{"POST", "/endpoints/{endpointId}/replay-missing", replayPortalMissing},
+	{"GET", "/deliveries/{deliveryId}", getPortalDelivery},
+	{"POST", "/deliveries/{deliveryId}/resend", resendPortalDelivery},
 }
 
 // portal authenticates a portal request by its session token, then serves
@@ -190,4 +194,42 @@ func listPortalEndpointDeliveries(a *api, w http.ResponseWriter, r *http.Request
 	page, err := p.ListDeliveries(r.Context(), nahook.EndpointID(r.PathValue("endpointId")),
 		nahook.DeliveryStatus(r.URL.Query().Get("status")), opts)
 	return respondPage(w, deliveryOut, page, err)
+}
+
+func getPortalDelivery(a *api, w http.ResponseWriter, r *http.Request, p *nahook.Portal) error {
+	d, err := p.GetDelivery(r.Context(), nahook.DeliveryID(r.PathValue("deliveryId")))
+	return respond(w, http.StatusOK, deliveryDetailOut, d, err)
+}
+
+func resendPortalDelivery(a *api, w http.ResponseWriter, r *http.Request, p *nahook.Portal) error {
+	d, err := p.Resend(r.Context(), nahook.DeliveryID(r.PathValue("deliveryId")))
+	return respond(w, http.StatusAccepted, deliveryOut, d, err)
+}
+
+func recoverPortalEndpoint(a *api, w http.ResponseWriter, r *http.Request, p *nahook.Portal) error {
+	// In scope before the body is read, as in recoverEndpoint.
+	ep, err := p.GetEndpoint(r.Context(), nahook.EndpointID(r.PathValue("endpointId")))
+	if err != nil {
+		return err
+	}
+	opts, err := a.decodeRecover(w, r)
+	if err != nil {
+		return err
+	}
+	n, err := p.Recover(r.Context(), ep.ID, opts)
+	return respond(w, http.StatusAccepted, queuedOut, n, err)
+}
+
+func replayPortalMissing(a *api, w http.ResponseWriter, r *http.Request, p *nahook.Portal) error {
+	// In scope before the body is read, as in recoverEndpoint.
+	ep, err := p.GetEndpoint(r.Context(), nahook.EndpointID(r.PathValue("endpointId")))
+	if err != nil {
+		return err
+	}
+	opts, err := a.decodeReplay(w, r)
+	if err != nil {
+		return err
+	}
+	n, err := p.ReplayMissing(r.Context(), ep.ID, opts)
+	return respond(w, http.StatusAccepted, queuedOut, n, err)
 }

@@ -199,7 +199,13 @@ func (d *openAPIDoc) validate(s schema, v any, path string) []string {
 			fail("%q does not match %s", x, s.Pattern)
 		}
 		if s.Format == "date-time" {
-			if _, err := time.Parse("2006-01-02T15:04:05.000Z", x); err != nil {
+			// A request may give any RFC 3339 time, as the format says;
+			// the API answers in one form, UTC with milliseconds.
+			if strings.HasPrefix(path, "request") {
+				if _, err := time.Parse(time.RFC3339Nano, x); err != nil {
+					fail("%q is not an RFC 3339 time", x)
+				}
+			} else if _, err := time.Parse("2006-01-02T15:04:05.000Z", x); err != nil {
 				fail("%q is not an RFC 3339 UTC time with milliseconds", x)
 			}
 		}

@@ -321,6 +321,13 @@ type revokedJSON struct {
 
 func revokedOut(n int) revokedJSON { return revokedJSON{n} }
 
+// queuedJSON answers a recovery: how many deliveries it made due.
+type queuedJSON struct {
+	Queued int `json:"queued"`
+}
+
+func queuedOut(n int) queuedJSON { return queuedJSON{n} }
+
 // portalSessionInfoJSON tells the portal page whose endpoints it shows.
 type portalSessionInfoJSON struct {
 	ApplicationID   nahook.ApplicationID `json:"applicationId"`

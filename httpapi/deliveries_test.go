@@ -1,0 +1,110 @@
+package httpapi
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/matryer/is"
+)
+
+// recoveryWorld is a workspace with order.created published in the
+// default environment, an endpoint subscribed to it, one event sent to it,
+// and a second endpoint made after the event, which missed it.
+type recoveryWorld struct {
+	app, early, late, delivery string
+	key                        string
+}
+
+func newRecoveryWorld(h *harness) recoveryWorld {
+	h.t.Helper()
+	m := h.mgmtPath
+	var w recoveryWorld
+	w.app = h.do("POST", m("/applications"), h.mgmt, map[string]string{"name": "Acme Corp"}).field("id")
+	et := h.do("POST", m("/event-types"), h.mgmt, map[string]string{"name": "order.created"}).field("id")
+	env := h.do("GET", m("/environments"), h.mgmt, nil).body.(map[string]any)["data"].([]any)[0].(map[string]any)["id"].(string)
+	h.want(h.do("PUT", m("/environments/"+env+"/event-types/"+et+"/visibility"), h.mgmt, map[string]bool{"published": true}), http.StatusOK)
+	endpoint := func() string {
+		return h.do("POST", m("/applications/"+w.app+"/endpoints"), h.mgmt, map[string]any{"url": "https://acme.example/hook", "eventTypes": []string{"order.created"}}).field("id")
+	}
+	w.early = endpoint()
+	w.key = "Bearer " + h.do("POST", m("/api-keys"), h.mgmt, map[string]string{"environmentId": env}).field("key")
+	sent := h.do("POST", "/api/ingest/event/order.created?applicationId="+w.app, w.key, `{"n": 1}`)
+	h.want(sent, http.StatusAccepted)
+	w.delivery = sent.body.(map[string]any)["deliveries"].([]any)[0].(map[string]any)["id"].(string)
+	w.late = endpoint()
+	return w
+}
+
+// Resend, recover and replay-missing over the management and dashboard
+// APIs: the answers, and the fields their refusals name.
+func TestRecoveryRoutes(t *testing.T) {
+	for _, via := range []string{"management", "dashboard"} {
+		t.Run(via, func(t *testing.T) {
+			is := is.New(t)
+			h := newHarness(t, Config{})
+			w := newRecoveryWorld(h)
+			p, auth := h.mgmtPath, h.mgmt
+			if via == "dashboard" {
+				p, auth = h.dashPath, h.dash
+			}
+			since := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+
+			resent := h.do("POST", p("/deliveries/"+w.delivery+"/resend"), auth, nil)
+			h.want(resent, http.StatusAccepted)
+			is.Equal(resent.field("status"), "pending")
+			h.want(h.do("POST", p("/deliveries/dlv_01kaaaaaaaaaaaaaaaaaaaaaaa/resend"), auth, nil), http.StatusNotFound, "not_found")
+
+			replayed := h.do("POST", p("/endpoints/"+w.late+"/replay-missing"), auth, map[string]string{"since": since})
+			h.want(replayed, http.StatusAccepted)
+			is.Equal(replayed.body, map[string]any{"queued": 1.0})
+			again := h.do("POST", p("/endpoints/"+w.late+"/replay-missing"), auth, map[string]string{"since": since})
+			is.Equal(again.body, map[string]any{"queued": 0.0})
+			recovered := h.do("POST", p("/endpoints/"+w.early+"/recover"), auth, map[string]any{"since": since, "until": nil})
+			h.want(recovered, http.StatusAccepted)
+			is.Equal(recovered.body, map[string]any{"queued": 0.0}) // nothing has failed
+
+			for _, route := range []string{"/recover", "/replay-missing"} {
+				path := p("/endpoints/" + w.early + route)
+				h.want(h.do("POST", path, auth, `{}`), http.StatusBadRequest, "invalid", "since")
+				h.want(h.do("POST", path, auth, map[string]any{"since": nil}), http.StatusBadRequest, "invalid", "since")
+				h.want(h.do("POST", path, auth, map[string]string{"since": "yesterday"}), http.StatusBadRequest, "invalid", "since")
+				h.want(h.do("POST", path, auth, map[string]string{"since": "2020-01-01T00:00:00Z"}), http.StatusBadRequest, "invalid", "since") // before the retention
+				h.want(h.do("POST", path, auth, map[string]string{"since": since, "other": "x"}), http.StatusBadRequest, "invalid", "other")
+				h.want(h.do("POST", p("/endpoints/ep_01kaaaaaaaaaaaaaaaaaaaaaaa"+route), auth, `not json`), http.StatusNotFound, "not_found") // the endpoint first
+			}
+			h.want(h.do("POST", p("/endpoints/"+w.early+"/recover"), auth, map[string]string{"since": since, "until": since}), http.StatusBadRequest, "invalid", "until")
+			h.want(h.do("POST", p("/endpoints/"+w.early+"/replay-missing"), auth, map[string]string{"since": since, "until": since}), http.StatusBadRequest, "invalid", "until") // not a replay's
+
+			h.want(h.do("PATCH", p("/endpoints/"+w.late), auth, map[string]any{"disabled": true}), http.StatusOK)
+			h.want(h.do("POST", p("/endpoints/"+w.late+"/recover"), auth, map[string]string{"since": since}), http.StatusConflict, "endpoint_disabled", "endpointId")
+		})
+	}
+}
+
+// The portal shows one of its deliveries with its attempts and sends
+// again; another application's delivery and endpoint are not found.
+func TestPortalRecovery(t *testing.T) {
+	is := is.New(t)
+	h := newHarness(t, Config{})
+	w := newRecoveryWorld(h)
+	auth := "Bearer " + h.portalSession(w.app).Token
+	since := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+
+	detail := h.do("GET", "/portal/v1/deliveries/"+w.delivery, auth, nil)
+	h.want(detail, http.StatusOK)
+	is.Equal(detail.field("endpointId"), w.early)
+	is.Equal(detail.body.(map[string]any)["attempts"], []any{})
+	h.want(h.do("POST", "/portal/v1/deliveries/"+w.delivery+"/resend", auth, nil), http.StatusAccepted)
+	replayed := h.do("POST", "/portal/v1/endpoints/"+w.late+"/replay-missing", auth, map[string]string{"since": since})
+	h.want(replayed, http.StatusAccepted)
+	is.Equal(replayed.body, map[string]any{"queued": 1.0})
+	h.want(h.do("POST", "/portal/v1/endpoints/"+w.early+"/recover", auth, map[string]string{"since": since}), http.StatusAccepted)
+
+	other := h.do("POST", h.mgmtPath("/applications"), h.mgmt, map[string]string{"name": "Globex"}).field("id")
+	theirs := "Bearer " + h.portalSession(other).Token
+	h.want(h.do("GET", "/portal/v1/deliveries/"+w.delivery, theirs, nil), http.StatusNotFound, "not_found")
+	h.want(h.do("POST", "/portal/v1/deliveries/"+w.delivery+"/resend", theirs, nil), http.StatusNotFound, "not_found")
+	h.want(h.do("POST", "/portal/v1/endpoints/"+w.early+"/recover", theirs, map[string]string{"since": since}), http.StatusNotFound, "not_found")
+	h.want(h.do("POST", "/portal/v1/endpoints/"+w.late+"/replay-missing", theirs, `garbage`), http.StatusNotFound, "not_found")
+}
