@@ -17,6 +17,7 @@ type Store interface {
 	APIKeyStore
 	RoutingStore
 	DeliveryStore
+	OperationalEventStore
 	PortalSessionStore
 
 	// Close releases the store's resources. The store is unusable after.

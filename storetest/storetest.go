@@ -63,6 +63,7 @@ func cases() []test {
 		sendTxTests,
 		dispatchTests,
 		deliveryTests,
+		opEventTests,
 		endpointKeyTests,
 		routingChangesTests,
 		loadRoutingTests,
@@ -80,6 +81,7 @@ func races() []test {
 		eventRaces,
 		sendTxRaces,
 		dispatchRaces,
+		opEventRaces,
 		routingChangesRaces,
 	)
 }
