@@ -426,9 +426,6 @@ func (d *dispatcher) record(results <-chan store.AttemptResult) {
 			}
 		}
 		d.save(batch)
-		if d.c.reportsOperationalEvents() {
-			d.c.nudgeRelay()
-		}
 		d.mu.Lock()
 		for _, r := range batch {
 			ids := slices.DeleteFunc(d.finished[r.EndpointID], func(id DeliveryID) bool { return id == r.DeliveryID })
@@ -445,8 +442,14 @@ func (d *dispatcher) record(results <-chan store.AttemptResult) {
 				continue
 			}
 			// A failure may have disabled an endpoint: a routing change
-			// the router learns from the store.
+			// the router learns from the store; and it may have made an
+			// operational event. (A success's endpoint.recovered waits
+			// for the relay's poll: waking it for every success would
+			// cost a claim per batch.)
 			d.c.Router.nudge()
+			if d.c.reportsOperationalEvents() {
+				d.c.nudgeRelay()
+			}
 			break
 		}
 	}

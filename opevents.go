@@ -179,6 +179,15 @@ func (r *relay) run(ctx context.Context) {
 		case n == 0:
 			backoff = 100 * time.Millisecond
 			r.wait(ctx, r.c.cfg.Delivery.PollInterval)
+			// Nudges come with batches of failures, which may come by
+			// the hundred a second: at most ten claims a second for
+			// them, each of a write transaction.
+			pause := time.NewTimer(100 * time.Millisecond)
+			select {
+			case <-ctx.Done():
+			case <-pause.C:
+			}
+			pause.Stop()
 		}
 	}
 }
