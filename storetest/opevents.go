@@ -6,7 +6,6 @@ package storetest
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -101,7 +100,7 @@ var opEventTests = []test{
 			t0 := h.at()
 			var ds []nahook.Delivery
 			for range 3 {
-				ds = append(ds, toEndpoint(o.ingest(t, `{}`, ""), o.a.ID))
+				ds = append(ds, toEndpoint(t, o.ingest(t, `{}`, ""), o.a.ID))
 			}
 			fail := func(d nahook.Delivery, at time.Time) []store.OperationalEvent {
 				t.Helper()
@@ -134,7 +133,7 @@ var opEventTests = []test{
 			is := is.New(t)
 			o := h.outbox(t)
 			in := o.ingest(t, `{}`, "")
-			a, b := toEndpoint(in, o.a.ID), toEndpoint(in, o.b.ID)
+			a, b := toEndpoint(t, in, o.a.ID), toEndpoint(t, in, o.b.ID)
 			at := h.at()
 			record := func(d nahook.Delivery, status nahook.DeliveryStatus, code int) []store.OperationalEvent {
 				t.Helper()
@@ -177,8 +176,11 @@ var opEventTests = []test{
 			is := is.New(t)
 			o := h.outbox(t)
 			t0 := h.at()
-			for i := range 6 {
-				d := toEndpoint(o.ingest(t, `{}`, ""), o.a.ID)
+			var ds []nahook.Delivery
+			for range 6 { // all before the endpoint is disabled, which routes nothing more to it
+				ds = append(ds, toEndpoint(t, o.ingest(t, `{}`, ""), o.a.ID))
+			}
+			for i, d := range ds {
 				at := t0.Add(time.Duration(i) * 30 * time.Minute)
 				results := []store.AttemptResult{{DeliveryID: d.ID, WorkspaceID: o.ws.ID, EndpointID: o.a.ID,
 					Attempt: store.Attempt{AttemptedAt: at, StatusCode: 500}, Status: nahook.DeliveryFailed}}
@@ -254,11 +256,11 @@ var opEventRaces = []test{
 				const deliveries, racers = 4, 8
 				var ds []nahook.Delivery
 				for range deliveries {
-					ds = append(ds, toEndpoint(o.ingest(t, `{}`, ""), o.a.ID))
+					ds = append(ds, toEndpoint(t, o.ingest(t, `{}`, ""), o.a.ID))
 				}
 				t0 := h.at()
 				// A streak begun an hour and more before the racers' failures.
-				start := toEndpoint(o.ingest(t, `{}`, ""), o.a.ID)
+				start := toEndpoint(t, o.ingest(t, `{}`, ""), o.a.ID)
 				is.NoErr(recordReporting(h.ctx, h.st, []store.AttemptResult{{DeliveryID: start.ID, WorkspaceID: o.ws.ID, EndpointID: o.a.ID,
 					Attempt: store.Attempt{AttemptedAt: t0, StatusCode: 500}, Status: nahook.DeliveryPending, NextAttemptAt: t0.Add(time.Hour)}}, time.Hour, 2))
 				errs := race(racers, func(i int) error {
@@ -373,7 +375,7 @@ func exhaust(t *testing.T, h *harness, o *outbox, n int) {
 	t.Helper()
 	var results []store.AttemptResult
 	for range n {
-		d := toEndpoint(o.ingest(t, `{}`, ""), o.a.ID)
+		d := toEndpoint(t, o.ingest(t, `{}`, ""), o.a.ID)
 		results = append(results, store.AttemptResult{DeliveryID: d.ID, WorkspaceID: o.ws.ID, EndpointID: o.a.ID,
 			Attempt: store.Attempt{AttemptedAt: h.at(), StatusCode: 410}, Status: nahook.DeliveryFailed})
 	}
@@ -393,11 +395,13 @@ func opIDs(evs []store.OperationalEvent) []store.OperationalEventID {
 
 // toEndpoint returns the ingested event's delivery to ep, failing the
 // case without one.
-func toEndpoint(in nahook.Ingested, ep nahook.EndpointID) nahook.Delivery {
+func toEndpoint(t *testing.T, in nahook.Ingested, ep nahook.EndpointID) nahook.Delivery {
+	t.Helper()
 	for _, d := range in.Deliveries {
 		if d.EndpointID == ep {
 			return d
 		}
 	}
-	panic(fmt.Sprintf("no delivery to %s", ep))
+	t.Fatalf("event %s has no delivery to %s", in.Event.ID, ep)
+	return nahook.Delivery{}
 }
