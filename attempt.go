@@ -38,6 +38,8 @@ func (d *dispatcher) attempt(job store.Dispatch) store.AttemptResult {
 		WorkspaceID: job.Delivery.WorkspaceID,
 		EndpointID:  job.Delivery.EndpointID,
 		Attempt:     store.Attempt{Number: n, AttemptedAt: start.Truncate(time.Millisecond)},
+		// Should this attempt fail the delivery, the host hears of it.
+		Report: d.c.reportsOperationalEvents(),
 	}
 	status, header, body, err := d.send(job, start)
 	end := d.c.cfg.Now().UTC()

@@ -5,6 +5,7 @@
 package nahook
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -51,12 +52,30 @@ type Config struct {
 	// DefaultPortalMaxEndpoints (50); negative, no limit. Endpoints made
 	// through EndpointService are not limited.
 	PortalMaxEndpoints int
+	// OnOperationalEvent, unless nil, hears of every operational event
+	// (see OperationalEvent): an endpoint disabled, failing or recovered,
+	// a delivery given up. Deliver calls it from a goroutine of its own,
+	// one event at a time, at least once per event (twice, rarely, when a
+	// process dies or a lease runs out between the call and its
+	// acknowledgement: ev.ID tells a repeat); DeliverDue calls it for the
+	// events waiting when its deliveries are done. An error or a panic
+	// (recovered, and logged to Logger) makes it retried with backoff,
+	// by Now, from 5 seconds up to an hour; it never holds up a delivery.
+	// Its ctx ends after Delivery.Timeout; when Deliver's ctx ends, Deliver
+	// returns once the call in progress has. With neither this nor
+	// OperationalWebhook set, no operational event is recorded at all.
+	OnOperationalEvent func(ctx context.Context, ev OperationalEvent) error
+	// OperationalWebhook, when its URL is set, receives every operational
+	// event as a signed webhook (see OperationalWebhook), beside
+	// OnOperationalEvent if both are set: an event is done once both have
+	// taken it, and retried to both otherwise.
+	OperationalWebhook OperationalWebhook
 }
 
 // withDefaults returns c with the default its doc comment states in each
 // field left zero, or negative where a negative value means nothing (a
-// negative PortalMaxEndpoints or Delivery.DisableAfter means "no limit"
-// or "never", and is kept). New calls it once, so that the rest of the
+// negative PortalMaxEndpoints, Delivery.DisableAfter or
+// Delivery.FailingAfter means "no limit" or "never", and is kept). New calls it once, so that the rest of the
 // package reads every setting from the Client's config as it is, and no
 // two places can disagree on a default. RoutingPollInterval's default
 // depends on st.
@@ -118,6 +137,11 @@ type DeliveryConfig struct {
 	// DisableAfter disables an endpoint whose every attempt has failed for
 	// this long. Default 5 days; negative never disables.
 	DisableAfter time.Duration
+	// FailingAfter is how many consecutive failed attempts make an
+	// endpoint.failing operational event (and the success that ends such
+	// a streak an endpoint.recovered). Default 5; negative reports
+	// neither.
+	FailingAfter int
 	// SecretGrace is how long, after a rotation, the previous signing
 	// secret keeps signing beside the new one. Default 24h.
 	SecretGrace time.Duration
@@ -167,6 +191,9 @@ func (d DeliveryConfig) withDefaults() DeliveryConfig {
 	}
 	if d.DisableAfter == 0 {
 		d.DisableAfter = 5 * 24 * time.Hour
+	}
+	if d.FailingAfter == 0 {
+		d.FailingAfter = 5
 	}
 	if d.SecretGrace <= 0 {
 		d.SecretGrace = 24 * time.Hour

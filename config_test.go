@@ -59,6 +59,7 @@ func TestConfigDefaults(t *testing.T) {
 		Schedule: []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.Minute,
 			2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour},
 		DisableAfter:  5 * 24 * time.Hour,
+		FailingAfter:  5,
 		SecretGrace:   24 * time.Hour,
 		Retention:     30 * 24 * time.Hour,
 		PollInterval:  time.Second,
@@ -70,11 +71,12 @@ func TestConfigDefaults(t *testing.T) {
 
 	// Negative values mean what the comments say.
 	neg := resolved(t, st, Config{RoutingPollInterval: -1, MaxPayloadBytes: -1, PortalMaxEndpoints: -1,
-		Delivery: DeliveryConfig{DisableAfter: -1, Workers: -1}})
+		Delivery: DeliveryConfig{DisableAfter: -1, FailingAfter: -1, Workers: -1}})
 	is.Equal(neg.RoutingPollInterval, 100*time.Millisecond)
 	is.Equal(neg.MaxPayloadBytes, DefaultMaxPayloadBytes)
 	is.Equal(neg.PortalMaxEndpoints, -1)                   // no limit
 	is.Equal(neg.Delivery.DisableAfter, time.Duration(-1)) // never disables
+	is.Equal(neg.Delivery.FailingAfter, -1)                // never reports a failing endpoint
 	is.Equal(neg.Delivery.Workers, 32)
 
 	// Values outside the stated bounds are brought within them.
@@ -104,6 +106,7 @@ func TestConfigExplicit(t *testing.T) {
 		MaxPayloadBytes:     1234,
 		PortalURL:           "https://example.com/portal/",
 		PortalMaxEndpoints:  3,
+		OperationalWebhook:  OperationalWebhook{URL: "https://ops.example.com/hook", Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
 		Delivery: DeliveryConfig{
 			Workers:                5,
 			MaxInFlightPerEndpoint: 2,
@@ -112,6 +115,7 @@ func TestConfigExplicit(t *testing.T) {
 			Timeout:                2 * time.Second,
 			Schedule:               []time.Duration{time.Second},
 			DisableAfter:           time.Hour,
+			FailingAfter:           7,
 			SecretGrace:            time.Minute,
 			Retention:              48 * time.Hour,
 			PollInterval:           3 * time.Second,

@@ -13,6 +13,7 @@ import (
 	"github.com/matryer/is"
 
 	"github.com/nahook/nahook"
+	"github.com/nahook/nahook/store"
 	"github.com/nahook/nahook/store/sqlite"
 )
 
@@ -21,6 +22,7 @@ import (
 // delivered is what DeliverDue delivers.
 type dueWorld struct {
 	nh  *nahook.Client
+	st  store.Store
 	ws  nahook.WorkspaceID
 	key string
 
@@ -32,11 +34,23 @@ type dueWorld struct {
 
 func newDueWorld(t *testing.T, delivery nahook.DeliveryConfig) *dueWorld {
 	t.Helper()
+	return newDueWorldConfig(t, nahook.Config{Delivery: delivery})
+}
+
+// newDueWorldConfig is newDueWorld with more of the config: its clock,
+// transport and private URLs are the world's, its logger quiet unless
+// set.
+func newDueWorldConfig(t *testing.T, cfg nahook.Config) *dueWorld {
+	t.Helper()
 	ctx := context.Background()
 	w := &dueWorld{now: time.Now().UTC().Truncate(time.Second), status: map[string]int{}, sent: map[string]int{}}
-	delivery.Transport = w
+	cfg.Delivery.Transport, cfg.AllowPrivateURLs, cfg.Now = w, true, w.clock
+	if cfg.Logger == nil {
+		cfg.Logger = quiet
+	}
 	st := must(sqlite.Open(ctx, ":memory:"))
-	w.nh = must(nahook.New(st, nahook.Config{AllowPrivateURLs: true, Logger: quiet, Now: w.clock, Delivery: delivery}))
+	w.st = st
+	w.nh = must(nahook.New(st, cfg))
 	t.Cleanup(func() {
 		w.nh.Close()
 		st.Close()

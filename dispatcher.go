@@ -33,9 +33,18 @@ import (
 // waited longest for a worker first, however old the others' backlogs; and
 // an endpoint on probation (new, or failing, or slow) gets one attempt at a
 // time, from a share of the workers (ProbeWorkers).
+//
+// Beside the dispatcher, Deliver runs the relay of operational events
+// (see Config.OnOperationalEvent), which shares nothing with it but the
+// store: a slow or failing callback holds up no delivery.
 func (c *Client) Deliver(ctx context.Context) error {
+	var relayed sync.WaitGroup
+	if c.reportsOperationalEvents() {
+		relayed.Go(func() { newRelay(c).run(ctx) })
+	}
 	d := newDispatcher(c)
 	d.run(ctx)
+	relayed.Wait()
 	return nil
 }
 
@@ -47,7 +56,10 @@ func (c *Client) Deliver(ctx context.Context) error {
 // each delivery due is attempted once; advance the clock past the retry
 // and call it again for the next attempt. It returns how many attempts it
 // made, and ctx.Err() if ctx ended first (the attempts in flight are
-// still recorded). Unlike Deliver, it prunes no old events.
+// still recorded). Unlike Deliver, it prunes no old events. Once the
+// deliveries are done, it hands the operational events available by the
+// clock to the host (see Config.OnOperationalEvent), once each: one that
+// fails waits for its retry, by the clock, and the next call.
 //
 // It is for tests that run delivery without sleeping (package nahooktest
 // builds on it), and for a host that delivers from a scheduled job rather
@@ -57,6 +69,9 @@ func (c *Client) DeliverDue(ctx context.Context) (int, error) {
 	d.untilIdle = true
 	if idle := d.run(ctx); !idle {
 		return d.attempts, ctx.Err()
+	}
+	if c.reportsOperationalEvents() {
+		newRelay(c).drain(ctx)
 	}
 	return d.attempts, nil
 }
@@ -434,8 +449,14 @@ func (d *dispatcher) record(results <-chan store.AttemptResult) {
 				continue
 			}
 			// A failure may have disabled an endpoint: a routing change
-			// the router learns from the store.
+			// the router learns from the store; and it may have made an
+			// operational event. (A success's endpoint.recovered waits
+			// for the relay's poll: waking it for every success would
+			// cost a claim per batch.)
 			d.c.Router.nudge()
+			if d.c.reportsOperationalEvents() {
+				d.c.nudgeRelay()
+			}
 			break
 		}
 	}
@@ -475,6 +496,13 @@ func (d *dispatcher) save(batch []store.AttemptResult) {
 // about 12 seconds, while the store cannot be reached.
 func (d *dispatcher) saveOnce(batch []store.AttemptResult) error {
 	streaks := store.Streaks(batch, d.cfg.DisableAfter)
+	if d.c.reportsOperationalEvents() {
+		// The host hears of what the streaks do to their endpoints; the
+		// store reports only what this batch changes.
+		for i := range streaks {
+			streaks[i].Report, streaks[i].FailingAfter = true, max(d.cfg.FailingAfter, 0)
+		}
+	}
 	for try := 0; ; try++ {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		err := d.c.store.RecordAttempts(ctx, batch, streaks)

@@ -107,6 +107,8 @@ type Client struct {
 	store        store.Store
 	cfg          Config
 	deliveryHint chan struct{} // wakes Deliver: a delivery is due now
+	relayHint    chan struct{} // wakes Deliver's relay: an operational event may be recorded
+	opKey        []byte        // signs the operational webhook; nil without one
 }
 
 // New returns a Client over st. It does no I/O; st must already be migrated
@@ -119,7 +121,11 @@ func New(st store.Store, cfg Config) (*Client, error) {
 	if err := checkPortalURL(cfg.PortalURL); err != nil {
 		return nil, err
 	}
-	c := &Client{store: st, cfg: cfg.withDefaults(st), deliveryHint: make(chan struct{}, 1)}
+	opKey, err := checkOperationalWebhook(cfg.OperationalWebhook, cfg.AllowPrivateURLs)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{store: st, cfg: cfg.withDefaults(st), deliveryHint: make(chan struct{}, 1), relayHint: make(chan struct{}, 1), opKey: opKey}
 	c.Workspaces = &WorkspaceService{c}
 	c.Environments = &EnvironmentService{c}
 	c.Applications = &ApplicationService{c}

@@ -111,6 +111,11 @@ type AttemptResult struct {
 	// Probation puts the endpoint on probation (the attempt failed, or
 	// took too long), or, when false, ends it.
 	Probation bool
+	// Report asks RecordAttempts to write a delivery.exhausted operational
+	// event if this result is what fails the delivery (moves it from
+	// pending to failed); nahook sets it when the host hears of
+	// operational events.
+	Report bool
 }
 
 // DueEndpoint is an endpoint with deliveries due, as DueEndpoints reports
@@ -218,7 +223,15 @@ type DeliveryStore interface {
 	// nahook decided the attempts do to their endpoints (see Streak), all
 	// in one transaction. Disabling an endpoint is a routing change. A
 	// result for a delivery that no longer exists is ignored, and so is a
-	// streak of an endpoint that no longer exists.
+	// streak of an endpoint that no longer exists. In the same
+	// transaction it writes the operational events asked for (see
+	// AttemptResult.Report, Streak.Report) that the batch causes, each on
+	// a transition that this call made, however many callers in however
+	// many processes record at once: a delivery.exhausted only for a
+	// delivery it moved from pending to failed, an endpoint.disabled only
+	// for an endpoint it disabled, endpoint.failing and endpoint.recovered
+	// as Streak.Reports decides from the endpoint's count of consecutive
+	// failures before and after this call.
 	RecordAttempts(ctx context.Context, results []AttemptResult, streaks []Streak) error
 
 	// GetDelivery returns the delivery with its attempts in order, or
@@ -271,6 +284,21 @@ type Streak struct {
 	DisableIfFailingSince time.Time
 	// Probation is the batch's last attempt's AttemptResult.Probation.
 	Probation bool
+	// Failures counts the batch's failed attempts after its last success
+	// (all of them, without one): what the endpoint's count of
+	// consecutive failures grows by, from zero if a success in the batch
+	// ended the streak (Ended, Restart).
+	Failures int
+	// EndedAt is the batch's first success, which ended the streak the
+	// endpoint was in, if any; zero unless Ended or Restart.
+	EndedAt time.Time
+	// Report asks RecordAttempts to write the operational events the
+	// streak causes: endpoint.disabled, and, when FailingAfter > 0,
+	// endpoint.failing and endpoint.recovered (see Reports). Streaks
+	// leaves both unset; nahook sets them when the host hears of
+	// operational events.
+	Report       bool
+	FailingAfter int
 }
 
 // Streaks works out, from a batch of attempt results in any order, what it
@@ -302,9 +330,14 @@ func Streaks(results []AttemptResult, disableAfter time.Duration) []Streak {
 		st.s.Probation = r.Probation
 		if r.Attempt.Succeeded() {
 			st.s.Ended, st.s.Since, st.s.Restart = true, time.Time{}, false
+			st.s.Failures = 0
+			if !st.seen {
+				st.s.EndedAt = at
+			}
 			st.seen = true
 			continue
 		}
+		st.s.Failures++
 		if st.s.Ended || st.s.Since.IsZero() {
 			st.s.Since = at
 			st.s.Restart = st.seen // that success ended the old streak

@@ -19,10 +19,10 @@ func TestStreaks(t *testing.T) {
 		r("d", 1, 302), r("d", 2, 199), // neither is 2xx
 	}
 	want := map[EndpointID]Streak{
-		"a": {EndpointID: "a", WorkspaceID: "ws", Since: at(3), Restart: true, LastFailure: at(3), DisableIfFailingSince: at(3).Add(-time.Hour)},
-		"b": {EndpointID: "b", WorkspaceID: "ws", Since: at(1), LastFailure: at(2), DisableIfFailingSince: at(2).Add(-time.Hour)},
-		"c": {EndpointID: "c", WorkspaceID: "ws", Ended: true, LastFailure: at(1)},
-		"d": {EndpointID: "d", WorkspaceID: "ws", Since: at(1), LastFailure: at(2), DisableIfFailingSince: at(2).Add(-time.Hour)},
+		"a": {EndpointID: "a", WorkspaceID: "ws", Since: at(3), Restart: true, LastFailure: at(3), DisableIfFailingSince: at(3).Add(-time.Hour), Failures: 1, EndedAt: at(2)},
+		"b": {EndpointID: "b", WorkspaceID: "ws", Since: at(1), LastFailure: at(2), DisableIfFailingSince: at(2).Add(-time.Hour), Failures: 2},
+		"c": {EndpointID: "c", WorkspaceID: "ws", Ended: true, LastFailure: at(1), EndedAt: at(2)},
+		"d": {EndpointID: "d", WorkspaceID: "ws", Since: at(1), LastFailure: at(2), DisableIfFailingSince: at(2).Add(-time.Hour), Failures: 2},
 	}
 	check := func(got []Streak, want map[EndpointID]Streak) {
 		t.Helper()
@@ -42,6 +42,37 @@ func TestStreaks(t *testing.T) {
 			want[id] = s
 		}
 		check(Streaks(results, never), want)
+	}
+}
+
+// Reports tells the failing and recovered transitions from the count of
+// consecutive failures before and after a streak is applied, and reports
+// nothing unless asked.
+func TestStreakReports(t *testing.T) {
+	failing := Streak{Report: true, FailingAfter: 3}
+	restart := Streak{Report: true, FailingAfter: 3, Restart: true}
+	ended := Streak{Report: true, FailingAfter: 3, Ended: true}
+	for _, c := range []struct {
+		name                     string
+		s                        Streak
+		before, after            int
+		wantFailing, wantRecover bool
+	}{
+		{"below", failing, 0, 2, false, false},
+		{"reaches", failing, 2, 3, true, false},
+		{"crosses", failing, 1, 5, true, false},
+		{"already past", failing, 3, 4, false, false}, // reported once per streak
+		{"ends a reported streak", ended, 4, 0, false, true},
+		{"ends an unreported streak", ended, 2, 0, false, false},
+		{"ends one and reaches again", restart, 3, 3, true, true},
+		{"ends one, fails below", restart, 5, 1, false, true},
+		{"not asked", Streak{FailingAfter: 3}, 2, 3, false, false},
+		{"no threshold", Streak{Report: true}, 2, 3, false, false},
+	} {
+		f, r := c.s.Reports(c.before, c.after)
+		if f != c.wantFailing || r != c.wantRecover {
+			t.Errorf("%s: Reports(%d, %d) = %v, %v; want %v, %v", c.name, c.before, c.after, f, r, c.wantFailing, c.wantRecover)
+		}
 	}
 }
 

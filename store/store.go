@@ -18,6 +18,7 @@ type Store interface {
 	RoutingStore
 	DeliveryStore
 	RecoveryStore
+	OperationalEventStore
 	PortalSessionStore
 
 	// Close releases the store's resources. The store is unusable after.

@@ -64,6 +64,7 @@ func cases() []test {
 		dispatchTests,
 		deliveryTests,
 		recoveryTests,
+		opEventTests,
 		endpointKeyTests,
 		routingChangesTests,
 		loadRoutingTests,
@@ -82,6 +83,7 @@ func races() []test {
 		sendTxRaces,
 		dispatchRaces,
 		recoveryRaces,
+		opEventRaces,
 		routingChangesRaces,
 	)
 }

@@ -99,6 +99,13 @@ func run(ctx context.Context, stop func(), cfg config, out io.Writer, log *slog.
 		Logger:           log,
 		Delivery:         nahook.DeliveryConfig{Timeout: cfg.deliveryTimeout},
 		PortalURL:        portalURL,
+		// An endpoint disabled, failing or recovered, a delivery given up:
+		// the log is this server's way of telling its operator. A host
+		// would tell the customer (see the README).
+		OnOperationalEvent: func(ctx context.Context, ev nahook.OperationalEvent) error {
+			log.LogAttrs(ctx, slog.LevelWarn, "nahook: operational event", operationalAttrs(ev)...)
+			return nil
+		},
 	})
 	if err != nil {
 		return err
@@ -289,4 +296,22 @@ func envBool(name string) (bool, error) {
 		return false, fmt.Errorf("%s=%q: want true or false", name, v)
 	}
 	return b, nil
+}
+
+// operationalAttrs are an operational event's fields worth a log line:
+// those it has.
+func operationalAttrs(ev nahook.OperationalEvent) []slog.Attr {
+	attrs := []slog.Attr{slog.String("type", string(ev.Type)), slog.String("id", string(ev.ID)),
+		slog.String("workspace", string(ev.WorkspaceID)), slog.String("endpoint", string(ev.EndpointID)),
+		slog.Time("at", ev.At), slog.Int("failures", ev.Failures)}
+	if ev.ApplicationID != "" {
+		attrs = append(attrs, slog.String("application", string(ev.ApplicationID)))
+	}
+	if ev.DeliveryID != "" {
+		attrs = append(attrs, slog.String("delivery", string(ev.DeliveryID)), slog.String("event", string(ev.EventID)))
+	}
+	if !ev.FailingSince.IsZero() {
+		attrs = append(attrs, slog.Time("failingSince", ev.FailingSince))
+	}
+	return attrs
 }

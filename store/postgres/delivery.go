@@ -313,7 +313,14 @@ func (s *Store) RecordAttempts(ctx context.Context, results []store.AttemptResul
 		// A delivery attempted twice in one batch (its lease ran out
 		// between) is recorded in rounds, one attempt per delivery each.
 		for _, round := range rounds(results) {
+			exhausted, err := lockExhausted(ctx, tx, round)
+			if err != nil {
+				return err
+			}
 			if err := recordRound(ctx, tx, round); err != nil {
+				return err
+			}
+			if err := insertOperationalEvents(ctx, tx, exhausted); err != nil {
 				return err
 			}
 		}
@@ -386,11 +393,17 @@ func recordRound(ctx context.Context, tx pgx.Tx, round []store.AttemptResult) er
 }
 
 // recordStreaks applies streaks to their endpoints; a disabled endpoint's
-// workspace gets a routing change.
+// workspace gets a routing change. It writes the operational events the
+// streaks ask for (see lockStreaks, reportStreaks).
 func recordStreaks(ctx context.Context, tx pgx.Tx, streaks []store.Streak) error {
+	before, err := lockStreaks(ctx, tx, streaks)
+	if err != nil {
+		return err
+	}
 	var ended, failing, disabling []string
 	var since, lastFailure, disableIfSince []time.Time
 	var restart, endedProbation, failingProbation []bool
+	var failures []int32
 	for _, st := range streaks {
 		if st.Ended {
 			ended = append(ended, string(st.EndpointID))
@@ -401,6 +414,7 @@ func recordStreaks(ctx context.Context, tx pgx.Tx, streaks []store.Streak) error
 		since = append(since, st.Since)
 		restart = append(restart, st.Restart)
 		failingProbation = append(failingProbation, st.Probation)
+		failures = append(failures, int32(st.Failures))
 		if !st.DisableIfFailingSince.IsZero() {
 			disabling = append(disabling, string(st.EndpointID))
 			lastFailure = append(lastFailure, st.LastFailure)
@@ -408,41 +422,43 @@ func recordStreaks(ctx context.Context, tx pgx.Tx, streaks []store.Streak) error
 		}
 	}
 	if len(ended) > 0 {
-		if _, err := tx.Exec(ctx, `UPDATE endpoints e SET failing_since = NULL, probation = f.probation
+		if _, err := tx.Exec(ctx, `UPDATE endpoints e SET failing_since = NULL, probation = f.probation, failures = 0
 			FROM unnest($1::text[], $2::bool[]) AS f(id, probation)
-			WHERE e.id = f.id AND (e.failing_since IS NOT NULL OR e.probation <> f.probation)`, ended, endedProbation); err != nil {
+			WHERE e.id = f.id AND (e.failing_since IS NOT NULL OR e.probation <> f.probation OR e.failures <> 0)`, ended, endedProbation); err != nil {
 			return err
 		}
 	}
-	if len(failing) == 0 {
-		return nil
-	}
-	if _, err := tx.Exec(ctx, `UPDATE endpoints e SET failing_since = CASE WHEN f.restart THEN f.since ELSE coalesce(e.failing_since, f.since) END,
-			probation = f.probation
-		FROM unnest($1::text[], $2::timestamptz[], $3::bool[], $4::bool[]) AS f(id, since, restart, probation) WHERE e.id = f.id`,
-		failing, since, restart, failingProbation); err != nil {
-		return err
-	}
-	if len(disabling) == 0 {
-		return nil
-	}
-	rows, err := tx.Query(ctx, `UPDATE endpoints e SET disabled = true, updated_at = f.last_failure
-		FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS f(id, last_failure, disable_if_since)
-		WHERE e.id = f.id AND NOT e.disabled AND e.failing_since <= f.disable_if_since
-		RETURNING e.workspace_id`, disabling, lastFailure, disableIfSince)
-	wss, err := collect(rows, err, func(row pgx.Row) (store.WorkspaceID, error) {
-		var ws store.WorkspaceID
-		return ws, row.Scan(&ws)
-	})
-	if err != nil {
-		return err
-	}
-	for _, ws := range slices.Compact(slices.Sorted(slices.Values(wss))) {
-		if err := bump(ctx, tx, ws); err != nil { // disabling changes routing
+	if len(failing) > 0 {
+		if _, err := tx.Exec(ctx, `UPDATE endpoints e SET failing_since = CASE WHEN f.restart THEN f.since ELSE coalesce(e.failing_since, f.since) END,
+				probation = f.probation, failures = CASE WHEN f.restart THEN f.failures ELSE e.failures + f.failures END
+			FROM unnest($1::text[], $2::timestamptz[], $3::bool[], $4::bool[], $5::int[]) AS f(id, since, restart, probation, failures) WHERE e.id = f.id`,
+			failing, since, restart, failingProbation, failures); err != nil {
 			return err
 		}
 	}
-	return nil
+	disabled := map[store.EndpointID]bool{}
+	if len(disabling) > 0 {
+		rows, err := tx.Query(ctx, `UPDATE endpoints e SET disabled = true, updated_at = f.last_failure
+			FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS f(id, last_failure, disable_if_since)
+			WHERE e.id = f.id AND NOT e.disabled AND e.failing_since <= f.disable_if_since
+			RETURNING e.workspace_id, e.id`, disabling, lastFailure, disableIfSince)
+		wss, err := collect(rows, err, func(row pgx.Row) (store.WorkspaceID, error) {
+			var ws store.WorkspaceID
+			var id store.EndpointID
+			err := row.Scan(&ws, &id)
+			disabled[id] = true
+			return ws, err
+		})
+		if err != nil {
+			return err
+		}
+		for _, ws := range slices.Compact(slices.Sorted(slices.Values(wss))) {
+			if err := bump(ctx, tx, ws); err != nil { // disabling changes routing
+				return err
+			}
+		}
+	}
+	return reportStreaks(ctx, tx, streaks, before, disabled)
 }
 
 // GetDelivery implements store.DeliveryStore.

@@ -295,6 +295,9 @@ func recordAttempt(ctx context.Context, tx *sql.Tx, r store.AttemptResult) error
 	if n, _ := res.RowsAffected(); n == 0 {
 		return nil // the delivery went with its endpoint or event
 	}
+	if err := reportExhausted(ctx, tx, r); err != nil {
+		return err
+	}
 	var next any
 	if r.Status == store.DeliveryPending {
 		next = ms(r.NextAttemptAt)
@@ -311,29 +314,44 @@ func recordAttempt(ctx context.Context, tx *sql.Tx, r store.AttemptResult) error
 }
 
 // recordStreak applies st to its endpoint; disabling it changes routing.
+// It writes the operational events st asks for (see reportStreak).
 func recordStreak(ctx context.Context, tx *sql.Tx, st store.Streak) error {
+	var before store.EndpointStreak
+	if st.Report {
+		var found bool
+		var err error
+		if before, found, err = readStreak(ctx, tx, st.EndpointID); err != nil || !found {
+			return err // a streak of an endpoint gone is ignored
+		}
+	}
 	if st.Ended {
-		_, err := tx.ExecContext(ctx, `UPDATE endpoints SET failing_since = NULL, probation = ?1
-			WHERE id = ?2 AND (failing_since IS NOT NULL OR probation <> ?1)`, st.Probation, st.EndpointID)
-		return err
+		_, err := tx.ExecContext(ctx, `UPDATE endpoints SET failing_since = NULL, probation = ?1, failures = 0
+			WHERE id = ?2 AND (failing_since IS NOT NULL OR probation <> ?1 OR failures <> 0)`, st.Probation, st.EndpointID)
+		if err != nil {
+			return err
+		}
+		return reportStreak(ctx, tx, st, before, false)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE endpoints SET failing_since = CASE WHEN ?1 THEN ?2 ELSE coalesce(failing_since, ?2) END,
-			probation = ?3
-		WHERE id = ?4`, st.Restart, ms(st.Since), st.Probation, st.EndpointID); err != nil {
+			probation = ?3, failures = CASE WHEN ?1 THEN ?5 ELSE failures + ?5 END
+		WHERE id = ?4`, st.Restart, ms(st.Since), st.Probation, st.EndpointID, st.Failures); err != nil {
 		return err
 	}
-	if st.DisableIfFailingSince.IsZero() {
-		return nil
+	disabled := false
+	if !st.DisableIfFailingSince.IsZero() {
+		res, err := tx.ExecContext(ctx, `UPDATE endpoints SET disabled = 1, updated_at = ?
+			WHERE id = ? AND disabled = 0 AND failing_since <= ?`, ms(st.LastFailure), st.EndpointID, ms(st.DisableIfFailingSince))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			disabled = true
+			if err := bump(ctx, tx, st.WorkspaceID); err != nil {
+				return err
+			}
+		}
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE endpoints SET disabled = 1, updated_at = ?
-		WHERE id = ? AND disabled = 0 AND failing_since <= ?`, ms(st.LastFailure), st.EndpointID, ms(st.DisableIfFailingSince))
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 1 {
-		return bump(ctx, tx, st.WorkspaceID)
-	}
-	return nil
+	return reportStreak(ctx, tx, st, before, disabled)
 }
 
 // nullInt turns 0, which the store types use for "none", into SQL NULL.
