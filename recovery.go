@@ -90,18 +90,11 @@ func (s *DeliveryService) Recover(ctx context.Context, ws WorkspaceID, endpoint 
 		return 0, err
 	}
 	r := store.RecoverRequest{WorkspaceID: ws, EndpointID: endpoint, Since: opts.Since, Until: until, At: now, Limit: recoveryStep}
-	total := 0
-	for {
+	return s.inSteps(func() (int, int, error) {
 		n, last, looked, err := s.c.store.RecoverDeliveries(ctx, r)
-		total += n
-		if n > 0 {
-			s.c.nudgeDelivery()
-		}
-		if err != nil || looked < r.Limit {
-			return total, err
-		}
 		r.After = last
-	}
+		return n, looked, err
+	})
 }
 
 // ReplayMissing sends the endpoint every event since opts.Since that it
@@ -132,17 +125,28 @@ func (s *DeliveryService) ReplayMissing(ctx context.Context, ws WorkspaceID, end
 	r := store.MissingRequest{WorkspaceID: ws, EnvironmentID: ep.EnvironmentID, EndpointID: ep.ID,
 		ApplicationID: ep.ApplicationID, EventTypes: types, Since: opts.Since, At: now, Limit: recoveryStep,
 		NewID: func() DeliveryID { return DeliveryID(typeid.New(prefixDelivery)) }}
+	return s.inSteps(func() (int, int, error) {
+		n, last, looked, err := s.c.store.QueueMissing(ctx, r)
+		r.After = last
+		return n, looked, err
+	})
+}
+
+// inSteps runs step, one short transaction of at most recoveryStep, until
+// a step looks at fewer, and returns how many deliveries the steps made
+// due. The dispatchers are woken after each step that made some, so that
+// delivery starts with the first step rather than after the last.
+func (s *DeliveryService) inSteps(step func() (due, looked int, err error)) (int, error) {
 	total := 0
 	for {
-		n, last, looked, err := s.c.store.QueueMissing(ctx, r)
+		n, looked, err := step()
 		total += n
 		if n > 0 {
 			s.c.nudgeDelivery()
 		}
-		if err != nil || looked < r.Limit {
+		if err != nil || looked < recoveryStep {
 			return total, err
 		}
-		r.After = last
 	}
 }
 

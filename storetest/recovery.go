@@ -258,22 +258,9 @@ var recoveryRaces = []test{
 			h.tick()
 			for round := range 4 {
 				at := h.at()
-				var wg sync.WaitGroup
-				var mu sync.Mutex
-				total := 0
-				for i := range 4 {
-					wg.Go(func() {
-						n, err := h.racer(i).Deliveries.Recover(h.ctx, o.ws.ID, o.a.ID, nahook.RecoverOptions{Since: since})
-						if err != nil {
-							t.Errorf("Recover: %v", err)
-						}
-						mu.Lock()
-						total += n
-						mu.Unlock()
-					})
-				}
-				wg.Wait()
-				is.Equal(total, events)
+				is.Equal(sumOfRacers(t, h, func(nh *nahook.Client) (int, error) {
+					return nh.Deliveries.Recover(h.ctx, o.ws.ID, o.a.ID, nahook.RecoverOptions{Since: since})
+				}), events)
 				// Fail them all again for the next round.
 				for _, d := range h.deliveriesTo(t, o.ws.ID, o.a.ID) {
 					is.Equal(d.Status, nahook.DeliveryPending)
@@ -296,27 +283,36 @@ var recoveryRaces = []test{
 			for range events {
 				o.ingest(t, `{}`, "")
 			}
-			for round := range 4 {
+			for range 4 {
 				h.tick()
 				late := h.endpoint(t, o.ws.ID, nahook.EndpointInput{EventTypes: []string{"order.*"}})
-				var wg sync.WaitGroup
-				var mu sync.Mutex
-				total := 0
-				for i := range 4 {
-					wg.Go(func() {
-						n, err := h.racer(i).Deliveries.ReplayMissing(h.ctx, o.ws.ID, late.ID, nahook.ReplayOptions{Since: since})
-						if err != nil {
-							t.Errorf("ReplayMissing (round %d): %v", round, err)
-						}
-						mu.Lock()
-						total += n
-						mu.Unlock()
-					})
-				}
-				wg.Wait()
-				is.Equal(total, events)
+				is.Equal(sumOfRacers(t, h, func(nh *nahook.Client) (int, error) {
+					return nh.Deliveries.ReplayMissing(h.ctx, o.ws.ID, late.ID, nahook.ReplayOptions{Since: since})
+				}), events)
 				is.Equal(len(h.deliveriesTo(t, o.ws.ID, late.ID)), events)
 			}
 		},
 	},
+}
+
+// sumOfRacers makes four calls at once, spread over the harness's racing
+// clients, and returns the sum of what they count.
+func sumOfRacers(t *testing.T, h *harness, call func(nh *nahook.Client) (int, error)) int {
+	t.Helper()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	total := 0
+	for i := range 4 {
+		wg.Go(func() {
+			n, err := call(h.racer(i))
+			if err != nil {
+				t.Errorf("racer %d: %v", i, err)
+			}
+			mu.Lock()
+			total += n
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return total
 }
