@@ -26,10 +26,16 @@
   let eventTypes = []; // published in this environment, by name
   let editing = null; // the endpoint being edited, or null when adding
 
+  // What the page says for errors whose message, written for developers,
+  // does not tell a customer what to do.
+  const advice = {
+    endpoint_disabled: "This endpoint is disabled. Enable it first, then send again.",
+  };
+
   class APIError extends Error {
     constructor(status, body) {
       const e = (body && body.error) || {};
-      super(e.message || "The request failed (HTTP " + status + ").");
+      super(advice[e.code] || e.message || "The request failed (HTTP " + status + ").");
       this.status = status;
       this.code = e.code;
       this.field = e.field;
@@ -79,6 +85,12 @@
 
   function when(iso) {
     return new Date(iso).toLocaleString();
+  }
+
+  // localInput is date as a datetime-local input shows it: the browser's
+  // own time zone, to the minute.
+  function localInput(date) {
+    return new Date(date.getTime() - date.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
   }
 
   async function start() {
@@ -133,11 +145,33 @@
     status.classList.add(ep.disabled ? "off" : "on");
     const toggle = li.querySelector('[data-action="toggle"]');
     toggle.textContent = ep.disabled ? "Enable" : "Disable";
-    for (const b of li.querySelectorAll("button[data-action]")) {
-      b.setAttribute("aria-label", b.textContent + " (" + ep.url + ")");
+    bind(li, ep, li);
+    return li;
+  }
+
+  // bind makes the buttons of an endpoint's card, or of a panel just drawn
+  // in it, act on the endpoint. Each is named with the endpoint's URL unless
+  // it has a name of its own: a page lists many "Edit" buttons.
+  function bind(root, ep, li) {
+    for (const b of root.querySelectorAll("button[data-action]")) {
+      if (!b.hasAttribute("aria-label")) b.setAttribute("aria-label", b.textContent + " (" + ep.url + ")");
       b.addEventListener("click", () => act(b.dataset.action, ep, li, b));
     }
-    return li;
+  }
+
+  // own gives the IDs in a panel drawn from a template the endpoint's ID
+  // as a suffix, and points its labels and descriptions at the renamed
+  // elements: every card may show the same panel.
+  function own(root, suffix) {
+    const rename = (ids) => ids.split(" ").map((id) => id + "-" + suffix).join(" ");
+    for (const el of root.querySelectorAll("[id]")) el.id = rename(el.id);
+    if (root.id) root.id = rename(root.id);
+    for (const el of root.querySelectorAll("label[for]")) el.htmlFor = rename(el.htmlFor);
+    for (const attr of ["aria-describedby", "aria-labelledby"]) {
+      for (const el of [root, ...root.querySelectorAll("[" + attr + "]")]) {
+        if (el.hasAttribute(attr)) el.setAttribute(attr, rename(el.getAttribute(attr)));
+      }
+    }
   }
 
   async function act(action, ep, li, button) {
@@ -155,12 +189,12 @@
           focusIn(ep.id, '[data-action="toggle"]');
           return;
         case "delete":
-          show(li.querySelector(".confirm"), true);
-          li.querySelector('[data-action="confirm-delete"]').focus();
+        case "rotate":
+          confirming(li, action, true);
           return;
         case "cancel-delete":
-          show(li.querySelector(".confirm"), false);
-          li.querySelector('[data-action="delete"]').focus();
+        case "cancel-rotate":
+          confirming(li, action.slice("cancel-".length), false);
           return;
         case "confirm-delete":
           await api("DELETE", "/endpoints/" + ep.id);
@@ -172,13 +206,51 @@
         case "secret":
           await toggleSecret(ep, li, button);
           return;
+        case "confirm-rotate": {
+          const secret = await api("POST", "/endpoints/" + ep.id + "/secret/rotate");
+          li.querySelector(".secret-key").textContent = secret.key;
+          confirming(li, "rotate", false);
+          notice("Signing secret rotated. For a grace period webhooks are signed with the previous one too.", "ok");
+          return;
+        }
         case "deliveries":
           await toggleDeliveries(ep, li, button);
+          return;
+        case "details": {
+          if (button.getAttribute("aria-expanded") === "true") {
+            li.querySelector(".delivery-detail")?.remove();
+            button.setAttribute("aria-expanded", "false");
+            return;
+          }
+          const section = await deliveryDetail(ep, li, button.dataset.delivery);
+          showDelivery(li, section);
+          section.querySelector("h4").focus();
+          return;
+        }
+        case "resend": {
+          const id = button.dataset.delivery;
+          await api("POST", "/deliveries/" + encodeURIComponent(id) + "/resend");
+          await showDeliveries(ep, li, id);
+          notice("Delivery queued to be sent again.", "ok");
+          // Drawn again: focus the same button.
+          li.querySelector('.delivery-detail [data-action="resend"]').focus();
+          return;
+        }
+        case "recovery":
+          toggleRecovery(ep, li, button);
           return;
       }
     } catch (err) {
       if (err.status !== 401) notice(err.message, "error");
     }
+  }
+
+  // confirming shows or hides a card's question before an action that
+  // cannot be undone (delete, rotate), and focuses its answer, or the
+  // button that asked again.
+  function confirming(li, action, open) {
+    show(li.querySelector("." + action + "-confirm"), open);
+    li.querySelector('[data-action="' + (open ? "confirm-" : "") + action + '"]').focus();
   }
 
   // expand shows or hides (and empties) a panel of an endpoint's card,
@@ -203,11 +275,10 @@
       return;
     }
     const secret = await api("GET", "/endpoints/" + ep.id + "/secret");
-    const p = document.createElement("p");
-    p.textContent = "Verify each webhook's signature with this secret (Standard Webhooks):";
-    const code = document.createElement("code");
-    code.textContent = secret.key;
-    box.replaceChildren(p, code);
+    const panel = $("secret-template").content.firstElementChild.cloneNode(true);
+    panel.querySelector(".secret-key").textContent = secret.key;
+    bind(panel, ep, li);
+    box.replaceChildren(panel);
     expand(box, button, true);
   }
 
@@ -217,7 +288,19 @@
       expand(box, button, false);
       return;
     }
-    const page = await api("GET", "/endpoints/" + ep.id + "/deliveries?limit=20");
+    await showDeliveries(ep, li);
+    expand(box, button, true);
+  }
+
+  // showDeliveries draws the endpoint's recent deliveries in its card and,
+  // when open is a delivery's ID, that delivery's details below them. What
+  // is there stays until all is fetched: the page does not jump about.
+  async function showDeliveries(ep, li, open) {
+    const box = li.querySelector(".deliveries");
+    const [page, detail] = await Promise.all([
+      api("GET", "/endpoints/" + ep.id + "/deliveries?limit=20"),
+      open ? deliveryDetail(ep, li, open) : null,
+    ]);
     if (page.data.length === 0) {
       const p = document.createElement("p");
       p.className = "muted";
@@ -228,7 +311,7 @@
       const caption = table.createCaption();
       caption.textContent = "The " + page.data.length + " most recent deliveries";
       const head = table.createTHead().insertRow();
-      for (const h of ["Time", "Event type", "Status", "Attempts", "Last answer"]) {
+      for (const h of ["Time", "Event type", "Status", "Attempts", "Last answer", "Details"]) {
         const th = document.createElement("th");
         th.scope = "col";
         th.textContent = h;
@@ -242,10 +325,135 @@
           row.insertCell().textContent = v;
         }
         row.cells[2].className = "delivery-" + d.status;
+        const details = document.createElement("button");
+        details.type = "button";
+        details.className = "secondary";
+        details.textContent = "Details";
+        details.dataset.action = "details";
+        details.dataset.delivery = d.id;
+        details.setAttribute("aria-expanded", "false");
+        details.setAttribute("aria-label", "Details of the " + (d.eventType || "direct") + " delivery of " + when(d.createdAt));
+        row.insertCell().appendChild(details);
       }
+      bind(table, ep, li);
       box.replaceChildren(table);
     }
+    if (detail) showDelivery(li, detail);
+  }
+
+  // showDelivery puts a delivery's details (from deliveryDetail) under the
+  // endpoint's deliveries, in place of any other's.
+  function showDelivery(li, section) {
+    const box = li.querySelector(".deliveries");
+    const old = box.querySelector(".delivery-detail");
+    if (old) old.replaceWith(section);
+    else box.appendChild(section);
+    for (const b of box.querySelectorAll('[data-action="details"]')) {
+      b.setAttribute("aria-expanded", String(b.dataset.delivery === section.dataset.delivery));
+    }
+  }
+
+  // deliveryDetail fetches a delivery and draws its details: every
+  // attempt, with the answer received as text (the receiver is not to be
+  // trusted with the page).
+  async function deliveryDetail(ep, li, id) {
+    const d = await api("GET", "/deliveries/" + encodeURIComponent(id));
+    const section = $("delivery-template").content.firstElementChild.cloneNode(true);
+    own(section, ep.id);
+    section.dataset.delivery = d.id;
+    section.querySelector("h4").textContent = "Delivery of " + (d.eventType || "a direct message") + ", " + when(d.createdAt);
+    let summary = "Status: " + d.status + " · webhook-id " + d.eventId;
+    if (d.nextAttemptAt) summary += " · next attempt " + when(d.nextAttemptAt);
+    section.querySelector(".delivery-summary").textContent = summary;
+    section.querySelector('[data-action="resend"]').dataset.delivery = d.id;
+    const body = section.querySelector("tbody");
+    for (const a of d.attempts) {
+      const row = body.insertRow();
+      const answer = a.statusCode === null ? a.error || "No answer" : "HTTP " + a.statusCode;
+      for (const v of [String(a.number), when(a.attemptedAt), answer, a.durationMs + " ms"]) {
+        row.insertCell().textContent = v;
+      }
+      const ok = a.statusCode !== null && a.statusCode >= 200 && a.statusCode < 300;
+      row.cells[2].className = ok ? "delivery-succeeded" : "delivery-failed";
+      const cell = row.insertCell();
+      if (a.response) {
+        const pre = document.createElement("pre");
+        pre.className = "response";
+        pre.textContent = a.response;
+        cell.appendChild(pre);
+      } else {
+        cell.textContent = "—";
+      }
+    }
+    show(section.querySelector(".attempts"), d.attempts.length > 0);
+    show(section.querySelector(".no-attempts"), d.attempts.length === 0);
+    bind(section, ep, li);
+    return section;
+  }
+
+  // Recovery: sending an endpoint again what failed, or what it missed.
+
+  function toggleRecovery(ep, li, button) {
+    const box = li.querySelector(".recovery");
+    if (!box.hidden) {
+      expand(box, button, false);
+      return;
+    }
+    const forms = $("recovery-template").content.firstElementChild.cloneNode(true);
+    own(forms, ep.id);
+    const dayAgo = localInput(new Date(Date.now() - 24 * 60 * 60 * 1000));
+    for (const input of forms.querySelectorAll('input[name="since"]')) input.value = dayAgo;
+    recoveryForm(forms.querySelector(".recover-form"), ep, li, "/recover", (n) =>
+      n === 0 ? "No failed deliveries in that period." : counted(n, "failed delivery", "failed deliveries") + " queued to be sent again.");
+    recoveryForm(forms.querySelector(".replay-form"), ep, li, "/replay-missing", (n) =>
+      n === 0 ? "No missed events since then." : counted(n, "missed event", "missed events") + " queued to be sent.");
+    box.replaceChildren(forms);
     expand(box, button, true);
+    forms.querySelector("input").focus();
+  }
+
+  function counted(n, one, many) {
+    return n + " " + (n === 1 ? one : many);
+  }
+
+  // recoveryForm makes form send its times to path under the endpoint
+  // (recover, replay-missing) and say, in told's words, how many
+  // deliveries were queued; or the API's error, under the field it names.
+  function recoveryForm(form, ep, li, path, told) {
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      clearErrors(form);
+      notice("");
+      const result = form.querySelector(".result");
+      result.textContent = "";
+      const body = {};
+      for (const input of form.querySelectorAll("input")) {
+        // The input holds local time; the API takes RFC 3339. Empty is
+        // left out: "until" is optional, and the API names a missing
+        // "since" itself. What is not a time goes as typed, for the API
+        // to refuse by name.
+        if (!input.value) continue;
+        const t = new Date(input.value);
+        body[input.name] = isNaN(t) ? input.value : t.toISOString();
+      }
+      const button = form.querySelector('button[type="submit"]');
+      button.disabled = true;
+      try {
+        const res = await api("POST", "/endpoints/" + ep.id + path, body);
+        // What was queued shows in the deliveries, if they are open; a
+        // list left as it was is no reason to say the recovery failed.
+        if (!li.querySelector(".deliveries").hidden) {
+          await showDeliveries(ep, li, li.querySelector(".delivery-detail")?.dataset.delivery).catch(() => {});
+        }
+        result.textContent = told(res.queued);
+        button.disabled = false;
+        button.focus();
+      } catch (err) {
+        if (err.status !== 401) fieldError(form, err);
+      } finally {
+        button.disabled = false;
+      }
+    });
   }
 
   // The editor: adding an endpoint, or editing one.
@@ -264,8 +472,8 @@
 
   function openEditor(ep) {
     editing = ep;
-    clearErrors();
     const form = $("endpoint-form");
+    clearErrors(form);
     form.reset();
     $("editor-heading").textContent = ep ? "Edit endpoint" : "Add endpoint";
     $("save").textContent = ep ? "Save changes" : "Add endpoint";
@@ -291,33 +499,33 @@
 
   function closeEditor() {
     editing = null;
-    clearErrors();
+    clearErrors($("endpoint-form"));
     show($("editor"), false);
   }
 
-  function clearErrors() {
-    for (const el of document.querySelectorAll("#endpoint-form .error")) {
+  function clearErrors(form) {
+    for (const el of form.querySelectorAll(".error")) {
       el.textContent = "";
       show(el, false);
     }
-    for (const el of document.querySelectorAll("#endpoint-form [aria-invalid]")) {
+    for (const el of form.querySelectorAll("[aria-invalid]")) {
       el.removeAttribute("aria-invalid");
     }
   }
 
-  // fieldError shows the API's message next to the field it names, or
-  // under the form. "eventTypes[2]" is the third event type sent: the third
-  // checked box.
-  function fieldError(err) {
+  // fieldError shows the API's message in form next to the field it names
+  // (the .error whose data-field is the field's name), or under the form
+  // (data-field=""), and focuses the field. Of several inputs of one name,
+  // the index counts those sent: "eventTypes[2]" is the third checked box.
+  function fieldError(form, err) {
     const m = /^(\w+)(?:\[(\d+)\])?$/.exec(err.field || "") || [];
     const field = m[1] || "";
-    const target = $(field + "-error") || $("form-error");
+    const target = (field && form.querySelector('.error[data-field="' + field + '"]')) || form.querySelector('.error[data-field=""]');
     target.textContent = err.message;
     show(target, true);
-    let input = $(field);
-    if (field === "eventTypes") {
-      input = document.querySelectorAll("#event-types input:checked")[Number(m[2] || 0)];
-    }
+    let inputs = field ? Array.from(form.querySelectorAll('[name="' + field + '"]')) : [];
+    if (inputs.length > 1 || m[2] !== undefined) inputs = inputs.filter((b) => b.checked);
+    const input = inputs[Number(m[2] || 0)];
     if (input) {
       input.setAttribute("aria-invalid", "true");
       input.focus();
@@ -329,7 +537,8 @@
 
   async function save(event) {
     event.preventDefault();
-    clearErrors();
+    const form = $("endpoint-form");
+    clearErrors(form);
     notice("");
     const body = {
       url: $("url").value.trim(),
@@ -355,7 +564,7 @@
         $("add").focus();
       }
     } catch (err) {
-      if (err.status !== 401) fieldError(err);
+      if (err.status !== 401) fieldError(form, err);
     } finally {
       button.disabled = false;
     }
