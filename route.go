@@ -97,8 +97,9 @@ const (
 type Explanation struct {
 	WorkspaceID   WorkspaceID
 	EnvironmentID EnvironmentID
-	KeyID         APIKeyID
-	EventType     string
+	// KeyID is the key asked with; empty for Router.ExplainRoute.
+	KeyID     APIKeyID
+	EventType string
 	// ApplicationID and Broadcast are the audience asked about, as in
 	// ExplainOptions.
 	ApplicationID ApplicationID
@@ -236,20 +237,36 @@ func explain(s *snapshot, apiKey, eventType string, opts ExplainOptions) (Explan
 	if k == nil {
 		return Explanation{}, errUnknownKey
 	}
+	return explainIn(k.ws, k.env, k.id, eventType, opts)
+}
+
+// explainRoute is ExplainRoute's answer from s: explain with the key
+// replaced by the workspace and environment the query names.
+func explainRoute(s *snapshot, q RouteQuery) (Explanation, error) {
+	w, env, err := s.place(q.WorkspaceID, q.EnvironmentID)
+	if err != nil {
+		return Explanation{}, err
+	}
+	return explainIn(w, env, "", q.EventType, ExplainOptions{ApplicationID: q.ApplicationID, Broadcast: q.Broadcast})
+}
+
+// explainIn is the explanation of an event of the named type sent in env
+// of w (with key, or none) for the audience opts names.
+func explainIn(w *wsRoutes, env *envRoutes, key APIKeyID, eventType string, opts ExplainOptions) (Explanation, error) {
 	if opts.ApplicationID != "" && opts.Broadcast {
 		return Explanation{}, errBroadcastForApplication
 	}
-	x := Explanation{WorkspaceID: k.ws.id, EnvironmentID: k.env.id, KeyID: k.id, EventType: eventType,
+	x := Explanation{WorkspaceID: w.id, EnvironmentID: env.id, KeyID: key, EventType: eventType,
 		ApplicationID: opts.ApplicationID, Broadcast: opts.Broadcast}
-	known := k.ws.types[eventType]
+	known := w.types[eventType]
 	if known != nil {
 		x.EventTypeID = known.id
-		x.Published = known.published[k.env.id]
+		x.Published = known.published[env.id]
 	}
-	x.Endpoints = make([]EndpointVerdict, 0, len(k.ws.ordered))
-	for _, ep := range k.ws.ordered {
+	x.Endpoints = make([]EndpointVerdict, 0, len(w.ordered))
+	for _, ep := range w.ordered {
 		v := EndpointVerdict{Target: ep.target[0], EnvironmentID: ep.env}
-		if ep.env != k.env.id {
+		if ep.env != env.id {
 			v.Reasons = append(v.Reasons, ReasonOtherEnvironment)
 		}
 		switch {

@@ -152,6 +152,21 @@ func (r *Router) ExplainFor(ctx context.Context, apiKey, eventType string, opts 
 	return explain(s, apiKey, eventType, opts)
 }
 
+// ExplainRoute is ExplainFor for trusted host code, as Route is Resolve:
+// the event is named by workspace, environment (empty: the default one),
+// application or broadcast, and type, without a key. It is what an
+// operator asks about a customer ("why didn't Acme get it?"). An unknown
+// workspace or environment is ErrNotFound, as in Route; an event type the
+// workspace does not have, or has not published there, is no error: the
+// answer says so, with every endpoint's reasons.
+func (r *Router) ExplainRoute(ctx context.Context, q RouteQuery) (Explanation, error) {
+	s, err := r.currentFor(ctx, q.WorkspaceID)
+	if err != nil {
+		return Explanation{}, err
+	}
+	return explainRoute(s, q)
+}
+
 // Version returns the store's routing version the router has followed
 // changes to: its answers include every write up to it, by any process. It
 // is 0 until the router has loaded.

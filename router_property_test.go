@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -287,6 +288,15 @@ func (w *world) agreeAudiences(t *testing.T, ctx context.Context, router *nahook
 			}
 			if !slices.Equal(receiving, want) {
 				t.Fatalf("ExplainFor(%s, %s, %+v) receives %v; the store says %v", k.ID, name, a, receiving, want)
+			}
+			// The keyless explanation is the keyed one, without the key.
+			keyless, err := router.ExplainRoute(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			x.KeyID = ""
+			if !reflect.DeepEqual(keyless, x) {
+				t.Fatalf("ExplainRoute(%+v) = %+v; ExplainFor says %+v", q, keyless, x)
 			}
 		}
 		// One event through Ingest: its deliveries are the route, and an

@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -107,6 +109,36 @@ func timeField(field string, v optional[string], required bool) (time.Time, erro
 		return time.Time{}, invalid(field, "%s must be a time in RFC 3339, such as 2026-12-01T09:00:00Z", field)
 	}
 	return t, nil
+}
+
+// explainEvent answers "who would receive this event, and why not the
+// others": Router.ExplainRoute for the event the query names.
+func explainEvent(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
+	q := r.URL.Query()
+	if err := singleParams(q, "eventType", "environmentId", "applicationId", "broadcast"); err != nil {
+		return err
+	}
+	rq := nahook.RouteQuery{WorkspaceID: ws, EventType: q.Get("eventType"),
+		EnvironmentID: nahook.EnvironmentID(q.Get("environmentId")), ApplicationID: nahook.ApplicationID(q.Get("applicationId"))}
+	if rq.EventType == "" {
+		return invalid("eventType", "eventType is required: the name of the event type to explain")
+	}
+	var err error
+	if rq.Broadcast, err = boolParam(q, "broadcast"); err != nil {
+		return err
+	}
+	if rq.ApplicationID != "" {
+		// An application the workspace does not have owns no endpoint:
+		// every endpoint would be "other_application", which explains
+		// nothing.
+		if _, err := a.nh.Applications.Get(r.Context(), ws, rq.ApplicationID); errors.Is(err, nahook.ErrNotFound) {
+			return &nahook.Error{Kind: nahook.ErrNotFound, Field: "applicationId", Message: fmt.Sprintf("application %q not found", rq.ApplicationID)}
+		} else if err != nil {
+			return err
+		}
+	}
+	x, err := a.nh.Router.ExplainRoute(r.Context(), rq)
+	return respond(w, http.StatusOK, explanationOut, x, err)
 }
 
 func getEndpointSecret(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
@@ -107,4 +108,57 @@ func TestPortalRecovery(t *testing.T) {
 	h.want(h.do("POST", "/portal/v1/deliveries/"+w.delivery+"/resend", theirs, nil), http.StatusNotFound, "not_found")
 	h.want(h.do("POST", "/portal/v1/endpoints/"+w.early+"/recover", theirs, map[string]string{"since": since}), http.StatusNotFound, "not_found")
 	h.want(h.do("POST", "/portal/v1/endpoints/"+w.late+"/replay-missing", theirs, `garbage`), http.StatusNotFound, "not_found")
+}
+
+// Explain over the management and dashboard APIs: every endpoint's
+// verdict for an event of a type, for an application, none, or all; and
+// the fields a bad question is refused by.
+func TestExplainRoute(t *testing.T) {
+	for _, via := range []string{"management", "dashboard"} {
+		t.Run(via, func(t *testing.T) {
+			is := is.New(t)
+			h := newHarness(t, Config{})
+			w := newRecoveryWorld(h)
+			p, auth := h.mgmtPath, h.mgmt
+			if via == "dashboard" {
+				p, auth = h.dashPath, h.dash
+			}
+			verdicts := func(query string) map[string][]any {
+				t.Helper()
+				res := h.do("GET", p("/explain?"+query), auth, nil)
+				h.want(res, http.StatusOK)
+				out := map[string][]any{}
+				for _, v := range res.body.(map[string]any)["endpoints"].([]any) {
+					v := v.(map[string]any)
+					is.Equal(v["receives"], len(v["reasons"].([]any)) == 0)
+					out[v["id"].(string)] = v["reasons"].([]any)
+				}
+				return out
+			}
+			receives := map[string][]any{w.early: {}, w.late: {}}
+			is.Equal(verdicts("eventType=order.created&applicationId="+w.app), receives)
+			is.Equal(verdicts("eventType=order.created&broadcast=true"), receives)
+			isolated := []any{"other_application"}
+			is.Equal(verdicts("eventType=order.created"), map[string][]any{w.early: isolated, w.late: isolated})
+			unknown := h.do("GET", p("/explain?eventType=order.lost&applicationId="+w.app), auth, nil)
+			h.want(unknown, http.StatusOK)
+			is.Equal(unknown.body.(map[string]any)["eventTypeId"], nil)
+			is.Equal(verdicts("eventType=order.lost&applicationId=" + w.app)[w.early], []any{"unknown_event_type", "not_subscribed"})
+
+			for query, want := range map[string][]string{
+				"":                                      {"400", "eventType"},
+				"eventType=":                            {"400", "eventType"},
+				"eventType=a&eventType=b":               {"400", "eventType"},
+				"eventType=order.created&broadcast=yes": {"400", "broadcast"},
+				"eventType=order.created&broadcast=true&applicationId=" + w.app:        {"400", "broadcast"},
+				"eventType=order.created&applicationId=app_01kaaaaaaaaaaaaaaaaaaaaaaa": {"404", "applicationId"},
+				"eventType=order.created&environmentId=env_01kaaaaaaaaaaaaaaaaaaaaaaa": {"404", "environmentId"},
+			} {
+				res := h.do("GET", p("/explain?"+query), auth, nil)
+				if strconv.Itoa(res.status) != want[0] || res.errorField() != want[1] {
+					t.Errorf("explain?%s: %d %s, want %s naming %s", query, res.status, res.raw, want[0], want[1])
+				}
+			}
+		})
+	}
 }

@@ -113,6 +113,7 @@ var workspaceRoutes = []workspaceRoute{
 	{"GET", "/endpoints/{endpointId}/secret", getEndpointSecret},
 	{"POST", "/endpoints/{endpointId}/secret/rotate", rotateEndpointSecret},
 	{"GET", "/endpoints/{endpointId}/deliveries", listEndpointDeliveries},
+	{"GET", "/explain", explainEvent},
 	{"POST", "/endpoints/{endpointId}/recover", recoverEndpoint},
 	{"POST", "/endpoints/{endpointId}/replay-missing", replayMissing},
 	{"GET", "/deliveries/{deliveryId}", getDelivery},

@@ -70,27 +70,43 @@ func (a *api) ingest(w http.ResponseWriter, r *http.Request, send func(key strin
 // parameters may go together is the library's rule.
 func ingestQuery(q url.Values) (nahook.IngestInput, error) {
 	var in nahook.IngestInput
-	for _, name := range []string{"applicationId", "applicationExternalId", "broadcast"} {
-		switch v, given := q[name]; {
-		case !given:
-		case len(v) > 1:
-			return in, invalid(name, "give %s once", name)
-		case v[0] == "":
-			return in, invalid(name, "%s is empty; leave it out, or give a value", name)
-		}
+	if err := singleParams(q, "applicationId", "applicationExternalId", "broadcast"); err != nil {
+		return in, err
 	}
 	in.ApplicationID = nahook.ApplicationID(q.Get("applicationId"))
 	in.ApplicationExternalID = q.Get("applicationExternalId")
-	switch q.Get("broadcast") {
-	case "", "false":
-	case "true":
-		in.Broadcast = true
-	default:
-		return in, invalid("broadcast", "broadcast must be true or false")
-	}
+	var err error
+	in.Broadcast, err = boolParam(q, "broadcast")
 	// Which of them may go together is the library's rule (IngestInput),
 	// and its refusal names the parameter as the query does.
-	return in, nil
+	return in, err
+}
+
+// singleParams refuses a query that gives one of the named parameters
+// twice, or empty: an empty one is not read as left out, being most often
+// a variable that was never set.
+func singleParams(q url.Values, names ...string) error {
+	for _, name := range names {
+		switch v, given := q[name]; {
+		case !given:
+		case len(v) > 1:
+			return invalid(name, "give %s once", name)
+		case v[0] == "":
+			return invalid(name, "%s is empty; leave it out, or give a value", name)
+		}
+	}
+	return nil
+}
+
+// boolParam reads a parameter that is true, false, or left out (false).
+func boolParam(q url.Values, name string) (bool, error) {
+	switch q.Get(name) {
+	case "", "false":
+		return false, nil
+	case "true":
+		return true, nil
+	}
+	return false, invalid(name, "%s must be true or false", name)
 }
 
 // ingestFields names the inputs of an ingest call as this API spells

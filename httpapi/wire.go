@@ -341,3 +341,41 @@ func portalSessionInfoOut(app nahook.Application, env nahook.Environment, s naho
 	return portalSessionInfoJSON{ApplicationID: app.ID, ApplicationName: app.Name,
 		EnvironmentID: env.ID, EnvironmentName: env.Name, ExpiresAt: timestamp(s.ExpiresAt)}
 }
+
+// Explanations.
+
+// explanationJSON is Router.ExplainRoute's answer: every endpoint of the
+// workspace, whether it receives the event, and if not, why.
+type explanationJSON struct {
+	EventType     string                `json:"eventType"`
+	EventTypeID   *nahook.EventTypeID   `json:"eventTypeId"`
+	EnvironmentID nahook.EnvironmentID  `json:"environmentId"`
+	ApplicationID *nahook.ApplicationID `json:"applicationId"`
+	Broadcast     bool                  `json:"broadcast"`
+	Published     bool                  `json:"published"`
+	Endpoints     []verdictJSON         `json:"endpoints"`
+}
+
+type verdictJSON struct {
+	ID            nahook.EndpointID     `json:"id"`
+	URL           string                `json:"url"`
+	EnvironmentID nahook.EnvironmentID  `json:"environmentId"`
+	ApplicationID *nahook.ApplicationID `json:"applicationId"`
+	Receives      bool                  `json:"receives"`
+	Reasons       []nahook.Reason       `json:"reasons"`
+}
+
+func explanationOut(x nahook.Explanation) explanationJSON {
+	out := explanationJSON{EventType: x.EventType, EventTypeID: nullable(x.EventTypeID), EnvironmentID: x.EnvironmentID,
+		ApplicationID: nullable(x.ApplicationID), Broadcast: x.Broadcast, Published: x.Published,
+		Endpoints: make([]verdictJSON, 0, len(x.Endpoints))}
+	for _, v := range x.Endpoints {
+		reasons := v.Reasons
+		if reasons == nil {
+			reasons = []nahook.Reason{}
+		}
+		out.Endpoints = append(out.Endpoints, verdictJSON{ID: v.ID, URL: v.URL, EnvironmentID: v.EnvironmentID,
+			ApplicationID: nullable(v.ApplicationID), Receives: v.Receives, Reasons: reasons})
+	}
+	return out
+}
