@@ -17,7 +17,9 @@ type DeliveryService struct{ c *Client }
 // DeliveryFilter narrows a list of deliveries; empty fields do not filter.
 type DeliveryFilter struct {
 	EndpointID EndpointID
-	Status     DeliveryStatus
+	// EventID lists one event's deliveries.
+	EventID EventID
+	Status  DeliveryStatus
 	// NewestFirst lists the newest first instead of the oldest; the
 	// cursor then leads to older ones.
 	NewestFirst bool
@@ -53,7 +55,12 @@ func (s *DeliveryService) list(ctx context.Context, ws WorkspaceID, f DeliveryFi
 	default:
 		return Page[Delivery]{}, store.Invalid("status", "status must be pending, succeeded or failed")
 	}
-	sf := store.DeliveryFilter{EndpointID: f.EndpointID, Status: f.Status, NewestFirst: f.NewestFirst}
+	if f.EventID != "" {
+		if err := subject("eventId", prefixEvent, f.EventID); err != nil {
+			return Page[Delivery]{}, err
+		}
+	}
+	sf := store.DeliveryFilter{EndpointID: f.EndpointID, EventID: f.EventID, Status: f.Status, NewestFirst: f.NewestFirst}
 	return list(opts, prefixDelivery, func(d Delivery) DeliveryID { return d.ID },
 		func(p store.PageRequest) ([]Delivery, error) { return s.c.store.ListDeliveries(ctx, ws, sf, p) })
 }

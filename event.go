@@ -304,6 +304,50 @@ func (s *EventService) checkInput(in IngestInput) error {
 
 // Get returns an event of the workspace, or ErrNotFound.
 func (s *EventService) Get(ctx context.Context, ws WorkspaceID, id EventID) (Event, error) {
+	return s.get(ctx, ws, id)
+}
+
+// Explain answers "why didn't Acme get it?" for a stored event: every
+// endpoint of the workspace with its delivery of the event, if it had one
+// (EndpointVerdict.DeliveryID), and whether an event like it sent now
+// would reach it, and if not, why (by its type, environment and audience;
+// for an event sent straight to an endpoint, ReasonOtherEndpoint for the
+// others). Routing as it stood when the event was sent is not kept: an
+// endpoint with a delivery may have reasons now (disabled, unsubscribed
+// since), and one without may receive an event like it now (made or
+// subscribed since: Deliveries.ReplayMissing sends it this one). An event
+// whose environment was deleted is ErrNotFound, as the event is.
+func (s *EventService) Explain(ctx context.Context, ws WorkspaceID, id EventID) (Explanation, error) {
+	ev, err := s.get(ctx, ws, id)
+	if err != nil {
+		return Explanation{}, err
+	}
+	x, err := s.c.Router.explainEvent(ctx, ev)
+	if err != nil {
+		return Explanation{}, err
+	}
+	delivered := map[EndpointID]DeliveryID{}
+	opts := ListOptions{Limit: MaxLimit}
+	for {
+		page, err := s.c.Deliveries.list(ctx, ws, DeliveryFilter{EventID: id}, opts)
+		if err != nil {
+			return Explanation{}, err
+		}
+		for _, d := range page.Items {
+			delivered[d.EndpointID] = d.ID
+		}
+		if page.NextCursor == "" {
+			break
+		}
+		opts.Cursor = page.NextCursor
+	}
+	for i := range x.Endpoints {
+		x.Endpoints[i].DeliveryID = delivered[x.Endpoints[i].ID]
+	}
+	return x, nil
+}
+
+func (s *EventService) get(ctx context.Context, ws WorkspaceID, id EventID) (Event, error) {
 	if err := workspace(ws); err != nil {
 		return Event{}, err
 	}

@@ -90,6 +90,9 @@ const (
 	// ReasonNotSubscribed: none of the endpoint's subscriptions matches the
 	// event type.
 	ReasonNotSubscribed Reason = "not_subscribed"
+	// ReasonOtherEndpoint: the event was sent straight to another endpoint
+	// (EventService.Explain of a direct event).
+	ReasonOtherEndpoint Reason = "other_endpoint"
 )
 
 // Explanation is Explain's answer: for every endpoint of the workspace,
@@ -133,6 +136,9 @@ type EndpointVerdict struct {
 	Receives bool
 	// Reasons lists every rule that keeps the event from the endpoint.
 	Reasons []Reason
+	// DeliveryID, in EventService.Explain's answer, is the endpoint's
+	// delivery of the stored event; empty if it had none.
+	DeliveryID DeliveryID
 }
 
 // errBroadcastForApplication refuses an event both for one application
@@ -248,6 +254,28 @@ func explainRoute(s *snapshot, q RouteQuery) (Explanation, error) {
 		return Explanation{}, err
 	}
 	return explainIn(w, env, "", q.EventType, ExplainOptions{ApplicationID: q.ApplicationID, Broadcast: q.Broadcast})
+}
+
+// explainDirect is the explanation of an event sent in env of w straight
+// to endpoint: it reaches that endpoint, if in env and enabled, and no
+// other.
+func explainDirect(w *wsRoutes, env *envRoutes, endpoint EndpointID) Explanation {
+	x := Explanation{WorkspaceID: w.id, EnvironmentID: env.id, Endpoints: make([]EndpointVerdict, 0, len(w.ordered))}
+	for _, ep := range w.ordered {
+		v := EndpointVerdict{Target: ep.target[0], EnvironmentID: ep.env}
+		switch {
+		case v.ID != endpoint:
+			v.Reasons = append(v.Reasons, ReasonOtherEndpoint)
+		case ep.env != env.id:
+			v.Reasons = append(v.Reasons, ReasonOtherEnvironment)
+		}
+		if v.ID == endpoint && ep.disabled {
+			v.Reasons = append(v.Reasons, ReasonDisabled)
+		}
+		v.Receives = len(v.Reasons) == 0
+		x.Endpoints = append(x.Endpoints, v)
+	}
+	return x
 }
 
 // explainIn is the explanation of an event of the named type sent in env

@@ -167,6 +167,24 @@ func (r *Router) ExplainRoute(ctx context.Context, q RouteQuery) (Explanation, e
 	return explainRoute(s, q)
 }
 
+// explainEvent is the explanation of an event like ev sent now: by its
+// type, environment and audience, or, sent straight to an endpoint, to it.
+func (r *Router) explainEvent(ctx context.Context, ev Event) (Explanation, error) {
+	s, err := r.currentFor(ctx, ev.WorkspaceID)
+	if err != nil {
+		return Explanation{}, err
+	}
+	if ev.EndpointID != "" {
+		w, env, err := s.place(ev.WorkspaceID, ev.EnvironmentID)
+		if err != nil {
+			return Explanation{}, err
+		}
+		return explainDirect(w, env, ev.EndpointID), nil
+	}
+	return explainRoute(s, RouteQuery{WorkspaceID: ev.WorkspaceID, EnvironmentID: ev.EnvironmentID,
+		ApplicationID: ev.ApplicationID, Broadcast: ev.Broadcast, EventType: ev.EventType})
+}
+
 // Version returns the store's routing version the router has followed
 // changes to: its answers include every write up to it, by any process. It
 // is 0 until the router has loaded.

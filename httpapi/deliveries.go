@@ -141,6 +141,13 @@ func explainEvent(a *api, w http.ResponseWriter, r *http.Request, ws nahook.Work
 	return respond(w, http.StatusOK, explanationOut, x, err)
 }
 
+// explainStoredEvent answers why each endpoint did or did not get a stored
+// event: EventService.Explain.
+func explainStoredEvent(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
+	x, err := a.nh.Events.Explain(r.Context(), ws, nahook.EventID(r.PathValue("eventId")))
+	return respond(w, http.StatusOK, explanationOut, x, err)
+}
+
 func getEndpointSecret(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
 	s, err := a.nh.Endpoints.Secret(r.Context(), ws, nahook.EndpointID(r.PathValue("endpointId")))
 	w.Header().Set("Cache-Control", "no-store")

@@ -162,3 +162,46 @@ func TestExplainRoute(t *testing.T) {
 		})
 	}
 }
+
+// Explain of a stored event: who got it (their delivery), and why not the
+// others; an event sent straight to an endpoint gives the others
+// other_endpoint.
+func TestExplainStoredEvent(t *testing.T) {
+	for _, via := range []string{"management", "dashboard"} {
+		t.Run(via, func(t *testing.T) {
+			is := is.New(t)
+			h := newHarness(t, Config{})
+			w := newRecoveryWorld(h)
+			p, auth := h.mgmtPath, h.mgmt
+			if via == "dashboard" {
+				p, auth = h.dashPath, h.dash
+			}
+			event := h.do("GET", p("/deliveries/"+w.delivery), auth, nil).body.(map[string]any)["eventId"].(string)
+			verdicts := func(event string) map[string]map[string]any {
+				t.Helper()
+				res := h.do("GET", p("/events/"+event+"/explain"), auth, nil)
+				h.want(res, http.StatusOK)
+				out := map[string]map[string]any{}
+				for _, v := range res.body.(map[string]any)["endpoints"].([]any) {
+					out[v.(map[string]any)["id"].(string)] = v.(map[string]any)
+				}
+				return out
+			}
+			got := verdicts(event)
+			is.Equal(got[w.early]["deliveryId"], w.delivery)
+			is.Equal(got[w.early]["receives"], true)
+			is.Equal(got[w.late]["deliveryId"], nil) // made after the event
+			is.Equal(got[w.late]["receives"], true)  // but would get one like it now
+
+			direct := h.do("POST", "/api/ingest/"+w.late+"?applicationId="+w.app, w.key, `{}`)
+			h.want(direct, http.StatusAccepted)
+			got = verdicts(direct.field("eventId"))
+			is.Equal(got[w.late]["reasons"], []any{})
+			is.True(got[w.late]["deliveryId"] != nil)
+			is.Equal(got[w.early]["reasons"], []any{"other_endpoint"})
+			is.Equal(got[w.early]["deliveryId"], nil)
+
+			h.want(h.do("GET", p("/events/msg_01kaaaaaaaaaaaaaaaaaaaaaaa/explain"), auth, nil), http.StatusNotFound, "not_found")
+		})
+	}
+}

@@ -114,6 +114,7 @@ var workspaceRoutes = []workspaceRoute{
 	{"POST", "/endpoints/{endpointId}/secret/rotate", rotateEndpointSecret},
 	{"GET", "/endpoints/{endpointId}/deliveries", listEndpointDeliveries},
 	{"GET", "/explain", explainEvent},
+	{"GET", "/events/{eventId}/explain", explainStoredEvent},
 	{"POST", "/endpoints/{endpointId}/recover", recoverEndpoint},
 	{"POST", "/endpoints/{endpointId}/replay-missing", replayMissing},
 	{"GET", "/deliveries/{deliveryId}", getDelivery},

@@ -363,6 +363,7 @@ type verdictJSON struct {
 	ApplicationID *nahook.ApplicationID `json:"applicationId"`
 	Receives      bool                  `json:"receives"`
 	Reasons       []nahook.Reason       `json:"reasons"`
+	DeliveryID    *nahook.DeliveryID    `json:"deliveryId"`
 }
 
 func explanationOut(x nahook.Explanation) explanationJSON {
@@ -375,7 +376,7 @@ func explanationOut(x nahook.Explanation) explanationJSON {
 			reasons = []nahook.Reason{}
 		}
 		out.Endpoints = append(out.Endpoints, verdictJSON{ID: v.ID, URL: v.URL, EnvironmentID: v.EnvironmentID,
-			ApplicationID: nullable(v.ApplicationID), Receives: v.Receives, Reasons: reasons})
+			ApplicationID: nullable(v.ApplicationID), Receives: v.Receives, Reasons: reasons, DeliveryID: nullable(v.DeliveryID)})
 	}
 	return out
 }

@@ -173,7 +173,9 @@ func (k EndpointKeys) Signing(at time.Time) [][]byte {
 // DeliveryFilter narrows ListDeliveries. Empty fields do not filter.
 type DeliveryFilter struct {
 	EndpointID EndpointID
-	Status     DeliveryStatus
+	// EventID lists one event's deliveries.
+	EventID EventID
+	Status  DeliveryStatus
 	// NewestFirst lists the newest deliveries first; PageRequest.After is then
 	// the last ID of the previous page in that order, and older ones
 	// follow it.

@@ -46,11 +46,11 @@ var deliveryTests = join(
 		},
 		{
 			name:     "ListDeliveries/Filters",
-			contract: "Deliveries list by workspace, narrowed by endpoint and status; a filter naming another workspace's endpoint lists nothing.",
+			contract: "Deliveries list by workspace, narrowed by endpoint, event and status; a filter naming another workspace's endpoint or event lists nothing.",
 			run: func(t *testing.T, h *harness) {
 				is := is.New(t)
 				o := h.outbox(t)
-				o.ingest(t, `{}`, "")
+				first := o.ingest(t, `{}`, "")
 				o.ingest(t, `{}`, "")
 				list := func(ws nahook.WorkspaceID, f store.DeliveryFilter) []store.Delivery {
 					t.Helper()
@@ -70,10 +70,17 @@ var deliveryTests = join(
 				is.Equal(len(ok), 1)
 				is.Equal(ok[0].ID, d.ID)
 				is.Equal(len(list(o.ws.ID, store.DeliveryFilter{Status: nahook.DeliveryPending, EndpointID: o.a.ID})), 1)
+				ofFirst := list(o.ws.ID, store.DeliveryFilter{EventID: first.Event.ID})
+				is.Equal(len(ofFirst), 2)
+				for _, d := range ofFirst {
+					is.Equal(d.EventID, first.Event.ID)
+				}
+				is.Equal(len(list(o.ws.ID, store.DeliveryFilter{EventID: first.Event.ID, EndpointID: o.b.ID})), 1)
 
 				other := h.outbox(t)
 				other.ingest(t, `{}`, "")
 				is.Equal(len(list(other.ws.ID, store.DeliveryFilter{EndpointID: o.a.ID})), 0) // not through another workspace
+				is.Equal(len(list(other.ws.ID, store.DeliveryFilter{EventID: first.Event.ID})), 0)
 				for _, d := range list(other.ws.ID, store.DeliveryFilter{}) {
 					is.Equal(d.WorkspaceID, other.ws.ID) // its own only
 				}

@@ -498,7 +498,8 @@ func (s *Store) ListDeliveries(ctx context.Context, ws store.WorkspaceID, f stor
 		WHERE d.workspace_id = $1
 			AND ($2 = '' OR d.endpoint_id = $2)
 			AND ($3 = '' OR d.status = $3)
-			`+order, ws, string(f.EndpointID), string(f.Status), page.After, page.Limit)
+			AND ($6 = '' OR d.event_id = $6)
+			`+order, ws, string(f.EndpointID), string(f.Status), page.After, page.Limit, string(f.EventID))
 	return collect(rows, err, scanDelivery)
 }
 

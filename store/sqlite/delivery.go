@@ -400,6 +400,10 @@ func (s *Store) ListDeliveries(ctx context.Context, ws store.WorkspaceID, f stor
 		where += ` AND d.status = ?`
 		args = append(args, f.Status)
 	}
+	if f.EventID != "" {
+		where += ` AND d.event_id = ?`
+		args = append(args, f.EventID)
+	}
 	order := ` AND d.id > ? ORDER BY d.id LIMIT ?`
 	args = append(args, page.After)
 	if f.NewestFirst {
