@@ -56,7 +56,7 @@ func (s *DeliveryService) list(ctx context.Context, ws WorkspaceID, f DeliveryFi
 		return Page[Delivery]{}, store.Invalid("status", "status must be pending, succeeded or failed")
 	}
 	if f.EventID != "" {
-		if err := subject("eventId", prefixEvent, f.EventID); err != nil {
+		if err := ref("eventId", prefixEvent, f.EventID); err != nil {
 			return Page[Delivery]{}, err
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 	"unicode/utf8"
 
 	"github.com/nahook/nahook/internal/typeid"
@@ -305,6 +306,51 @@ func (s *EventService) checkInput(in IngestInput) error {
 // Get returns an event of the workspace, or ErrNotFound.
 func (s *EventService) Get(ctx context.Context, ws WorkspaceID, id EventID) (Event, error) {
 	return s.get(ctx, ws, id)
+}
+
+// EventFilter narrows a list of events, the message log; empty fields do
+// not filter.
+type EventFilter struct {
+	EnvironmentID EnvironmentID
+	EventType     string
+	// ApplicationID lists the events sent for the application.
+	ApplicationID ApplicationID
+	// Since and Until bound when the events were sent, Until excluded;
+	// zero bounds nothing.
+	Since, Until time.Time
+	// NewestFirst lists the newest first instead of the oldest; the
+	// cursor then leads to older ones.
+	NewestFirst bool
+}
+
+// List returns one page of the workspace's events that match f, oldest
+// first (newest first with f.NewestFirst): the message log. Listed events
+// carry no payload, so that a page stays small whatever was sent; Get
+// reads one whole. An Until not after Since is ErrInvalid ("until").
+func (s *EventService) List(ctx context.Context, ws WorkspaceID, f EventFilter, opts ListOptions) (Page[Event], error) {
+	if err := workspace(ws); err != nil {
+		return Page[Event]{}, err
+	}
+	if f.EnvironmentID != "" {
+		if err := ref("environmentId", prefixEnvironment, f.EnvironmentID); err != nil {
+			return Page[Event]{}, err
+		}
+	}
+	if f.ApplicationID != "" {
+		if err := ref("applicationId", prefixApplication, f.ApplicationID); err != nil {
+			return Page[Event]{}, err
+		}
+	}
+	// Times are kept to the millisecond: the window is too, so that every
+	// store draws it alike.
+	f.Since, f.Until = f.Since.UTC().Truncate(time.Millisecond), f.Until.UTC().Truncate(time.Millisecond)
+	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Until.After(f.Since) {
+		return Page[Event]{}, store.Invalid("until", "until must be after since")
+	}
+	sf := store.EventFilter{EnvironmentID: f.EnvironmentID, EventType: f.EventType, ApplicationID: f.ApplicationID,
+		Since: f.Since, Until: f.Until, NewestFirst: f.NewestFirst}
+	return list(opts, prefixEvent, func(e Event) EventID { return e.ID },
+		func(p store.PageRequest) ([]Event, error) { return s.c.store.ListEvents(ctx, ws, sf, p) })
 }
 
 // Explain answers "why didn't Acme get it?" for a stored event: every

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/nahook/nahook"
@@ -109,6 +110,55 @@ func timeField(field string, v optional[string], required bool) (time.Time, erro
 		return time.Time{}, invalid(field, "%s must be a time in RFC 3339, such as 2026-12-01T09:00:00Z", field)
 	}
 	return t, nil
+}
+
+// listEvents is the message log: the workspace's events, newest first,
+// narrowed by environment, type, application and time.
+func listEvents(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
+	opts, err := listOptions(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	if err := singleParams(q, "environmentId", "eventType", "applicationId", "since", "until"); err != nil {
+		return err
+	}
+	f := nahook.EventFilter{EnvironmentID: nahook.EnvironmentID(q.Get("environmentId")), EventType: q.Get("eventType"),
+		ApplicationID: nahook.ApplicationID(q.Get("applicationId")), NewestFirst: true}
+	if f.Since, err = timeParam(q, "since"); err != nil {
+		return err
+	}
+	if f.Until, err = timeParam(q, "until"); err != nil {
+		return err
+	}
+	p, err := a.nh.Events.List(r.Context(), ws, f, opts)
+	return respondPage(w, eventSummaryOut, p, err)
+}
+
+// listDeliveries lists the workspace's deliveries, newest first, narrowed
+// by endpoint, event and status.
+func listDeliveries(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
+	opts, err := listOptions(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	if err := singleParams(q, "endpointId", "eventId", "status"); err != nil {
+		return err
+	}
+	f := nahook.DeliveryFilter{EndpointID: nahook.EndpointID(q.Get("endpointId")), EventID: nahook.EventID(q.Get("eventId")),
+		Status: nahook.DeliveryStatus(q.Get("status")), NewestFirst: true}
+	p, err := a.nh.Deliveries.List(r.Context(), ws, f, opts)
+	return respondPage(w, deliveryOut, p, err)
+}
+
+// timeParam reads a query parameter given as an RFC 3339 time; absent, it
+// is the zero time.
+func timeParam(q url.Values, name string) (time.Time, error) {
+	if !q.Has(name) {
+		return time.Time{}, nil
+	}
+	return timeField(name, optional[string]{Set: true, Value: q.Get(name)}, false)
 }
 
 // explainEvent answers "who would receive this event, and why not the

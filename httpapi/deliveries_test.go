@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -202,6 +203,65 @@ func TestExplainStoredEvent(t *testing.T) {
 			is.Equal(got[w.early]["deliveryId"], nil)
 
 			h.want(h.do("GET", p("/events/msg_01kaaaaaaaaaaaaaaaaaaaaaaa/explain"), auth, nil), http.StatusNotFound, "not_found")
+		})
+	}
+}
+
+// The message log: events newest first, by type, application and time,
+// without payloads; deliveries across the workspace, by endpoint, event
+// and status.
+func TestMessageLog(t *testing.T) {
+	for _, via := range []string{"management", "dashboard"} {
+		t.Run(via, func(t *testing.T) {
+			is := is.New(t)
+			h := newHarness(t, Config{})
+			w := newRecoveryWorld(h)
+			p, auth := h.mgmtPath, h.mgmt
+			if via == "dashboard" {
+				p, auth = h.dashPath, h.dash
+			}
+			forNone := h.do("POST", "/api/ingest/event/order.created", w.key, `{"secret": "payload"}`)
+			h.want(forNone, http.StatusAccepted)
+			ids := func(path string) []any {
+				t.Helper()
+				res := h.do("GET", p(path), auth, nil)
+				h.want(res, http.StatusOK)
+				is.True(!strings.Contains(string(res.raw), "secret")) // no payloads
+				var out []any
+				for _, item := range res.body.(map[string]any)["data"].([]any) {
+					out = append(out, item.(map[string]any)["id"])
+				}
+				return out
+			}
+			first := h.do("GET", p("/deliveries/"+w.delivery), auth, nil).field("eventId")
+			second := forNone.field("eventId")
+			is.Equal(ids("/events"), []any{second, first}) // newest first
+			is.Equal(ids("/events?applicationId="+w.app), []any{first})
+			is.Equal(ids("/events?eventType=order.refunded"), []any(nil))
+			hour := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+			ago := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+			is.Equal(ids("/events?since="+hour), []any(nil))
+			is.Equal(ids("/events?since="+ago+"&until="+hour), []any{second, first})
+			page := h.do("GET", p("/events?limit=1"), auth, nil)
+			is.Equal(len(page.body.(map[string]any)["data"].([]any)), 1)
+			is.Equal(ids("/events?limit=1&cursor="+page.field("nextCursor")), []any{first})
+
+			is.Equal(ids("/deliveries"), []any{w.delivery}) // the event for none reached no one
+			is.Equal(ids("/deliveries?eventId="+first+"&endpointId="+w.early+"&status=pending"), []any{w.delivery})
+			is.Equal(ids("/deliveries?eventId="+second), []any(nil))
+
+			for path, field := range map[string]string{
+				"/events?since=yesterday":                 "since",
+				"/events?since=" + hour + "&until=" + ago: "until",
+				"/events?applicationId=acme":              "applicationId",
+				"/events?eventType=a&eventType=b":         "eventType",
+				"/deliveries?status=lost":                 "status",
+				"/deliveries?eventId=nope":                "eventId",
+				"/deliveries?endpointId=":                 "endpointId",
+			} {
+				h.want(h.do("GET", p(path), auth, nil), http.StatusBadRequest, "invalid", field)
+			}
+			h.want(h.do("GET", p("/deliveries?endpointId=ep_01kaaaaaaaaaaaaaaaaaaaaaaa"), auth, nil), http.StatusNotFound, "not_found")
 		})
 	}
 }

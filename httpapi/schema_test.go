@@ -199,9 +199,10 @@ func (d *openAPIDoc) validate(s schema, v any, path string) []string {
 			fail("%q does not match %s", x, s.Pattern)
 		}
 		if s.Format == "date-time" {
-			// A request may give any RFC 3339 time, as the format says;
+			// A request (body or query) may give any RFC 3339 time, as the
+			// format says;
 			// the API answers in one form, UTC with milliseconds.
-			if strings.HasPrefix(path, "request") {
+			if strings.HasPrefix(path, "request") || strings.HasPrefix(path, "query") {
 				if _, err := time.Parse(time.RFC3339Nano, x); err != nil {
 					fail("%q is not an RFC 3339 time", x)
 				}

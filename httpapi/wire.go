@@ -342,6 +342,24 @@ func portalSessionInfoOut(app nahook.Application, env nahook.Environment, s naho
 		EnvironmentID: env.ID, EnvironmentName: env.Name, ExpiresAt: timestamp(s.ExpiresAt)}
 }
 
+// eventSummaryJSON is an event as the message log lists it: what it was
+// sent to, without its payload.
+type eventSummaryJSON struct {
+	ID            nahook.EventID        `json:"id"`
+	EventType     *string               `json:"eventType"`
+	EnvironmentID nahook.EnvironmentID  `json:"environmentId"`
+	ApplicationID *nahook.ApplicationID `json:"applicationId"`
+	EndpointID    *nahook.EndpointID    `json:"endpointId"`
+	Broadcast     bool                  `json:"broadcast"`
+	CreatedAt     timestamp             `json:"createdAt"`
+}
+
+func eventSummaryOut(e nahook.Event) eventSummaryJSON {
+	return eventSummaryJSON{ID: e.ID, EventType: nullable(e.EventType), EnvironmentID: e.EnvironmentID,
+		ApplicationID: nullable(e.ApplicationID), EndpointID: nullable(e.EndpointID), Broadcast: e.Broadcast,
+		CreatedAt: timestamp(e.CreatedAt)}
+}
+
 // Explanations.
 
 // explanationJSON is Router.ExplainRoute's answer: every endpoint of the

@@ -182,6 +182,18 @@ type DeliveryFilter struct {
 	NewestFirst bool
 }
 
+// EventFilter narrows ListEvents. Empty fields do not filter.
+type EventFilter struct {
+	EnvironmentID EnvironmentID
+	EventType     string
+	// ApplicationID lists the events sent for the application.
+	ApplicationID ApplicationID
+	// Since and Until bound when the events were made (CreatedAt), Until
+	// excluded; zero bounds nothing.
+	Since, Until time.Time
+	NewestFirst  bool
+}
+
 // DeliveryStore is the outbox: events, their deliveries and every attempt.
 type DeliveryStore interface {
 	// Ingest stores ev and, for every delivery given (ID and EndpointID
@@ -196,6 +208,11 @@ type DeliveryStore interface {
 	Ingest(ctx context.Context, ev Event, ds []Delivery) (stored Event, deliveries []Delivery, replayed bool, err error)
 	// GetEvent returns the event, or ErrNotFound.
 	GetEvent(ctx context.Context, ws WorkspaceID, id EventID) (Event, error)
+	// ListEvents returns the workspace's events that match f, in ID order,
+	// ascending or, with f.NewestFirst, descending (see PageRequest and
+	// DeliveryFilter.NewestFirst). A listed event has no Payload: a page
+	// of them stays small whatever was sent; GetEvent reads it.
+	ListEvents(ctx context.Context, ws WorkspaceID, f EventFilter, page PageRequest) ([]Event, error)
 	// GetEventByIdempotencyKey returns the environment's event ingested
 	// with the idempotency key, with its deliveries, or ErrNotFound.
 	GetEventByIdempotencyKey(ctx context.Context, ws WorkspaceID, env EnvironmentID, key string) (Event, []Delivery, error)

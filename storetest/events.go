@@ -147,6 +147,61 @@ var eventTests = join(
 			},
 		},
 		{
+			name:     "ListEvents/Filters",
+			contract: "Events list by workspace, without their payloads, narrowed by environment, type, application and a time window (Until excluded), oldest or newest first; another workspace's events are never listed.",
+			run: func(t *testing.T, h *harness) {
+				is := is.New(t)
+				o := h.outbox(t)
+				acme := h.app(t, o.ws.ID, "acme")
+				refunded := h.eventType(t, o.ws.ID, "order.refunded")
+				h.publish(t, o.ws.ID, o.env.ID, refunded.ID)
+				staging := h.env(t, o.ws.ID, "staging")
+				h.publish(t, o.ws.ID, staging.ID, o.et.ID)
+				stagingKey := h.key(t, o.ws.ID, staging.ID)
+				send := func(key, eventType string, in nahook.IngestInput) nahook.EventID {
+					t.Helper()
+					in.Payload = []byte(`{"big": "payload"}`)
+					got, err := h.nh.Events.Ingest(h.ctx, key, eventType, in)
+					is.NoErr(err)
+					h.tick()
+					return got.Event.ID
+				}
+				first := send(o.key.Plaintext, "order.created", nahook.IngestInput{})
+				since := h.at()
+				forAcme := send(o.key.Plaintext, "order.created", nahook.IngestInput{ApplicationID: acme.ID})
+				refund := send(o.key.Plaintext, "order.refunded", nahook.IngestInput{})
+				inStaging := send(stagingKey.Plaintext, "order.created", nahook.IngestInput{})
+				until := h.at()
+				last := send(o.key.Plaintext, "order.created", nahook.IngestInput{})
+				h.outbox(t).ingest(t, `{}`, "") // another workspace's
+
+				ids := func(f store.EventFilter) []nahook.EventID {
+					t.Helper()
+					evs, err := h.st.ListEvents(h.ctx, o.ws.ID, f, store.PageRequest{Limit: 100})
+					is.NoErr(err)
+					var out []nahook.EventID
+					for _, ev := range evs {
+						is.Equal(ev.WorkspaceID, o.ws.ID)
+						is.Equal(len(ev.Payload), 0) // left out of lists
+						out = append(out, ev.ID)
+					}
+					return out
+				}
+				is.Equal(ids(store.EventFilter{}), []nahook.EventID{first, forAcme, refund, inStaging, last})
+				is.Equal(ids(store.EventFilter{NewestFirst: true}), []nahook.EventID{last, inStaging, refund, forAcme, first})
+				is.Equal(ids(store.EventFilter{EnvironmentID: staging.ID}), []nahook.EventID{inStaging})
+				is.Equal(ids(store.EventFilter{EventType: "order.refunded"}), []nahook.EventID{refund})
+				is.Equal(ids(store.EventFilter{ApplicationID: acme.ID}), []nahook.EventID{forAcme})
+				is.Equal(ids(store.EventFilter{Since: since, Until: until}), []nahook.EventID{forAcme, refund, inStaging})
+				is.Equal(ids(store.EventFilter{Since: since, EventType: "order.created", EnvironmentID: o.env.ID}), []nahook.EventID{forAcme, last})
+				page, err := h.st.ListEvents(h.ctx, o.ws.ID, store.EventFilter{NewestFirst: true}, store.PageRequest{After: string(refund), Limit: 100})
+				is.NoErr(err)
+				is.Equal(len(page), 2) // older than refund: forAcme, first
+				is.Equal(page[0].ID, forAcme)
+				is.Equal(page[0].ApplicationID, acme.ID)
+			},
+		},
+		{
 			name:     "Ingest/SkipsDeletedEndpoints",
 			contract: "A delivery to an endpoint deleted since the event was routed, or to an endpoint of another workspace, is left out of the outbox rather than failing the ingest.",
 			run: func(t *testing.T, h *harness) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -172,6 +173,34 @@ func eventByKey(ctx context.Context, q querier, ws store.WorkspaceID, env store.
 func (s *Store) GetEvent(ctx context.Context, ws store.WorkspaceID, id store.EventID) (store.Event, error) {
 	ev, err := scanEvent(s.pool.QueryRow(ctx, `SELECT `+eventColumns+` FROM events WHERE workspace_id = $1 AND id = $2`, ws, id))
 	return ev, mapError(notFound(err, id))
+}
+
+// eventListColumns are eventColumns without the payload, which a list
+// leaves out.
+var eventListColumns = strings.Replace(eventColumns, "payload", "NULL::bytea", 1)
+
+// ListEvents implements store.DeliveryStore.
+func (s *Store) ListEvents(ctx context.Context, ws store.WorkspaceID, f store.EventFilter, page store.PageRequest) ([]store.Event, error) {
+	order := `AND id > $7 ORDER BY id LIMIT $8`
+	if f.NewestFirst {
+		order = `AND ($7 = '' OR id < $7) ORDER BY id DESC LIMIT $8`
+	}
+	var since, until *time.Time
+	if !f.Since.IsZero() {
+		since = &f.Since
+	}
+	if !f.Until.IsZero() {
+		until = &f.Until
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+eventListColumns+` FROM events
+		WHERE workspace_id = $1
+			AND ($2 = '' OR environment_id = $2)
+			AND ($3 = '' OR event_type = $3)
+			AND ($4 = '' OR application_id = $4)
+			AND ($5::timestamptz IS NULL OR created_at >= $5)
+			AND ($6::timestamptz IS NULL OR created_at < $6)
+			`+order, ws, string(f.EnvironmentID), f.EventType, string(f.ApplicationID), since, until, page.After, page.Limit)
+	return collect(rows, err, scanEvent)
 }
 
 // DueEndpoints implements store.DeliveryStore. The recursive part skips

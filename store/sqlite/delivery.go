@@ -126,6 +126,37 @@ func (s *Store) GetEvent(ctx context.Context, ws store.WorkspaceID, id store.Eve
 	return ev, mapError(notFound(err, id))
 }
 
+// eventListColumns are eventColumns without the payload, which a list
+// leaves out.
+var eventListColumns = strings.Replace(eventColumns, "payload", "NULL", 1)
+
+// ListEvents implements store.DeliveryStore.
+func (s *Store) ListEvents(ctx context.Context, ws store.WorkspaceID, f store.EventFilter, page store.PageRequest) ([]store.Event, error) {
+	where, args := `workspace_id = ?`, []any{ws}
+	for col, v := range map[string]string{"environment_id": string(f.EnvironmentID), "event_type": f.EventType, "application_id": string(f.ApplicationID)} {
+		if v != "" {
+			where += ` AND ` + col + ` = ?`
+			args = append(args, v)
+		}
+	}
+	if !f.Since.IsZero() {
+		where += ` AND created_at >= ?`
+		args = append(args, ms(f.Since))
+	}
+	if !f.Until.IsZero() {
+		where += ` AND created_at < ?`
+		args = append(args, ms(f.Until))
+	}
+	order := ` AND id > ? ORDER BY id LIMIT ?`
+	args = append(args, page.After)
+	if f.NewestFirst {
+		order = ` AND (? = '' OR id < ?) ORDER BY id DESC LIMIT ?`
+		args = append(args, page.After)
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+eventListColumns+` FROM events WHERE `+where+order, append(args, page.Limit)...)
+	return collect(rows, err, scanEvent)
+}
+
 // DueEndpoints implements store.DeliveryStore. The recursive part skips
 // through deliveries_pending an endpoint at a time; each endpoint's due
 // deliveries and leases are then a few index reads.
