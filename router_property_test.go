@@ -379,8 +379,18 @@ func waitFollowed(t *testing.T, ctx context.Context, nh *nahook.Client, st store
 
 func sleep() { time.Sleep(10 * time.Millisecond) }
 
+// propertySeeds is how many random worlds each store's property test
+// tries: all of them in the plain run, half under -race, where they take
+// minutes.
+func propertySeeds(n uint64) uint64 {
+	if raceDetector {
+		return max(n/2, 1)
+	}
+	return n
+}
+
 func TestRouterAgreesWithStoreSQLite(t *testing.T) {
-	for seed := range uint64(4) {
+	for seed := range propertySeeds(4) {
 		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
 			t.Parallel()
 			st := must(sqlite.Open(context.Background(), ":memory:"))
@@ -392,7 +402,7 @@ func TestRouterAgreesWithStoreSQLite(t *testing.T) {
 
 func TestRouterAgreesWithStorePostgres(t *testing.T) {
 	pgtest.URL(t)
-	for seed := range uint64(2) {
+	for seed := range propertySeeds(2) {
 		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
 			st := must(postgres.Open(context.Background(), pgtest.Schema(t)))
 			defer st.Close()
