@@ -5,6 +5,7 @@ package nahook
 
 import (
 	"context"
+	"time"
 
 	"github.com/nahook/nahook/store"
 )
@@ -19,7 +20,12 @@ type DeliveryFilter struct {
 	EndpointID EndpointID
 	// EventID lists one event's deliveries.
 	EventID EventID
-	Status  DeliveryStatus
+	// ApplicationID lists the deliveries to the application's endpoints.
+	ApplicationID ApplicationID
+	Status        DeliveryStatus
+	// Since and Until bound when the deliveries were made, Until
+	// excluded; zero bounds nothing.
+	Since, Until time.Time
 	// NewestFirst lists the newest first instead of the oldest; the
 	// cursor then leads to older ones.
 	NewestFirst bool
@@ -60,7 +66,17 @@ func (s *DeliveryService) list(ctx context.Context, ws WorkspaceID, f DeliveryFi
 			return Page[Delivery]{}, err
 		}
 	}
-	sf := store.DeliveryFilter{EndpointID: f.EndpointID, EventID: f.EventID, Status: f.Status, NewestFirst: f.NewestFirst}
+	if f.ApplicationID != "" {
+		if err := ref("applicationId", prefixApplication, f.ApplicationID); err != nil {
+			return Page[Delivery]{}, err
+		}
+	}
+	f.Since, f.Until = f.Since.UTC().Truncate(time.Millisecond), f.Until.UTC().Truncate(time.Millisecond) // as Events.List
+	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Until.After(f.Since) {
+		return Page[Delivery]{}, store.Invalid("until", "until must be after since")
+	}
+	sf := store.DeliveryFilter{EndpointID: f.EndpointID, EventID: f.EventID, ApplicationID: f.ApplicationID, Status: f.Status,
+		Since: f.Since, Until: f.Until, NewestFirst: f.NewestFirst}
 	return list(opts, prefixDelivery, func(d Delivery) DeliveryID { return d.ID },
 		func(p store.PageRequest) ([]Delivery, error) { return s.c.store.ListDeliveries(ctx, ws, sf, p) })
 }

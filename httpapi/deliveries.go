@@ -136,18 +136,24 @@ func listEvents(a *api, w http.ResponseWriter, r *http.Request, ws nahook.Worksp
 }
 
 // listDeliveries lists the workspace's deliveries, newest first, narrowed
-// by endpoint, event and status.
+// by endpoint, event, application, status and time.
 func listDeliveries(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
 	opts, err := listOptions(r)
 	if err != nil {
 		return err
 	}
 	q := r.URL.Query()
-	if err := singleParams(q, "endpointId", "eventId", "status"); err != nil {
+	if err := singleParams(q, "endpointId", "eventId", "applicationId", "status", "since", "until"); err != nil {
 		return err
 	}
 	f := nahook.DeliveryFilter{EndpointID: nahook.EndpointID(q.Get("endpointId")), EventID: nahook.EventID(q.Get("eventId")),
-		Status: nahook.DeliveryStatus(q.Get("status")), NewestFirst: true}
+		ApplicationID: nahook.ApplicationID(q.Get("applicationId")), Status: nahook.DeliveryStatus(q.Get("status")), NewestFirst: true}
+	if f.Since, err = timeParam(q, "since"); err != nil {
+		return err
+	}
+	if f.Until, err = timeParam(q, "until"); err != nil {
+		return err
+	}
 	p, err := a.nh.Deliveries.List(r.Context(), ws, f, opts)
 	return respondPage(w, deliveryOut, p, err)
 }

@@ -249,15 +249,21 @@ func TestMessageLog(t *testing.T) {
 			is.Equal(ids("/deliveries"), []any{w.delivery}) // the event for none reached no one
 			is.Equal(ids("/deliveries?eventId="+first+"&endpointId="+w.early+"&status=pending"), []any{w.delivery})
 			is.Equal(ids("/deliveries?eventId="+second), []any(nil))
+			is.Equal(ids("/deliveries?applicationId="+w.app+"&since="+ago+"&until="+hour), []any{w.delivery})
+			other := h.do("POST", p("/applications"), auth, map[string]string{"name": "Globex"}).field("id")
+			is.Equal(ids("/deliveries?applicationId="+other), []any(nil))
+			is.Equal(ids("/deliveries?since="+hour), []any(nil))
 
 			for path, field := range map[string]string{
-				"/events?since=yesterday":                 "since",
-				"/events?since=" + hour + "&until=" + ago: "until",
-				"/events?applicationId=acme":              "applicationId",
-				"/events?eventType=a&eventType=b":         "eventType",
-				"/deliveries?status=lost":                 "status",
-				"/deliveries?eventId=nope":                "eventId",
-				"/deliveries?endpointId=":                 "endpointId",
+				"/events?since=yesterday":                     "since",
+				"/events?since=" + hour + "&until=" + ago:     "until",
+				"/events?applicationId=acme":                  "applicationId",
+				"/events?eventType=a&eventType=b":             "eventType",
+				"/deliveries?status=lost":                     "status",
+				"/deliveries?eventId=nope":                    "eventId",
+				"/deliveries?endpointId=":                     "endpointId",
+				"/deliveries?applicationId=acme":              "applicationId",
+				"/deliveries?since=" + hour + "&until=" + ago: "until",
 			} {
 				h.want(h.do("GET", p(path), auth, nil), http.StatusBadRequest, "invalid", field)
 			}

@@ -175,7 +175,12 @@ type DeliveryFilter struct {
 	EndpointID EndpointID
 	// EventID lists one event's deliveries.
 	EventID EventID
-	Status  DeliveryStatus
+	// ApplicationID lists the deliveries to the application's endpoints.
+	ApplicationID ApplicationID
+	Status        DeliveryStatus
+	// Since and Until bound when the deliveries were made (CreatedAt),
+	// Until excluded; zero bounds nothing.
+	Since, Until time.Time
 	// NewestFirst lists the newest deliveries first; PageRequest.After is then
 	// the last ID of the previous page in that order, and older ones
 	// follow it.

@@ -46,7 +46,7 @@ var deliveryTests = join(
 		},
 		{
 			name:     "ListDeliveries/Filters",
-			contract: "Deliveries list by workspace, narrowed by endpoint, event and status; a filter naming another workspace's endpoint or event lists nothing.",
+			contract: "Deliveries list by workspace, narrowed by endpoint, event, the application owning their endpoint, status and a time window (Until excluded); a filter naming another workspace's endpoint, event or application lists nothing.",
 			run: func(t *testing.T, h *harness) {
 				is := is.New(t)
 				o := h.outbox(t)
@@ -76,15 +76,32 @@ var deliveryTests = join(
 					is.Equal(d.EventID, first.Event.ID)
 				}
 				is.Equal(len(list(o.ws.ID, store.DeliveryFilter{EventID: first.Event.ID, EndpointID: o.b.ID})), 1)
+				acme := h.app(t, o.ws.ID, "acme")
+				owned := h.endpoint(t, o.ws.ID, nahook.EndpointInput{ApplicationID: acme.ID, EventTypes: []string{"order.created"}})
+				h.tick()
+				since := h.at()
+				forAcme, err := h.nh.Events.Ingest(h.ctx, o.key.Plaintext, "order.created", nahook.IngestInput{Payload: []byte(`{}`), ApplicationID: acme.ID})
+				is.NoErr(err)
+				h.tick()
+				until := h.at()
+				o.ingest(t, `{}`, "")
+				toAcme := list(o.ws.ID, store.DeliveryFilter{ApplicationID: acme.ID})
+				is.Equal(len(toAcme), 1)
+				is.Equal(toAcme[0].EndpointID, owned.ID)
+				window := list(o.ws.ID, store.DeliveryFilter{Since: since, Until: until})
+				is.Equal(len(window), 1)
+				is.Equal(window[0].EventID, forAcme.Event.ID)
+				is.Equal(len(list(o.ws.ID, store.DeliveryFilter{Since: until})), 2) // the last event's, to a and b
 
 				other := h.outbox(t)
 				other.ingest(t, `{}`, "")
 				is.Equal(len(list(other.ws.ID, store.DeliveryFilter{EndpointID: o.a.ID})), 0) // not through another workspace
 				is.Equal(len(list(other.ws.ID, store.DeliveryFilter{EventID: first.Event.ID})), 0)
+				is.Equal(len(list(other.ws.ID, store.DeliveryFilter{ApplicationID: acme.ID})), 0)
 				for _, d := range list(other.ws.ID, store.DeliveryFilter{}) {
 					is.Equal(d.WorkspaceID, other.ws.ID) // its own only
 				}
-				_, err := h.nh.Deliveries.List(h.ctx, other.ws.ID, nahook.DeliveryFilter{EndpointID: o.a.ID}, nahook.ListOptions{})
+				_, err = h.nh.Deliveries.List(h.ctx, other.ws.ID, nahook.DeliveryFilter{EndpointID: o.a.ID}, nahook.ListOptions{})
 				wantErr(t, err, nahook.ErrNotFound, "") // through nahook, another workspace's endpoint is not found
 			},
 		},

@@ -175,6 +175,14 @@ func (s *Store) GetEvent(ctx context.Context, ws store.WorkspaceID, id store.Eve
 	return ev, mapError(notFound(err, id))
 }
 
+// timeOrNull is t, or SQL NULL for the zero time: a bound left open.
+func timeOrNull(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
 // eventListColumns are eventColumns without the payload, which a list
 // leaves out.
 var eventListColumns = strings.Replace(eventColumns, "payload", "NULL::bytea", 1)
@@ -185,13 +193,6 @@ func (s *Store) ListEvents(ctx context.Context, ws store.WorkspaceID, f store.Ev
 	if f.NewestFirst {
 		order = `AND ($7 = '' OR id < $7) ORDER BY id DESC LIMIT $8`
 	}
-	var since, until *time.Time
-	if !f.Since.IsZero() {
-		since = &f.Since
-	}
-	if !f.Until.IsZero() {
-		until = &f.Until
-	}
 	rows, err := s.pool.Query(ctx, `SELECT `+eventListColumns+` FROM events
 		WHERE workspace_id = $1
 			AND ($2 = '' OR environment_id = $2)
@@ -199,7 +200,7 @@ func (s *Store) ListEvents(ctx context.Context, ws store.WorkspaceID, f store.Ev
 			AND ($4 = '' OR application_id = $4)
 			AND ($5::timestamptz IS NULL OR created_at >= $5)
 			AND ($6::timestamptz IS NULL OR created_at < $6)
-			`+order, ws, string(f.EnvironmentID), f.EventType, string(f.ApplicationID), since, until, page.After, page.Limit)
+			`+order, ws, string(f.EnvironmentID), f.EventType, string(f.ApplicationID), timeOrNull(f.Since), timeOrNull(f.Until), page.After, page.Limit)
 	return collect(rows, err, scanEvent)
 }
 
@@ -528,7 +529,11 @@ func (s *Store) ListDeliveries(ctx context.Context, ws store.WorkspaceID, f stor
 			AND ($2 = '' OR d.endpoint_id = $2)
 			AND ($3 = '' OR d.status = $3)
 			AND ($6 = '' OR d.event_id = $6)
-			`+order, ws, string(f.EndpointID), string(f.Status), page.After, page.Limit, string(f.EventID))
+			AND ($7 = '' OR d.endpoint_id IN (SELECT id FROM endpoints WHERE workspace_id = $1 AND application_id = $7))
+			AND ($8::timestamptz IS NULL OR d.created_at >= $8)
+			AND ($9::timestamptz IS NULL OR d.created_at < $9)
+			`+order, ws, string(f.EndpointID), string(f.Status), page.After, page.Limit, string(f.EventID),
+		string(f.ApplicationID), timeOrNull(f.Since), timeOrNull(f.Until))
 	return collect(rows, err, scanDelivery)
 }
 

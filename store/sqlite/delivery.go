@@ -435,6 +435,18 @@ func (s *Store) ListDeliveries(ctx context.Context, ws store.WorkspaceID, f stor
 		where += ` AND d.event_id = ?`
 		args = append(args, f.EventID)
 	}
+	if f.ApplicationID != "" {
+		where += ` AND d.endpoint_id IN (SELECT id FROM endpoints WHERE workspace_id = ? AND application_id = ?)`
+		args = append(args, ws, f.ApplicationID)
+	}
+	if !f.Since.IsZero() {
+		where += ` AND d.created_at >= ?`
+		args = append(args, ms(f.Since))
+	}
+	if !f.Until.IsZero() {
+		where += ` AND d.created_at < ?`
+		args = append(args, ms(f.Until))
+	}
 	order := ` AND d.id > ? ORDER BY d.id LIMIT ?`
 	args = append(args, page.After)
 	if f.NewestFirst {
