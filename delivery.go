@@ -71,9 +71,9 @@ func (s *DeliveryService) list(ctx context.Context, ws WorkspaceID, f DeliveryFi
 			return Page[Delivery]{}, err
 		}
 	}
-	f.Since, f.Until = f.Since.UTC().Truncate(time.Millisecond), f.Until.UTC().Truncate(time.Millisecond) // as Events.List
-	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Until.After(f.Since) {
-		return Page[Delivery]{}, store.Invalid("until", "until must be after since")
+	var err error
+	if f.Since, f.Until, err = window(f.Since, f.Until); err != nil {
+		return Page[Delivery]{}, err
 	}
 	sf := store.DeliveryFilter{EndpointID: f.EndpointID, EventID: f.EventID, ApplicationID: f.ApplicationID, Status: f.Status,
 		Since: f.Since, Until: f.Until, NewestFirst: f.NewestFirst}

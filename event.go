@@ -341,11 +341,9 @@ func (s *EventService) List(ctx context.Context, ws WorkspaceID, f EventFilter, 
 			return Page[Event]{}, err
 		}
 	}
-	// Times are kept to the millisecond: the window is too, so that every
-	// store draws it alike.
-	f.Since, f.Until = f.Since.UTC().Truncate(time.Millisecond), f.Until.UTC().Truncate(time.Millisecond)
-	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Until.After(f.Since) {
-		return Page[Event]{}, store.Invalid("until", "until must be after since")
+	var err error
+	if f.Since, f.Until, err = window(f.Since, f.Until); err != nil {
+		return Page[Event]{}, err
 	}
 	sf := store.EventFilter{EnvironmentID: f.EnvironmentID, EventType: f.EventType, ApplicationID: f.ApplicationID,
 		Since: f.Since, Until: f.Until, NewestFirst: f.NewestFirst}

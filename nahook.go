@@ -160,5 +160,5 @@ func (c *Client) wrote(ws WorkspaceID, err error) error {
 // millisecond every store keeps and every API response shows, so a record
 // reads back exactly as it was returned.
 func (c *Client) now() time.Time {
-	return c.cfg.Now().UTC().Truncate(time.Millisecond)
+	return stored(c.cfg.Now())
 }

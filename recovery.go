@@ -73,23 +73,20 @@ func (s *DeliveryService) Resend(ctx context.Context, ws WorkspaceID, id Deliver
 // be enabled (ErrEndpointDisabled): enable it first.
 func (s *DeliveryService) Recover(ctx context.Context, ws WorkspaceID, endpoint EndpointID, opts RecoverOptions) (int, error) {
 	now := s.c.now()
-	// Times are kept to the millisecond: the window is too, so that every
-	// store draws it alike.
-	opts.Since, opts.Until = opts.Since.UTC().Truncate(time.Millisecond), opts.Until.UTC().Truncate(time.Millisecond)
-	until := opts.Until
+	since, until := stored(opts.Since), stored(opts.Until)
 	if until.IsZero() {
 		until = now.Add(time.Millisecond) // deliveries made now included
 	}
-	if err := s.checkSince(opts.Since, now); err != nil {
+	if err := s.checkSince(since, now); err != nil {
 		return 0, err
 	}
-	if !until.After(opts.Since) {
-		return 0, store.Invalid("until", "until must be after since")
+	if err := untilAfter(since, until); err != nil {
+		return 0, err
 	}
 	if _, err := s.enabled(ctx, ws, endpoint); err != nil {
 		return 0, err
 	}
-	r := store.RecoverRequest{WorkspaceID: ws, EndpointID: endpoint, Since: opts.Since, Until: until, At: now, Limit: recoveryStep}
+	r := store.RecoverRequest{WorkspaceID: ws, EndpointID: endpoint, Since: since, Until: until, At: now, Limit: recoveryStep}
 	return s.inSteps(func() (int, int, error) {
 		n, last, looked, err := s.c.store.RecoverDeliveries(ctx, r)
 		r.After = last
@@ -110,8 +107,8 @@ func (s *DeliveryService) Recover(ctx context.Context, ws WorkspaceID, endpoint 
 // enabled (ErrEndpointDisabled).
 func (s *DeliveryService) ReplayMissing(ctx context.Context, ws WorkspaceID, endpoint EndpointID, opts ReplayOptions) (int, error) {
 	now := s.c.now()
-	opts.Since = opts.Since.UTC().Truncate(time.Millisecond) // as Recover's window
-	if err := s.checkSince(opts.Since, now); err != nil {
+	since := stored(opts.Since) // as Recover's window
+	if err := s.checkSince(since, now); err != nil {
 		return 0, err
 	}
 	ep, err := s.enabled(ctx, ws, endpoint)
@@ -123,7 +120,7 @@ func (s *DeliveryService) ReplayMissing(ctx context.Context, ws WorkspaceID, end
 		return 0, err
 	}
 	r := store.MissingRequest{WorkspaceID: ws, EnvironmentID: ep.EnvironmentID, EndpointID: ep.ID,
-		ApplicationID: ep.ApplicationID, EventTypes: types, Since: opts.Since, At: now, Limit: recoveryStep,
+		ApplicationID: ep.ApplicationID, EventTypes: types, Since: since, At: now, Limit: recoveryStep,
 		NewID: func() DeliveryID { return DeliveryID(typeid.New(prefixDelivery)) }}
 	return s.inSteps(func() (int, int, error) {
 		n, last, looked, err := s.c.store.QueueMissing(ctx, r)

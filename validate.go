@@ -5,6 +5,7 @@ package nahook
 
 import (
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -100,4 +101,28 @@ func subject[ID ~string](field, prefix string, id ID) error {
 // workspace checks the workspace a call is scoped to.
 func workspace(ws WorkspaceID) error {
 	return subject("workspaceId", prefixWorkspace, ws)
+}
+
+// stored returns t as every store keeps a time: UTC, to the millisecond.
+// A bound given finer is drawn alike by every store, and a record reads
+// back exactly as it was returned.
+func stored(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
+
+// window returns the time bounds of a list as stored, zero bounding
+// nothing; with both set, until must be after since (ErrInvalid,
+// "until").
+func window(since, until time.Time) (time.Time, time.Time, error) {
+	since, until = stored(since), stored(until)
+	if !since.IsZero() && !until.IsZero() {
+		return since, until, untilAfter(since, until)
+	}
+	return since, until, nil
+}
+
+// untilAfter returns ErrInvalid ("until") unless until is after since.
+func untilAfter(since, until time.Time) error {
+	if !until.After(since) {
+		return store.Invalid("until", "until must be after since")
+	}
+	return nil
 }
