@@ -147,3 +147,20 @@ func eventType(ws WorkspaceID, field string, id EventTypeID) error {
 	}
 	return subject(field, prefixEventType, id)
 }
+
+// published returns the names of the event types published in an
+// environment of ws: what the portal offers there, and what an endpoint
+// there can receive.
+func (c *Client) published(ctx context.Context, ws WorkspaceID, env EnvironmentID) (map[string]bool, error) {
+	vis, err := c.store.ListEventTypeVisibility(ctx, ws, env)
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[string]bool, len(vis))
+	for _, v := range vis {
+		if v.Published {
+			names[v.EventTypeName] = true
+		}
+	}
+	return names, nil
+}

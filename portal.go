@@ -109,17 +109,7 @@ func (p *Portal) EventTypes(ctx context.Context) ([]EventType, error) {
 // published returns the names of the event types published in the
 // session's environment.
 func (p *Portal) published(ctx context.Context) (map[string]bool, error) {
-	vis, err := p.c.store.ListEventTypeVisibility(ctx, p.session.WorkspaceID, p.session.EnvironmentID)
-	if err != nil {
-		return nil, err
-	}
-	names := make(map[string]bool, len(vis))
-	for _, v := range vis {
-		if v.Published {
-			names[v.EventTypeName] = true
-		}
-	}
-	return names, nil
+	return p.c.published(ctx, p.session.WorkspaceID, p.session.EnvironmentID)
 }
 
 // checkPublished refuses a subscription to an event type not published in

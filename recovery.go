@@ -183,15 +183,16 @@ func (s *DeliveryService) enabled(ctx context.Context, ws WorkspaceID, id Endpoi
 // name or wildcard. It reads the store rather than the router's snapshot,
 // which may not yet hold an endpoint another process just made.
 func (s *DeliveryService) receives(ctx context.Context, ep Endpoint) ([]string, error) {
-	vis, err := s.c.store.ListEventTypeVisibility(ctx, ep.WorkspaceID, ep.EnvironmentID)
+	published, err := s.c.published(ctx, ep.WorkspaceID, ep.EnvironmentID)
 	if err != nil {
 		return nil, err
 	}
 	var names []string
-	for _, v := range vis {
-		if v.Published && slices.ContainsFunc(ep.EventTypes, func(p string) bool { return subscriptionMatches(p, v.EventTypeName) }) {
-			names = append(names, v.EventTypeName)
+	for name := range published {
+		if slices.ContainsFunc(ep.EventTypes, func(p string) bool { return subscriptionMatches(p, name) }) {
+			names = append(names, name)
 		}
 	}
+	slices.Sort(names) // the same query for the same endpoint
 	return names, nil
 }
