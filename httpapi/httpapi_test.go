@@ -241,6 +241,20 @@ func (h *harness) want(res response, status int, codeAndField ...string) {
 	}
 }
 
+// viaAPIs runs fn twice, each time on a fresh harness: through the
+// management API, then through the dashboard's, with the path builder
+// and Authorization header of the one it goes through.
+func viaAPIs(t *testing.T, fn func(t *testing.T, h *harness, p func(string) string, auth string)) {
+	t.Run("management", func(t *testing.T) {
+		h := newHarness(t, Config{})
+		fn(t, h, h.mgmtPath, h.mgmt)
+	})
+	t.Run("dashboard", func(t *testing.T) {
+		h := newHarness(t, Config{})
+		fn(t, h, h.dashPath, h.dash)
+	})
+}
+
 func (h *harness) mgmtPath(p string) string { return "/management/v1/workspaces/" + string(h.ws) + p }
 func (h *harness) dashPath(p string) string { return "/api/workspaces/" + string(h.ws) + p }
 
@@ -248,99 +262,92 @@ func (h *harness) dashPath(p string) string { return "/api/workspaces/" + string
 // and the dashboard API alike, checking each answer against the OpenAPI
 // document.
 func TestEveryRoute(t *testing.T) {
-	for _, via := range []string{"management", "dashboard"} {
-		t.Run(via, func(t *testing.T) {
-			h := newHarness(t, Config{})
-			p, auth := h.mgmtPath, h.mgmt
-			if via == "dashboard" {
-				p, auth = h.dashPath, h.dash
-			}
-			is := is.New(t)
-			created := func(path string, body any) response {
-				t.Helper()
-				res := h.do("POST", p(path), auth, body)
-				h.want(res, http.StatusCreated)
-				return res
-			}
+	viaAPIs(t, func(t *testing.T, h *harness, p func(string) string, auth string) {
+		is := is.New(t)
+		created := func(path string, body any) response {
+			t.Helper()
+			res := h.do("POST", p(path), auth, body)
+			h.want(res, http.StatusCreated)
+			return res
+		}
 
-			app := created("/applications", map[string]any{"externalId": "cust_123", "name": "Acme Corp", "metadata": map[string]string{"plan": "enterprise"}})
-			appID := app.field("id")
-			is.Equal(app.body.(map[string]any)["metadata"], map[string]any{"plan": "enterprise"})
-			h.want(h.do("GET", p("/applications"), auth, nil), http.StatusOK)
-			found := h.do("GET", p("/applications?externalId=cust_123"), auth, nil)
-			is.Equal(len(found.body.(map[string]any)["data"].([]any)), 1)
-			h.want(h.do("POST", p("/applications"), auth, `{"name": "No extras", "externalId": null, "metadata": null}`), http.StatusCreated) // null is leaving it out
-			none := h.do("GET", p("/applications?externalId=cust_999"), auth, nil)
-			is.Equal(len(none.body.(map[string]any)["data"].([]any)), 0)
-			h.want(h.do("GET", p("/applications/"+appID), auth, nil), http.StatusOK)
-			patched := h.do("PATCH", p("/applications/"+appID), auth, map[string]any{"externalId": nil, "metadata": map[string]string{}})
-			h.want(patched, http.StatusOK)
-			is.Equal(patched.body.(map[string]any)["externalId"], nil) // null removes it
+		app := created("/applications", map[string]any{"externalId": "cust_123", "name": "Acme Corp", "metadata": map[string]string{"plan": "enterprise"}})
+		appID := app.field("id")
+		is.Equal(app.body.(map[string]any)["metadata"], map[string]any{"plan": "enterprise"})
+		h.want(h.do("GET", p("/applications"), auth, nil), http.StatusOK)
+		found := h.do("GET", p("/applications?externalId=cust_123"), auth, nil)
+		is.Equal(len(found.body.(map[string]any)["data"].([]any)), 1)
+		h.want(h.do("POST", p("/applications"), auth, `{"name": "No extras", "externalId": null, "metadata": null}`), http.StatusCreated) // null is leaving it out
+		none := h.do("GET", p("/applications?externalId=cust_999"), auth, nil)
+		is.Equal(len(none.body.(map[string]any)["data"].([]any)), 0)
+		h.want(h.do("GET", p("/applications/"+appID), auth, nil), http.StatusOK)
+		patched := h.do("PATCH", p("/applications/"+appID), auth, map[string]any{"externalId": nil, "metadata": map[string]string{}})
+		h.want(patched, http.StatusOK)
+		is.Equal(patched.body.(map[string]any)["externalId"], nil) // null removes it
 
-			env := created("/environments", map[string]string{"name": "Staging", "slug": "staging"})
-			envID := env.field("id")
-			h.want(h.do("GET", p("/environments"), auth, nil), http.StatusOK)
-			h.want(h.do("GET", p("/environments/"+envID), auth, nil), http.StatusOK)
-			h.want(h.do("PATCH", p("/environments/"+envID), auth, map[string]string{"name": "Stage"}), http.StatusOK)
+		env := created("/environments", map[string]string{"name": "Staging", "slug": "staging"})
+		envID := env.field("id")
+		h.want(h.do("GET", p("/environments"), auth, nil), http.StatusOK)
+		h.want(h.do("GET", p("/environments/"+envID), auth, nil), http.StatusOK)
+		h.want(h.do("PATCH", p("/environments/"+envID), auth, map[string]string{"name": "Stage"}), http.StatusOK)
 
-			et := created("/event-types", map[string]string{"name": "order.created", "description": "An order was placed."})
-			etID := et.field("id")
-			h.want(h.do("GET", p("/event-types"), auth, nil), http.StatusOK)
-			h.want(h.do("GET", p("/event-types/"+etID), auth, nil), http.StatusOK)
-			h.want(h.do("PATCH", p("/event-types/"+etID), auth, map[string]any{"description": nil}), http.StatusOK)
-			vis := h.do("PUT", p("/environments/"+envID+"/event-types/"+etID+"/visibility"), auth, map[string]bool{"published": true})
-			h.want(vis, http.StatusOK)
-			is.Equal(vis.body, map[string]any{"eventTypeId": etID, "eventTypeName": "order.created", "published": true})
-			list := h.do("GET", p("/environments/"+envID+"/event-types"), auth, nil)
-			h.want(list, http.StatusOK)
-			is.Equal(list.body, []any{map[string]any{"eventTypeId": etID, "eventTypeName": "order.created", "published": true}}) // the seed's bare array
+		et := created("/event-types", map[string]string{"name": "order.created", "description": "An order was placed."})
+		etID := et.field("id")
+		h.want(h.do("GET", p("/event-types"), auth, nil), http.StatusOK)
+		h.want(h.do("GET", p("/event-types/"+etID), auth, nil), http.StatusOK)
+		h.want(h.do("PATCH", p("/event-types/"+etID), auth, map[string]any{"description": nil}), http.StatusOK)
+		vis := h.do("PUT", p("/environments/"+envID+"/event-types/"+etID+"/visibility"), auth, map[string]bool{"published": true})
+		h.want(vis, http.StatusOK)
+		is.Equal(vis.body, map[string]any{"eventTypeId": etID, "eventTypeName": "order.created", "published": true})
+		list := h.do("GET", p("/environments/"+envID+"/event-types"), auth, nil)
+		h.want(list, http.StatusOK)
+		is.Equal(list.body, []any{map[string]any{"eventTypeId": etID, "eventTypeName": "order.created", "published": true}}) // the seed's bare array
 
-			ep := created("/applications/"+appID+"/endpoints", map[string]any{"url": "https://acme.com/webhooks", "description": "Production webhook"})
-			epID := ep.field("id")
-			is.Equal(ep.field("applicationId"), appID)
-			h.want(h.do("GET", p("/applications/"+appID+"/endpoints"), auth, nil), http.StatusOK)
-			ep2 := created("/endpoints", map[string]any{"url": "https://acme.com/staging", "environmentId": envID, "eventTypes": []string{"order.*"}})
-			h.want(h.do("GET", p("/endpoints?environmentId="+envID), auth, nil), http.StatusOK)
-			h.want(h.do("GET", p("/endpoints/"+epID), auth, nil), http.StatusOK)
-			h.want(h.do("PATCH", p("/endpoints/"+ep2.field("id")), auth, map[string]any{"disabled": true, "eventTypes": nil}), http.StatusOK)
+		ep := created("/applications/"+appID+"/endpoints", map[string]any{"url": "https://acme.com/webhooks", "description": "Production webhook"})
+		epID := ep.field("id")
+		is.Equal(ep.field("applicationId"), appID)
+		h.want(h.do("GET", p("/applications/"+appID+"/endpoints"), auth, nil), http.StatusOK)
+		ep2 := created("/endpoints", map[string]any{"url": "https://acme.com/staging", "environmentId": envID, "eventTypes": []string{"order.*"}})
+		h.want(h.do("GET", p("/endpoints?environmentId="+envID), auth, nil), http.StatusOK)
+		h.want(h.do("GET", p("/endpoints/"+epID), auth, nil), http.StatusOK)
+		h.want(h.do("PATCH", p("/endpoints/"+ep2.field("id")), auth, map[string]any{"disabled": true, "eventTypes": nil}), http.StatusOK)
 
-			key := created("/api-keys", map[string]string{"environmentId": envID, "name": "backend"})
-			is.True(strings.HasPrefix(key.field("key"), "nhk_"))
-			is.Equal(key.header.Get("Cache-Control"), "no-store")
-			keys := h.do("GET", p("/api-keys"), auth, nil)
-			h.want(keys, http.StatusOK)
-			is.True(!strings.Contains(string(keys.raw), key.field("key"))) // never the plaintext again
-			h.want(h.do("DELETE", p("/api-keys/"+key.field("id")), auth, nil), http.StatusNoContent)
+		key := created("/api-keys", map[string]string{"environmentId": envID, "name": "backend"})
+		is.True(strings.HasPrefix(key.field("key"), "nhk_"))
+		is.Equal(key.header.Get("Cache-Control"), "no-store")
+		keys := h.do("GET", p("/api-keys"), auth, nil)
+		h.want(keys, http.StatusOK)
+		is.True(!strings.Contains(string(keys.raw), key.field("key"))) // never the plaintext again
+		h.want(h.do("DELETE", p("/api-keys/"+key.field("id")), auth, nil), http.StatusNoContent)
 
-			secret := h.do("GET", p("/endpoints/"+epID+"/secret"), auth, nil)
-			h.want(secret, http.StatusOK)
-			rotated := h.do("POST", p("/endpoints/"+epID+"/secret/rotate"), auth, nil)
-			h.want(rotated, http.StatusOK)
-			is.True(rotated.field("key") != secret.field("key"))
-			is.Equal(h.do("GET", p("/endpoints/"+epID+"/secret"), auth, nil).field("key"), rotated.field("key"))
-			h.want(h.do("GET", p("/endpoints/"+epID+"/deliveries"), auth, nil), http.StatusOK)
-			h.want(h.do("GET", p("/deliveries/dlv_01kaaaaaaaaaaaaaaaaaaaaaaa"), auth, nil), http.StatusNotFound, "not_found")
-			h.want(h.do("POST", p("/deliveries/dlv_01kaaaaaaaaaaaaaaaaaaaaaaa/retry"), auth, nil), http.StatusNotFound, "not_found")
+		secret := h.do("GET", p("/endpoints/"+epID+"/secret"), auth, nil)
+		h.want(secret, http.StatusOK)
+		rotated := h.do("POST", p("/endpoints/"+epID+"/secret/rotate"), auth, nil)
+		h.want(rotated, http.StatusOK)
+		is.True(rotated.field("key") != secret.field("key"))
+		is.Equal(h.do("GET", p("/endpoints/"+epID+"/secret"), auth, nil).field("key"), rotated.field("key"))
+		h.want(h.do("GET", p("/endpoints/"+epID+"/deliveries"), auth, nil), http.StatusOK)
+		h.want(h.do("GET", p("/deliveries/dlv_01kaaaaaaaaaaaaaaaaaaaaaaa"), auth, nil), http.StatusNotFound, "not_found")
+		h.want(h.do("POST", p("/deliveries/dlv_01kaaaaaaaaaaaaaaaaaaaaaaa/retry"), auth, nil), http.StatusNotFound, "not_found")
 
-			session := created("/portal-sessions", map[string]any{"applicationId": appID, "environmentId": envID, "expiresIn": 600})
-			is.True(strings.HasPrefix(session.field("token"), "nhp_"))
-			is.Equal(session.header.Get("Cache-Control"), "no-store")
-			sessions := h.do("GET", p("/applications/"+appID+"/portal-sessions"), auth, nil)
-			h.want(sessions, http.StatusOK)
-			is.True(!strings.Contains(string(sessions.raw), session.field("token"))) // never the token again
-			h.want(h.do("DELETE", p("/portal-sessions/"+session.field("id")), auth, nil), http.StatusNoContent)
-			created("/portal-sessions", map[string]any{"applicationId": appID})
-			revoked := h.do("DELETE", p("/applications/"+appID+"/portal-sessions"), auth, nil)
-			h.want(revoked, http.StatusOK)
-			is.Equal(revoked.body, map[string]any{"revoked": 1.0})
+		session := created("/portal-sessions", map[string]any{"applicationId": appID, "environmentId": envID, "expiresIn": 600})
+		is.True(strings.HasPrefix(session.field("token"), "nhp_"))
+		is.Equal(session.header.Get("Cache-Control"), "no-store")
+		sessions := h.do("GET", p("/applications/"+appID+"/portal-sessions"), auth, nil)
+		h.want(sessions, http.StatusOK)
+		is.True(!strings.Contains(string(sessions.raw), session.field("token"))) // never the token again
+		h.want(h.do("DELETE", p("/portal-sessions/"+session.field("id")), auth, nil), http.StatusNoContent)
+		created("/portal-sessions", map[string]any{"applicationId": appID})
+		revoked := h.do("DELETE", p("/applications/"+appID+"/portal-sessions"), auth, nil)
+		h.want(revoked, http.StatusOK)
+		is.Equal(revoked.body, map[string]any{"revoked": 1.0})
 
-			h.want(h.do("DELETE", p("/endpoints/"+epID), auth, nil), http.StatusNoContent)
-			h.want(h.do("DELETE", p("/event-types/"+etID), auth, nil), http.StatusNoContent)
-			h.want(h.do("DELETE", p("/applications/"+appID), auth, nil), http.StatusNoContent)
-			h.want(h.do("DELETE", p("/environments/"+envID), auth, nil), http.StatusNoContent)
-			h.want(h.do("GET", p("/environments/"+envID), auth, nil), http.StatusNotFound, "not_found")
-		})
-	}
+		h.want(h.do("DELETE", p("/endpoints/"+epID), auth, nil), http.StatusNoContent)
+		h.want(h.do("DELETE", p("/event-types/"+etID), auth, nil), http.StatusNoContent)
+		h.want(h.do("DELETE", p("/applications/"+appID), auth, nil), http.StatusNoContent)
+		h.want(h.do("DELETE", p("/environments/"+envID), auth, nil), http.StatusNoContent)
+		h.want(h.do("GET", p("/environments/"+envID), auth, nil), http.StatusNotFound, "not_found")
+	})
 }
 
 // The seed's routing example, through the ingest routes.

@@ -85,6 +85,10 @@ func (s *Store) Ingest(ctx context.Context, ev store.Event, ds []store.Delivery)
 // however many ingests made it.
 const deliveriesChannel = "nahook_deliveries"
 
+// notifyDeliveries is the expression that tells dispatchers, at commit,
+// that deliveries are due.
+const notifyDeliveries = `pg_notify('` + deliveriesChannel + `', current_schema())`
+
 // ingest stores the event and its deliveries through q, the pool or a
 // host's transaction, in one statement, and reports whether it stored the
 // event. The event's insert does nothing if its idempotency key is taken
@@ -115,7 +119,7 @@ func ingest(ctx context.Context, q querier, ev store.Event, ds []store.Delivery)
 			RETURNING id, endpoint_id
 		)
 		SELECT e.id, d.id, d.endpoint_id,
-			CASE WHEN d.id IS NOT NULL THEN pg_notify('`+deliveriesChannel+`', current_schema())::text END
+			CASE WHEN d.id IS NOT NULL THEN `+notifyDeliveries+`::text END
 		FROM e LEFT JOIN d ON true`,
 		ev.ID, ev.WorkspaceID, ev.EnvironmentID, null(ev.EventType), ev.Payload, null(ev.IdempotencyKey), ev.CreatedAt, ids, endpoints,
 		null(ev.EndpointID), null(ev.ApplicationID), ev.Broadcast)

@@ -16,10 +16,6 @@ import (
 // write that makes deliveries due tells every dispatcher
 // (deliveriesChannel) at commit.
 
-// notifyDeliveries is the statement that tells dispatchers, at commit,
-// that deliveries are due.
-const notifyDeliveries = `SELECT pg_notify('` + deliveriesChannel + `', current_schema())`
-
 // ResendDelivery implements store.RecoveryStore.
 func (s *Store) ResendDelivery(ctx context.Context, ws store.WorkspaceID, id store.DeliveryID, at time.Time) (store.Delivery, error) {
 	var d store.Delivery
@@ -42,7 +38,7 @@ func (s *Store) ResendDelivery(ctx context.Context, ws store.WorkspaceID, id sto
 			WHERE id = $1`, id, at); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, notifyDeliveries); err != nil {
+		if _, err := tx.Exec(ctx, `SELECT `+notifyDeliveries); err != nil {
 			return err
 		}
 		d, err = scanDelivery(tx.QueryRow(ctx, `SELECT `+deliveryColumns+deliveryFrom+`WHERE d.id = $1`, id))
@@ -67,7 +63,7 @@ func (s *Store) RecoverDeliveries(ctx context.Context, r store.RecoverRequest) (
 				FROM looked WHERE d.id = looked.id AND d.status = 'failed'
 				RETURNING d.id
 			), told AS (
-				SELECT pg_notify('`+deliveriesChannel+`', current_schema()) WHERE EXISTS (SELECT 1 FROM moved)
+				SELECT `+notifyDeliveries+` WHERE EXISTS (SELECT 1 FROM moved)
 			)
 			SELECT (SELECT count(*) FROM moved), (SELECT max(id) FROM looked), (SELECT count(*) FROM looked),
 				(SELECT count(*) FROM told)`,
@@ -121,7 +117,7 @@ func (s *Store) QueueMissing(ctx context.Context, r store.MissingRequest) (int, 
 			return err
 		}
 		if queued = int(tag.RowsAffected()); queued > 0 {
-			_, err = tx.Exec(ctx, notifyDeliveries)
+			_, err = tx.Exec(ctx, `SELECT `+notifyDeliveries)
 		}
 		return err
 	})
