@@ -29,8 +29,16 @@ import (
 // header of megabytes is reported, not kept.
 const maxErrorBytes = 1024
 
-// attempt sends one delivery and decides what comes next.
+// attempt sends one delivery, decides what comes next, and tells the
+// observer.
 func (d *dispatcher) attempt(job store.Dispatch) store.AttemptResult {
+	res, outcome := d.try(job)
+	d.c.observeAttempt(job, res, outcome)
+	return res
+}
+
+// try sends one delivery and decides what comes next.
+func (d *dispatcher) try(job store.Dispatch) (store.AttemptResult, AttemptOutcome) {
 	start := d.c.cfg.Now().UTC()
 	n := job.Delivery.Attempts + 1
 	res := store.AttemptResult{
@@ -49,14 +57,18 @@ func (d *dispatcher) attempt(job store.Dispatch) store.AttemptResult {
 	// Only success in good time keeps an endpoint off probation: slow or
 	// failing, it gets one attempt at a time, from the probe share.
 	res.Probation = !succeeded || end.Sub(start) > d.cfg.SlowAfter
-	retryable := false
+	retryable, outcome := false, AttemptFailed
 	switch {
 	case succeeded:
 		res.Status = store.DeliverySucceeded
-		return res
+		return res, AttemptSucceeded
 	case err != nil:
 		res.Attempt.Error = errorText(err)
 		retryable = true // the network or the receiver's time: worth trying again
+		outcome = AttemptError
+		if _, ok := err.(noAnswer); ok {
+			outcome = AttemptTimedOut
+		}
 	case status == http.StatusTooManyRequests || status == http.StatusRequestTimeout || status >= 500:
 		res.Attempt.Error = fmt.Sprintf("the endpoint answered %d", status)
 		retryable = true
@@ -70,7 +82,7 @@ func (d *dispatcher) attempt(job store.Dispatch) store.AttemptResult {
 	k := n - job.Delivery.SeriesStart
 	if !retryable || k > len(d.cfg.Schedule) {
 		res.Status = store.DeliveryFailed
-		return res
+		return res, outcome
 	}
 	// Waits count from the answer, which is what Retry-After is relative
 	// to. The next attempt is rounded up to the millisecond the store keeps,
@@ -81,7 +93,7 @@ func (d *dispatcher) attempt(job store.Dispatch) store.AttemptResult {
 	}
 	res.Status = store.DeliveryPending
 	res.NextAttemptAt = end.Add(wait + time.Millisecond - 1).Truncate(time.Millisecond)
-	return res
+	return res, outcome
 }
 
 // send POSTs the signed payload and returns the answer's status, headers
@@ -105,7 +117,7 @@ func (d *dispatcher) send(job store.Dispatch, at time.Time) (int, http.Header, s
 	resp, err := d.client.Do(req)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
-			return 0, nil, "", fmt.Errorf("no answer within %v", d.cfg.Timeout)
+			return 0, nil, "", noAnswer{d.cfg.Timeout}
 		}
 		if e, ok := errors.AsType[*url.Error](err); ok {
 			// "Post <url>: …" says nothing the delivery does not: keep
@@ -124,6 +136,11 @@ func (d *dispatcher) send(job store.Dispatch, at time.Time) (int, http.Header, s
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	return resp.StatusCode, resp.Header, string(kept), nil
 }
+
+// noAnswer is an attempt that timed out.
+type noAnswer struct{ timeout time.Duration }
+
+func (e noAnswer) Error() string { return fmt.Sprintf("no answer within %v", e.timeout) }
 
 // jitter spreads a wait by ±20%, so that deliveries that failed together
 // do not all come back together.

@@ -63,13 +63,19 @@ type Config struct {
 	// by Now, from 5 seconds up to an hour; it never holds up a delivery.
 	// Its ctx ends after Delivery.Timeout; when Deliver's ctx ends, Deliver
 	// returns once the call in progress has. With neither this nor
-	// OperationalWebhook set, no operational event is recorded at all.
+	// OperationalWebhook (nor Observer.OperationalEvent) set, no
+	// operational event is recorded at all.
 	OnOperationalEvent func(ctx context.Context, ev OperationalEvent) error
 	// OperationalWebhook, when its URL is set, receives every operational
 	// event as a signed webhook (see OperationalWebhook), beside
 	// OnOperationalEvent if both are set: an event is done once both have
 	// taken it, and retried to both otherwise.
 	OperationalWebhook OperationalWebhook
+	// Observer hears of ingests, delivery attempts and operational events
+	// as they happen, for metrics and traces (package nahookotel makes
+	// one for OpenTelemetry). Its zero value hears nothing and costs
+	// nothing.
+	Observer Observer
 }
 
 // withDefaults returns c with the default its doc comment states in each

@@ -80,9 +80,12 @@ type Ingested struct {
 // fails as Resolve does for a bad key, an unknown or unpublished type; an
 // event that goes to no endpoint is still stored.
 func (s *EventService) Ingest(ctx context.Context, apiKey, eventType string, in IngestInput) (Ingested, error) {
-	return s.ingest(ctx, apiKey, in, target{eventType: eventType}, func(app ApplicationID) (Route, error) {
+	ctx, start := s.c.observeIngestStart(ctx, SourceIngest)
+	got, err := s.ingest(ctx, apiKey, in, target{eventType: eventType}, func(app ApplicationID) (Route, error) {
 		return s.c.Router.resolve(ctx, apiKey, eventType, app, in.Broadcast)
 	})
+	s.c.observeIngestEnd(ctx, SourceIngest, start, got, err)
+	return got, err
 }
 
 // IngestDirect sends an event straight to one endpoint of the key's
@@ -93,13 +96,16 @@ func (s *EventService) Ingest(ctx context.Context, apiKey, eventType string, in 
 // endpoint must be that application's: another is ErrNotFound naming the
 // field that named the application.
 func (s *EventService) IngestDirect(ctx context.Context, apiKey string, endpoint EndpointID, in IngestInput) (Ingested, error) {
-	return s.ingest(ctx, apiKey, in, target{endpoint: endpoint}, func(app ApplicationID) (Route, error) {
+	ctx, start := s.c.observeIngestStart(ctx, SourceIngestDirect)
+	got, err := s.ingest(ctx, apiKey, in, target{endpoint: endpoint}, func(app ApplicationID) (Route, error) {
 		route, err := s.c.Router.ResolveDirect(ctx, apiKey, endpoint)
 		if err == nil {
 			err = endpointOf(route, endpoint, app, in)
 		}
 		return route, err
 	})
+	s.c.observeIngestEnd(ctx, SourceIngestDirect, start, got, err)
+	return got, err
 }
 
 // endpointOf returns nil unless an event for app (named in in, by ID or

@@ -122,7 +122,7 @@ func checkOperationalWebhook(w OperationalWebhook, allowPrivate bool) ([]byte, e
 // events: only then are they recorded, so that an outbox nobody reads does
 // not grow.
 func (c *Client) reportsOperationalEvents() bool {
-	return c.cfg.OnOperationalEvent != nil || c.cfg.OperationalWebhook.URL != ""
+	return c.cfg.OnOperationalEvent != nil || c.cfg.OperationalWebhook.URL != "" || c.cfg.Observer.OperationalEvent != nil
 }
 
 // nudgeRelay wakes this process's relays: an operational event may have
@@ -237,6 +237,9 @@ func (r *relay) handOut(ctx context.Context) (int, error) {
 // that grows with its tries. An event older than the retention is given
 // up, loudly: its endpoint's deliveries are gone too.
 func (r *relay) handle(ctx context.Context, ev OperationalEvent) {
+	if f := r.c.cfg.Observer.OperationalEvent; f != nil && ev.Attempts == 1 {
+		f(ev)
+	}
 	err := r.send(ctx, ev)
 	now := r.c.cfg.Now()
 	storeCtx, cancel := context.WithTimeout(ctx, 30*time.Second)

@@ -51,7 +51,10 @@ type Message struct {
 // have is ErrNotFound naming the field that named it, and nothing is
 // stored.
 func (s *EventService) Send(ctx context.Context, m Message) (Ingested, error) {
-	return s.send(ctx, s.c.store, true, m)
+	ctx, start := s.c.observeIngestStart(ctx, SourceSend)
+	got, err := s.send(ctx, s.c.store, true, m)
+	s.c.observeIngestEnd(ctx, SourceSend, start, got, err)
+	return got, err
 }
 
 // SendTx is Send inside tx, a transaction the host program has open on
@@ -73,7 +76,10 @@ func (s *EventService) SendTx(ctx context.Context, tx store.Tx, m Message) (Inge
 	if tx == nil {
 		return Ingested{}, store.Invalid("tx", "SendTx needs the host's transaction, as postgres.Tx or sqlite.Tx returns it")
 	}
-	return s.send(ctx, tx, false, m)
+	ctx, start := s.c.observeIngestStart(ctx, SourceSendTx)
+	got, err := s.send(ctx, tx, false, m)
+	s.c.observeIngestEnd(ctx, SourceSendTx, start, got, err)
+	return got, err
 }
 
 // send is Send and SendTx: w is where the event is looked up and written,

@@ -17,6 +17,7 @@ type Store interface {
 	APIKeyStore
 	RoutingStore
 	DeliveryStore
+	StatsStore
 	RecoveryStore
 	OperationalEventStore
 	PortalSessionStore

@@ -62,6 +62,7 @@ func cases() []test {
 		eventTests,
 		sendTxTests,
 		dispatchTests,
+		statsTests,
 		deliveryTests,
 		recoveryTests,
 		opEventTests,
