@@ -1,7 +1,8 @@
 // Command server runs nahook's HTTP API on an embedded SQLite database, or
 // on Postgres: the management API, a dashboard API and ingestion, with the
 // paths and JSON shapes of the hosted service's documentation; and it
-// delivers the events it ingests, signed, with retries.
+// delivers the events it ingests, signed, with retries. It serves its
+// metrics, for Prometheus, at /metrics.
 //
 //	go run ./examples/server                           # :8080, ./nahook.db
 //	go run ./examples/server -db 'postgres://user@localhost/app?search_path=nahook'
@@ -28,9 +29,15 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+
 	"github.com/nahook/nahook"
 	"github.com/nahook/nahook/examples/internal/opendb"
 	"github.com/nahook/nahook/httpapi"
+	"github.com/nahook/nahook/nahookotel"
 )
 
 // dashboardKeyName names the management key the example's dashboard
@@ -94,7 +101,19 @@ func run(ctx context.Context, stop func(), cfg config, out io.Writer, log *slog.
 		return fmt.Errorf("open %s: %w", redact(cfg.db), err)
 	}
 	defer st.Close()
+	// Metrics: nahook reports to OpenTelemetry, and OpenTelemetry's
+	// Prometheus exporter serves them at /metrics.
+	registry := prometheus.NewRegistry()
+	exporter, err := otelprom.New(otelprom.WithRegisterer(registry))
+	if err != nil {
+		return err
+	}
+	tel, err := nahookotel.New(nahookotel.Options{MeterProvider: sdkmetric.NewMeterProvider(sdkmetric.WithReader(exporter))})
+	if err != nil {
+		return err
+	}
 	nh, err := nahook.New(st, nahook.Config{
+		Observer:         tel.Observer(),
 		AllowPrivateURLs: cfg.allowPrivate,
 		Logger:           log,
 		Delivery:         nahook.DeliveryConfig{Timeout: cfg.deliveryTimeout},
@@ -117,6 +136,11 @@ func run(ctx context.Context, stop func(), cfg config, out io.Writer, log *slog.
 	if err := nh.Router.Load(ctx); err != nil {
 		return err
 	}
+	gauges, err := tel.ObserveStats(nh)
+	if err != nil {
+		return err
+	}
+	defer gauges.Unregister()
 
 	api, err := httpapi.New(httpapi.Config{Client: nh, Dashboard: dashboardCheck(nh), Logger: log})
 	if err != nil {
@@ -132,6 +156,9 @@ func run(ctx context.Context, stop func(), cfg config, out io.Writer, log *slog.
 	if root := strings.TrimSuffix(portalPath, "/"); root != "" {
 		mux.Handle("GET "+root, http.RedirectHandler(portalPath, http.StatusMovedPermanently))
 	}
+	// Aggregate figures only, no customer's name or ID; still, a host
+	// would serve them where only its scraper reaches.
+	mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}))
 	mux.Handle("/", api)
 	srv := &http.Server{
 		Handler:           mux,
