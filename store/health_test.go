@@ -18,7 +18,7 @@ func TestLatencyBucket(t *testing.T) {
 		{ms, ms},
 		{2 * ms, 2 * ms},
 		{14 * ms, 14 * ms},
-		{15 * ms, 16 * ms}, // 2^4
+		{15 * ms, 16 * ms},   // 2^4
 		{117 * ms, 117 * ms}, // ⌊2^(55/8)⌋
 		{118 * ms, 128 * ms}, // 2^7
 		{120 * ms, 128 * ms},
