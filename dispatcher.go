@@ -520,7 +520,8 @@ func (d *dispatcher) saveOnce(batch []store.AttemptResult) error {
 	}
 }
 
-// prune deletes events past their retention, hourly, until ctx ends.
+// prune deletes events past their retention, and the endpoint-health
+// rollup's rows past HealthRetention, hourly, until ctx ends.
 func (d *dispatcher) prune(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -538,6 +539,7 @@ func (d *dispatcher) prune(ctx context.Context) {
 				break
 			}
 		}
+		d.pruneHealth(ctx)
 		select {
 		case <-ctx.Done():
 			return

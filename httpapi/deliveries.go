@@ -204,6 +204,11 @@ func explainStoredEvent(a *api, w http.ResponseWriter, r *http.Request, ws nahoo
 	return respond(w, http.StatusOK, explanationOut, x, err)
 }
 
+func getEndpointHealth(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
+	h, err := a.nh.Endpoints.Health(r.Context(), ws, nahook.EndpointID(r.PathValue("endpointId")))
+	return respond(w, http.StatusOK, endpointHealthOut, h, err)
+}
+
 func getEndpointSecret(a *api, w http.ResponseWriter, r *http.Request, ws nahook.WorkspaceID) error {
 	s, err := a.nh.Endpoints.Secret(r.Context(), ws, nahook.EndpointID(r.PathValue("endpointId")))
 	w.Header().Set("Cache-Control", "no-store")

@@ -113,6 +113,7 @@ var workspaceRoutes = []workspaceRoute{
 	{"GET", "/endpoints/{endpointId}/secret", getEndpointSecret},
 	{"POST", "/endpoints/{endpointId}/secret/rotate", rotateEndpointSecret},
 	{"GET", "/endpoints/{endpointId}/deliveries", listEndpointDeliveries},
+	{"GET", "/endpoints/{endpointId}/health", getEndpointHealth},
 	{"GET", "/explain", explainEvent},
 	{"GET", "/events", listEvents},
 	{"GET", "/events/{eventId}/explain", explainStoredEvent},

@@ -16,6 +16,7 @@ import (
 	"github.com/matryer/is"
 
 	"github.com/nahook/nahook"
+	"github.com/nahook/nahook/store"
 	"github.com/nahook/nahook/store/postgres"
 	"github.com/nahook/nahook/store/sqlite"
 )
@@ -27,6 +28,7 @@ type harness struct {
 	t    *testing.T
 	api  *api
 	nh   *nahook.Client
+	st   store.Store
 	doc  *openAPIDoc
 	ws   nahook.WorkspaceID
 	mgmt string // Authorization header values
@@ -51,7 +53,7 @@ func newHarness(t *testing.T, cfg Config) *harness {
 		nh.Close()
 		st.Close()
 	})
-	h := &harness{t: t, nh: nh}
+	h := &harness{t: t, nh: nh, st: st}
 	h.ws, h.mgmt = h.workspace()
 	h.dash = "Bearer session-" + string(h.ws)
 	cfg.Client = nh
@@ -327,6 +329,7 @@ func TestEveryRoute(t *testing.T) {
 		is.True(rotated.field("key") != secret.field("key"))
 		is.Equal(h.do("GET", p("/endpoints/"+epID+"/secret"), auth, nil).field("key"), rotated.field("key"))
 		h.want(h.do("GET", p("/endpoints/"+epID+"/deliveries"), auth, nil), http.StatusOK)
+		h.want(h.do("GET", p("/endpoints/"+epID+"/health"), auth, nil), http.StatusOK)
 		h.want(h.do("GET", p("/deliveries/dlv_01kaaaaaaaaaaaaaaaaaaaaaaa"), auth, nil), http.StatusNotFound, "not_found")
 		h.want(h.do("POST", p("/deliveries/dlv_01kaaaaaaaaaaaaaaaaaaaaaaa/retry"), auth, nil), http.StatusNotFound, "not_found")
 

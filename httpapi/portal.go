@@ -29,6 +29,7 @@ var portalRoutes = []struct {
 	{"GET", "/endpoints/{endpointId}/secret", getPortalEndpointSecret},
 	{"POST", "/endpoints/{endpointId}/secret/rotate", rotatePortalEndpointSecret},
 	{"GET", "/endpoints/{endpointId}/deliveries", listPortalEndpointDeliveries},
+	{"GET", "/endpoints/{endpointId}/health", getPortalEndpointHealth},
 	{"POST", "/endpoints/{endpointId}/recover", recoverPortalEndpoint},
 	{"POST", "/endpoints/{endpointId}/replay-missing", replayPortalMissing},
 	{"GET", "/deliveries/{deliveryId}", getPortalDelivery},
@@ -184,6 +185,11 @@ func getPortalEndpointSecret(a *api, w http.ResponseWriter, r *http.Request, p *
 func rotatePortalEndpointSecret(a *api, w http.ResponseWriter, r *http.Request, p *nahook.Portal) error {
 	s, err := p.RotateSecret(r.Context(), nahook.EndpointID(r.PathValue("endpointId")))
 	return respond(w, http.StatusOK, secretOut, s, err)
+}
+
+func getPortalEndpointHealth(a *api, w http.ResponseWriter, r *http.Request, p *nahook.Portal) error {
+	h, err := p.EndpointHealth(r.Context(), nahook.EndpointID(r.PathValue("endpointId")))
+	return respond(w, http.StatusOK, endpointHealthOut, h, err)
 }
 
 func listPortalEndpointDeliveries(a *api, w http.ResponseWriter, r *http.Request, p *nahook.Portal) error {

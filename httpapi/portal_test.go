@@ -78,6 +78,7 @@ func TestPortal(t *testing.T) {
 	h.want(rotated, http.StatusOK)
 	is.True(rotated.field("key") != secret.field("key"))
 	h.want(h.do("GET", "/portal/v1/endpoints/"+id+"/deliveries", auth, nil), http.StatusOK)
+	h.want(h.do("GET", "/portal/v1/endpoints/"+id+"/health", auth, nil), http.StatusOK)
 
 	// Mistakes name their field, and write nothing.
 	h.want(h.do("POST", "/portal/v1/endpoints", auth, map[string]any{"url": "https://a.example/", "applicationId": app}), http.StatusBadRequest, "invalid", "applicationId")

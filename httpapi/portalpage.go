@@ -17,11 +17,12 @@ var portalPageTemplate = template.Must(template.ParseFS(portalAssets, "portalpag
 
 // PortalPage returns the developer-portal page: the web page an
 // end-customer opens with a portal session's URL, to see, add, edit,
-// disable and delete their endpoints, read and rotate their secrets, read
-// their deliveries with every attempt, and send again a delivery, the
-// deliveries that failed in a period, or the events an endpoint missed.
-// It is plain HTML, CSS and JavaScript embedded in the binary,
-// with no external asset. Mount it at the path of Config.PortalURL:
+// disable and delete their endpoints, see each one's health (success
+// rate, attempts and latency over the last hour and day), read and rotate
+// their secrets, read their deliveries with every attempt, and send again
+// a delivery, the deliveries that failed in a period, or the events an
+// endpoint missed. It is plain HTML, CSS and JavaScript embedded in the
+// binary, with no external asset. Mount it at the path of Config.PortalURL:
 //
 //	mux.Handle("GET /portal/", httpapi.PortalPage(""))
 //

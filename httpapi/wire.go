@@ -168,6 +168,41 @@ type secretJSON struct {
 
 func secretOut(key string) secretJSON { return secretJSON{key} }
 
+// Endpoint health.
+
+type endpointHealthJSON struct {
+	EndpointID nahook.EndpointID `json:"endpointId"`
+	At         timestamp         `json:"at"`
+	LastHour   healthWindowJSON  `json:"lastHour"`
+	LastDay    healthWindowJSON  `json:"lastDay"`
+}
+
+// healthWindowJSON is one window of an endpoint's health: the rate and
+// percentiles are null when the window has no attempts, rather than a 0
+// that reads as a figure.
+type healthWindowJSON struct {
+	Attempts    int      `json:"attempts"`
+	Succeeded   int      `json:"succeeded"`
+	Failed      int      `json:"failed"`
+	SuccessRate *float64 `json:"successRate"`
+	P50Ms       *int64   `json:"p50Ms"`
+	P99Ms       *int64   `json:"p99Ms"`
+}
+
+func endpointHealthOut(h nahook.EndpointHealth) endpointHealthJSON {
+	return endpointHealthJSON{EndpointID: h.EndpointID, At: timestamp(h.At),
+		LastHour: healthWindowOut(h.LastHour), LastDay: healthWindowOut(h.LastDay)}
+}
+
+func healthWindowOut(w nahook.HealthWindow) healthWindowJSON {
+	out := healthWindowJSON{Attempts: w.Attempts, Succeeded: w.Succeeded, Failed: w.Failed}
+	if w.Attempts > 0 {
+		rate, p50, p99 := w.SuccessRate, w.P50.Milliseconds(), w.P99.Milliseconds()
+		out.SuccessRate, out.P50Ms, out.P99Ms = &rate, &p50, &p99
+	}
+	return out
+}
+
 // API keys.
 
 type apiKeyJSON struct {

@@ -121,6 +121,16 @@ func TestWireFormat(t *testing.T) {
 		{"delivery detail before any attempt", "DeliveryDetail", deliveryDetailOut(nahook.DeliveryDetail{Delivery: wireDelivery, Event: wireEvent}),
 			`{"id":"dlv_01kaaaaaaaaaaaaaaaaaaaaaaa","eventId":"msg_01kaaaaaaaaaaaaaaaaaaaaaaa","eventType":"order.created","endpointId":"ep_01kaaaaaaaaaaaaaaaaaaaaaaa","status":"pending","attemptCount":0,"nextAttemptAt":"2026-01-02T03:04:05.000Z","lastAttemptAt":null,"lastStatusCode":null,"lastError":null,"createdAt":"2026-01-02T03:04:05.678Z","updatedAt":"2026-01-02T03:04:05.678Z",` +
 				`"event":{"id":"msg_01kaaaaaaaaaaaaaaaaaaaaaaa","eventType":"order.created","payload":{"id":"ord_1","total":12.50,"note":"<b>&</b>"},"createdAt":"2026-01-02T03:04:05.678Z"},"attempts":[]}`},
+		{"endpoint health", "EndpointHealth", endpointHealthOut(nahook.EndpointHealth{EndpointID: wireEndpoint.ID, At: wireT1,
+			LastHour: nahook.HealthWindow{Attempts: 3, Succeeded: 2, Failed: 1, SuccessRate: 2.0 / 3, P50: 128 * time.Millisecond, P99: 939 * time.Millisecond},
+			LastDay:  nahook.HealthWindow{Attempts: 1200, Succeeded: 1200, SuccessRate: 1, P50: time.Millisecond, P99: 1 << 20 * time.Millisecond}}),
+			`{"endpointId":"ep_01kaaaaaaaaaaaaaaaaaaaaaaa","at":"2026-01-02T03:04:05.000Z",` +
+				`"lastHour":{"attempts":3,"succeeded":2,"failed":1,"successRate":0.6666666666666666,"p50Ms":128,"p99Ms":939},` +
+				`"lastDay":{"attempts":1200,"succeeded":1200,"failed":0,"successRate":1,"p50Ms":1,"p99Ms":1048576}}`},
+		{"endpoint health without attempts", "EndpointHealth", endpointHealthOut(nahook.EndpointHealth{EndpointID: wireEndpoint.ID, At: wireT0}),
+			`{"endpointId":"ep_01kaaaaaaaaaaaaaaaaaaaaaaa","at":"2026-01-02T03:04:05.678Z",` +
+				`"lastHour":{"attempts":0,"succeeded":0,"failed":0,"successRate":null,"p50Ms":null,"p99Ms":null},` +
+				`"lastDay":{"attempts":0,"succeeded":0,"failed":0,"successRate":null,"p50Ms":null,"p99Ms":null}}`},
 		{"secret", "EndpointSecret", secretOut("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"), `{"key":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}`},
 		{"portal session", "PortalSession", portalSessionOut(wireSession), sessionJSON},
 		{"revoked portal session", "PortalSession", portalSessionOut(revokedSession),

@@ -255,7 +255,10 @@ type DeliveryStore interface {
 	// delivery it moved from pending to failed, an endpoint.disabled only
 	// for an endpoint it disabled, endpoint.failing and endpoint.recovered
 	// as Streak.Reports decides from the endpoint's count of consecutive
-	// failures before and after this call.
+	// failures before and after this call. In the same transaction it
+	// adds every attempt it records to the endpoint-health rollup (see
+	// HealthStore, HealthRows); an ignored result adds nothing, and no
+	// result fails for want of its endpoint.
 	RecordAttempts(ctx context.Context, results []AttemptResult, streaks []Streak) error
 
 	// GetDelivery returns the delivery with its attempts in order, or
@@ -382,7 +385,7 @@ func Streaks(results []AttemptResult, disableAfter time.Duration) []Streak {
 
 // Succeeded reports whether the endpoint answered the attempt with a 2xx
 // status: the one definition of a successful attempt, for the delivery's
-// status and for the endpoint's failure streak alike.
+// status, the endpoint's failure streak and its health alike.
 func (a Attempt) Succeeded() bool { return a.StatusCode >= 200 && a.StatusCode < 300 }
 
 // PendingDelivery returns the delivery Ingest stores for ev to endpoint,

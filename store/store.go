@@ -21,6 +21,7 @@ type Store interface {
 	RecoveryStore
 	OperationalEventStore
 	PortalSessionStore
+	HealthStore
 
 	// Close releases the store's resources. The store is unusable after.
 	Close() error

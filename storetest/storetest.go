@@ -66,6 +66,7 @@ func cases() []test {
 		deliveryTests,
 		recoveryTests,
 		opEventTests,
+		healthTests,
 		endpointKeyTests,
 		routingChangesTests,
 		loadRoutingTests,
@@ -85,6 +86,7 @@ func races() []test {
 		dispatchRaces,
 		recoveryRaces,
 		opEventRaces,
+		healthRaces,
 		routingChangesRaces,
 	)
 }

@@ -215,6 +215,9 @@ func TestPortalPageInBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#save")),
 		chromedp.WaitVisible(chromedp.CSS(firstCard+" .endpoint-url")),
 		chromedp.WaitNotVisible(chromedp.CSS("#editor")))
+	do("reading its health", until(query(firstCard+" .health-day")+`.textContent !== ""`))
+	is.Equal(read(firstCard+" .health-hour"), "No attempts in the last hour") // nothing sent to it yet
+	is.Equal(read(firstCard+" .health-day"), "No attempts in the last 24 hours")
 	is.Equal(read(firstCard+" .endpoint-url"), endpointURL)                 // listed
 	is.Equal(read(firstCard+" .endpoint-types"), "Receives: order.created") // with its subscription
 	is.True(strings.Contains(read("#notice"), "added"))                     // and said so
@@ -339,6 +342,10 @@ func TestPortalPageRecovery(t *testing.T) {
 		chromedp.KeyEvent("\r"),
 		chromedp.WaitVisible(chromedp.CSS(attempts)))
 	is.Equal(eval[int](b, queryAll(attempts)+`.length`), 1)
+	b.do("reading the endpoint's health", until(query(card+" .health-day")+`.textContent !== ""`))
+	is.Equal(b.read(card+" .health-hour"), healthLine(t, s, p, epID, "lastHour", "Last hour")) // its one failed attempt
+	is.Equal(b.read(card+" .health-day"), healthLine(t, s, p, epID, "lastDay", "Last 24 hours"))
+	is.True(strings.HasPrefix(b.read(card+" .health-hour"), "Last hour: 0.0% of 1 attempt succeeded, p50 "))
 	is.Equal(b.read(attempts+" td:nth-child(3)"), "HTTP 400")
 	is.Equal(b.read(attempts+" pre.response"), refusal)                    // the answer, as text
 	is.True(eval[bool](b, `document.getElementById("injected") === null`)) // never as HTML
@@ -425,4 +432,41 @@ func TestPortalPageRecovery(t *testing.T) {
 	_, secret := s.call("GET", p.ws+"/endpoints/"+epID+"/secret", p.mgmt, "")
 	is.Equal(field(secret, "key"), rotated) // the page shows the secret now in use
 	is.Equal(eval[string](b, `document.activeElement.dataset.action`), "rotate")
+
+	// The attempts since: the first delivery's resend and recovery, and
+	// the missed event's. Drawn again, the card counts them all.
+	waitUntil(t, "every attempt to be recorded", func() bool {
+		_, h := s.call("GET", p.ws+"/endpoints/"+epID+"/health", p.mgmt, "")
+		return field(field(h, "lastHour"), "attempts") == float64(4)
+	})
+	b.do("reloading the page",
+		chromedp.Reload(),
+		chromedp.WaitVisible(chromedp.CSS(card)),
+		until(query(card+" .health-day")+`.textContent !== ""`))
+	is.Equal(b.read(card+" .health-hour"), healthLine(t, s, p, epID, "lastHour", "Last hour"))
+	is.True(strings.HasPrefix(b.read(card+" .health-hour"), "Last hour: 0.0% of 4 attempts succeeded, p50 "))
+	b.screenshot("portal-health.png", "an endpoint's health")
+}
+
+// healthLine is the line the portal page should show for one window
+// ("lastHour", "lastDay") of the endpoint's health, from the management
+// API's figures.
+func healthLine(t *testing.T, s *server, p *portal, ep, window, label string) string {
+	t.Helper()
+	code, h := s.call("GET", p.ws+"/endpoints/"+ep+"/health", p.mgmt, "")
+	if code != http.StatusOK {
+		t.Fatalf("health: %d", code)
+	}
+	w := field(h, window)
+	attempts := int(field(w, "attempts").(float64))
+	if attempts == 0 {
+		return "No attempts in the " + map[string]string{"lastHour": "last hour", "lastDay": "last 24 hours"}[window]
+	}
+	noun := "attempts"
+	if attempts == 1 {
+		noun = "attempt"
+	}
+	rate := int(field(w, "successRate").(float64) * 1000) // per mille, rounded down
+	return fmt.Sprintf("%s: %d.%d%% of %d %s succeeded, p50 %v ms, p99 %v ms", label, rate/10, rate%10, attempts, noun,
+		field(w, "p50Ms"), field(w, "p99Ms"))
 }

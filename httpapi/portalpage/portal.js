@@ -122,8 +122,43 @@
       endpoints = endpoints.concat(page.data);
       cursor = page.nextCursor;
     } while (cursor);
-    list.replaceChildren(...endpoints.map(renderEndpoint));
+    const cards = endpoints.map(renderEndpoint);
+    list.replaceChildren(...cards);
     show($("empty"), endpoints.length === 0);
+    // Health comes after the list, card by card: a slow figure holds up
+    // nothing else.
+    endpoints.forEach((ep, i) => showHealth(ep, cards[i]));
+  }
+
+  // showHealth writes the endpoint's success rate, attempts and latency
+  // over the last hour and day in its card.
+  async function showHealth(ep, li) {
+    const hour = li.querySelector(".health-hour");
+    const day = li.querySelector(".health-day");
+    try {
+      const h = await api("GET", "/endpoints/" + ep.id + "/health");
+      hour.textContent = describeWindow("Last hour", "the last hour", h.lastHour);
+      day.textContent = describeWindow("Last 24 hours", "the last 24 hours", h.lastDay);
+    } catch (err) {
+      hour.textContent = err.status === 401 ? "" : "Health figures are unavailable right now.";
+      day.textContent = "";
+    }
+  }
+
+  const count = new Intl.NumberFormat("en-US");
+
+  // describeWindow says how one window of an endpoint's attempts went:
+  // "Last hour: 98.2% of 1,234 attempts succeeded, p50 120 ms, p99 900 ms".
+  // The rate is rounded down, so that one failure never shows as 100.0%.
+  function describeWindow(label, period, w) {
+    if (w.attempts === 0) return "No attempts in " + period;
+    const rate = (Math.floor(w.successRate * 1000) / 10).toFixed(1) + "%";
+    return label + ": " + rate + " of " + count.format(w.attempts) + (w.attempts === 1 ? " attempt" : " attempts") +
+      " succeeded, p50 " + latency(w.p50Ms) + ", p99 " + latency(w.p99Ms);
+  }
+
+  function latency(ms) {
+    return ms < 10000 ? count.format(ms) + " ms" : count.format(Math.round(ms / 100) / 10) + " s";
   }
 
   function describeTypes(types) {

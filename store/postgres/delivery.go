@@ -346,17 +346,27 @@ func (s *Store) RecordAttempts(ctx context.Context, results []store.AttemptResul
 	return s.transact(ctx, func(tx pgx.Tx) error {
 		// A delivery attempted twice in one batch (its lease ran out
 		// between) is recorded in rounds, one attempt per delivery each.
+		recorded := make([]store.AttemptResult, 0, len(results))
 		for _, round := range rounds(results) {
 			exhausted, err := lockExhausted(ctx, tx, round)
 			if err != nil {
 				return err
 			}
-			if err := recordRound(ctx, tx, round); err != nil {
+			ids, err := recordRound(ctx, tx, round)
+			if err != nil {
 				return err
+			}
+			for _, r := range round {
+				if ids[r.DeliveryID] {
+					recorded = append(recorded, r)
+				}
 			}
 			if err := insertOperationalEvents(ctx, tx, exhausted); err != nil {
 				return err
 			}
+		}
+		if err := recordHealth(ctx, tx, recorded); err != nil {
+			return err
 		}
 		return recordStreaks(ctx, tx, streaks)
 	})
@@ -386,8 +396,8 @@ func rounds(results []store.AttemptResult) [][]store.AttemptResult {
 // after those recorded (a dispatcher whose lease ran out may record after
 // the one that claimed the delivery again). A delivery already final
 // stays so: a late result does not undo the attempt that settled it. A
-// delivery that no longer exists is skipped.
-func recordRound(ctx context.Context, tx pgx.Tx, round []store.AttemptResult) error {
+// delivery that no longer exists is skipped; it returns those recorded.
+func recordRound(ctx context.Context, tx pgx.Tx, round []store.AttemptResult) (map[store.DeliveryID]bool, error) {
 	n := len(round)
 	ids, statuses, responses := make([]string, n), make([]string, n), make([]string, n)
 	at, next := make([]time.Time, n), make([]*time.Time, n)
@@ -406,7 +416,7 @@ func recordRound(ctx context.Context, tx pgx.Tx, round []store.AttemptResult) er
 			errs[i] = &e
 		}
 	}
-	_, err := tx.Exec(ctx, `WITH r AS (
+	rows, err := tx.Query(ctx, `WITH r AS (
 			SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::bigint[], $6::int[], $7::text[], $8::text[])
 				AS r(delivery_id, status, next_attempt_at, attempted_at, duration_ms, status_code, response, error)
 		), d AS (
@@ -421,9 +431,21 @@ func recordRound(ctx context.Context, tx pgx.Tx, round []store.AttemptResult) er
 		)
 		INSERT INTO delivery_attempts (delivery_id, number, attempted_at, duration_ms, status_code, response, error)
 		SELECT d.id, d.attempts, r.attempted_at, r.duration_ms, r.status_code, r.response, r.error
-		FROM d JOIN r ON r.delivery_id = d.id`,
+		FROM d JOIN r ON r.delivery_id = d.id
+		RETURNING delivery_id`,
 		ids, statuses, next, at, durations, codes, responses, errs)
-	return err
+	recorded, err := collect(rows, err, func(row pgx.Row) (store.DeliveryID, error) {
+		var id store.DeliveryID
+		return id, row.Scan(&id)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[store.DeliveryID]bool, len(recorded))
+	for _, id := range recorded {
+		out[id] = true
+	}
+	return out, nil
 }
 
 // recordStreaks applies streaks to their endpoints; a disabled endpoint's

@@ -296,10 +296,18 @@ func (s *Store) RecordAttempts(ctx context.Context, results []store.AttemptResul
 		return nil
 	}
 	return s.transact(ctx, func(tx *sql.Tx) error {
+		recorded := make([]store.AttemptResult, 0, len(results))
 		for _, r := range results {
-			if err := recordAttempt(ctx, tx, r); err != nil {
+			ok, err := recordAttempt(ctx, tx, r)
+			if err != nil {
 				return err
 			}
+			if ok {
+				recorded = append(recorded, r)
+			}
+		}
+		if err := recordHealth(ctx, tx, recorded); err != nil {
+			return err
 		}
 		for _, st := range streaks {
 			if err := recordStreak(ctx, tx, st); err != nil {
@@ -311,8 +319,8 @@ func (s *Store) RecordAttempts(ctx context.Context, results []store.AttemptResul
 }
 
 // recordAttempt moves the delivery on and records its attempt, unless the
-// delivery no longer exists.
-func recordAttempt(ctx context.Context, tx *sql.Tx, r store.AttemptResult) error {
+// delivery no longer exists; it reports whether it did.
+func recordAttempt(ctx context.Context, tx *sql.Tx, r store.AttemptResult) (bool, error) {
 	a := r.Attempt
 	// The attempt takes the next number whoever made it: a dispatcher whose
 	// lease ran out may record after the one that claimed the delivery
@@ -321,13 +329,13 @@ func recordAttempt(ctx context.Context, tx *sql.Tx, r store.AttemptResult) error
 		SELECT id, attempts + 1, ?, ?, ?, ?, ? FROM deliveries WHERE id = ?`,
 		ms(a.AttemptedAt), a.Duration.Milliseconds(), nullInt(a.StatusCode), a.Response, null(a.Error), r.DeliveryID)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return nil // the delivery went with its endpoint or event
+		return false, nil // the delivery went with its endpoint or event
 	}
 	if err := reportExhausted(ctx, tx, r); err != nil {
-		return err
+		return false, err
 	}
 	var next any
 	if r.Status == store.DeliveryPending {
@@ -341,7 +349,7 @@ func recordAttempt(ctx context.Context, tx *sql.Tx, r store.AttemptResult) error
 			next_attempt_at = CASE WHEN status = 'pending' THEN ? ELSE next_attempt_at END,
 			last_attempt_at = ?, last_status_code = ?, last_error = ?, updated_at = ?, leased_until = NULL
 		WHERE id = ?`, r.Status, next, ms(a.AttemptedAt), nullInt(a.StatusCode), null(a.Error), ms(a.AttemptedAt), r.DeliveryID)
-	return err
+	return err == nil, err
 }
 
 // recordStreak applies st to its endpoint; disabling it changes routing.
