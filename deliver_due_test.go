@@ -55,11 +55,7 @@ func newDueWorldConfig(t *testing.T, cfg nahook.Config) *dueWorld {
 		w.nh.Close()
 		st.Close()
 	})
-	w.ws = must(w.nh.Workspaces.Create(ctx, nahook.WorkspaceInput{Name: "Due"})).ID
-	env := must(w.nh.Environments.Default(ctx, w.ws))
-	et := must(w.nh.EventTypes.Create(ctx, w.ws, nahook.EventTypeInput{Name: "order.created"}))
-	check(w.nh.EventTypes.SetPublished(ctx, w.ws, env.ID, et.ID, true))
-	w.key = must(w.nh.APIKeys.Create(ctx, w.ws, nahook.APIKeyInput{})).Plaintext
+	w.ws, w.key = shop(w.nh, "Due")
 	return w
 }
 

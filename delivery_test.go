@@ -127,19 +127,25 @@ func newDeliveryWorld(t *testing.T, cfg nahook.Config) *deliveryWorld {
 
 // newDeliveryWorldOn is newDeliveryWorld on st, which it closes when the
 // test ends.
+// shop makes a workspace named name that publishes order.created in its
+// default environment, and returns it with an environment key, the
+// plaintext.
+func shop(nh *nahook.Client, name string) (nahook.WorkspaceID, string) {
+	ctx := context.Background()
+	ws := must(nh.Workspaces.Create(ctx, nahook.WorkspaceInput{Name: name}))
+	env := must(nh.Environments.Default(ctx, ws.ID))
+	et := must(nh.EventTypes.Create(ctx, ws.ID, nahook.EventTypeInput{Name: "order.created"}))
+	check(nh.EventTypes.SetPublished(ctx, ws.ID, env.ID, et.ID, true))
+	return ws.ID, must(nh.APIKeys.Create(ctx, ws.ID, nahook.APIKeyInput{})).Plaintext
+}
+
 func newDeliveryWorldOn(t *testing.T, st store.Store, cfg nahook.Config) *deliveryWorld {
 	t.Helper()
-	ctx := context.Background()
 	cfg.AllowPrivateURLs = true // the receivers listen on loopback
 	cfg.Logger = quiet
 	nh := must(nahook.New(st, cfg))
 	w := &deliveryWorld{nh: nh, st: st}
-	ws := must(nh.Workspaces.Create(ctx, nahook.WorkspaceInput{Name: "Delivery"}))
-	w.ws = ws.ID
-	env := must(nh.Environments.Default(ctx, ws.ID))
-	et := must(nh.EventTypes.Create(ctx, ws.ID, nahook.EventTypeInput{Name: "order.created"}))
-	check(nh.EventTypes.SetPublished(ctx, ws.ID, env.ID, et.ID, true))
-	w.key = must(nh.APIKeys.Create(ctx, ws.ID, nahook.APIKeyInput{})).Plaintext
+	w.ws, w.key = shop(nh, "Delivery")
 	w.stop = w.start(t, nh)
 	t.Cleanup(func() {
 		w.stop()

@@ -33,7 +33,6 @@ type healthWorld struct {
 
 func newHealthWorld(t *testing.T, st store.Store) *healthWorld {
 	t.Helper()
-	ctx := context.Background()
 	w := &healthWorld{now: time.Date(2026, 3, 1, 10, 0, 30, 0, time.UTC), status: http.StatusOK}
 	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		w.mu.Lock()
@@ -50,11 +49,7 @@ func newHealthWorld(t *testing.T, st store.Store) *healthWorld {
 	w.nh = must(nahook.New(st, nahook.Config{Now: w.clock, AllowPrivateURLs: true, Logger: quiet,
 		Delivery: nahook.DeliveryConfig{Workers: 1, Schedule: []time.Duration{}}}))
 	t.Cleanup(func() { w.nh.Close() })
-	w.ws = must(w.nh.Workspaces.Create(ctx, nahook.WorkspaceInput{Name: "Health"})).ID
-	env := must(w.nh.Environments.Default(ctx, w.ws))
-	et := must(w.nh.EventTypes.Create(ctx, w.ws, nahook.EventTypeInput{Name: "order.created"}))
-	check(w.nh.EventTypes.SetPublished(ctx, w.ws, env.ID, et.ID, true))
-	w.key = must(w.nh.APIKeys.Create(ctx, w.ws, nahook.APIKeyInput{})).Plaintext
+	w.ws, w.key = shop(w.nh, "Health")
 	return w
 }
 

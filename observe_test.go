@@ -60,21 +60,17 @@ func TestObserver(t *testing.T) {
 			return http.StatusOK
 		})}}))
 	defer nh.Close()
-	ws := must(nh.Workspaces.Create(ctx, nahook.WorkspaceInput{Name: "Shop"}))
-	env := must(nh.Environments.Default(ctx, ws.ID))
-	et := must(nh.EventTypes.Create(ctx, ws.ID, nahook.EventTypeInput{Name: "order.created"}))
-	is.NoErr(nh.EventTypes.SetPublished(ctx, ws.ID, env.ID, et.ID, true))
-	key := must(nh.APIKeys.Create(ctx, ws.ID, nahook.APIKeyInput{}))
-	ok := must(nh.Endpoints.Create(ctx, ws.ID, nahook.EndpointInput{URL: "https://ok.example/hook", EventTypes: []string{"order.created"}}))
-	gone := must(nh.Endpoints.Create(ctx, ws.ID, nahook.EndpointInput{URL: "https://gone.example/hook", EventTypes: []string{"order.created"}}))
+	ws, key := shop(nh, "Shop")
+	ok := must(nh.Endpoints.Create(ctx, ws, nahook.EndpointInput{URL: "https://ok.example/hook", EventTypes: []string{"order.created"}}))
+	gone := must(nh.Endpoints.Create(ctx, ws, nahook.EndpointInput{URL: "https://gone.example/hook", EventTypes: []string{"order.created"}}))
 
-	first := must(nh.Events.Ingest(ctx, key.Plaintext, "order.created", nahook.IngestInput{Payload: []byte(`{}`), IdempotencyKey: "k"}))
-	must(nh.Events.Ingest(ctx, key.Plaintext, "order.created", nahook.IngestInput{Payload: []byte(`{}`), IdempotencyKey: "k"}))
-	must(nh.Events.IngestDirect(ctx, key.Plaintext, ok.ID, nahook.IngestInput{Payload: []byte(`{}`)}))
-	_, err = nh.Events.Send(ctx, nahook.Message{WorkspaceID: ws.ID, EventType: "order.nope", Payload: []byte(`{}`)})
+	first := must(nh.Events.Ingest(ctx, key, "order.created", nahook.IngestInput{Payload: []byte(`{}`), IdempotencyKey: "k"}))
+	must(nh.Events.Ingest(ctx, key, "order.created", nahook.IngestInput{Payload: []byte(`{}`), IdempotencyKey: "k"}))
+	must(nh.Events.IngestDirect(ctx, key, ok.ID, nahook.IngestInput{Payload: []byte(`{}`)}))
+	_, err = nh.Events.Send(ctx, nahook.Message{WorkspaceID: ws, EventType: "order.nope", Payload: []byte(`{}`)})
 	is.True(errors.Is(err, nahook.ErrUnknownEventType))
 	tx := must(st.DB().BeginTx(ctx, nil))
-	_, err = nh.Events.SendTx(ctx, sqlite.Tx(tx), nahook.Message{WorkspaceID: ws.ID, EventType: "order.created", Payload: []byte(`{"tx":1}`)})
+	_, err = nh.Events.SendTx(ctx, sqlite.Tx(tx), nahook.Message{WorkspaceID: ws, EventType: "order.created", Payload: []byte(`{"tx":1}`)})
 	is.NoErr(err)
 	is.NoErr(tx.Commit())
 
@@ -109,7 +105,7 @@ func TestObserver(t *testing.T) {
 	is.Equal(len(attempts), 5)
 	var succeeded, failed int
 	for _, a := range attempts {
-		is.Equal(a.WorkspaceID, ws.ID)
+		is.Equal(a.WorkspaceID, ws)
 		is.Equal(a.Number, 1)
 		is.Equal(a.Start, start.Add(3*time.Second))
 		switch a.EndpointID {
