@@ -154,6 +154,11 @@ type AttemptObservation struct {
 	// Status is where the delivery stands after it: succeeded, pending (a
 	// retry is scheduled) or failed (given up).
 	Status DeliveryStatus
+	// Probation reports that the attempt leaves its endpoint on
+	// probation, one attempt at a time from a share of the workers: it
+	// failed, or succeeded slowly (DeliveryConfig.SlowAfter). False, it
+	// takes the endpoint off: nahook's circuit breaker, closed.
+	Probation bool
 	// Latency is, for an attempt that succeeded, the time from the
 	// event's ingestion to the end of this attempt: how long the event
 	// took to arrive. Zero otherwise.
@@ -206,6 +211,7 @@ func (c *Client) observeAttempt(job store.Dispatch, res store.AttemptResult, out
 		Start:       res.Attempt.AttemptedAt,
 		Duration:    res.Attempt.Duration,
 		Status:      res.Status,
+		Probation:   res.Probation,
 	}
 	if outcome == AttemptSucceeded {
 		o.Latency = res.Attempt.AttemptedAt.Add(res.Attempt.Duration).Sub(job.Delivery.CreatedAt)

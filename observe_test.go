@@ -115,12 +115,14 @@ func TestObserver(t *testing.T) {
 			is.Equal(a.Status, nahook.DeliverySucceeded)
 			is.Equal(a.StatusCode, 200)
 			is.Equal(a.Latency, 3*time.Second) // ingested at start, delivered 3s later
+			is.True(!a.Probation)              // succeeded in good time
 		case gone.ID:
 			failed++
 			is.Equal(a.Outcome, nahook.AttemptFailed)
 			is.Equal(a.Status, nahook.DeliveryFailed) // 410: given up at once
 			is.Equal(a.StatusCode, 410)
 			is.Equal(a.Latency, time.Duration(0))
+			is.True(a.Probation)
 		}
 	}
 	is.Equal([]int{succeeded, failed}, []int{3, 2})
