@@ -369,3 +369,148 @@ func TestDashboardInBrowser(t *testing.T) {
 	is.True(eval[bool](b, `document.documentElement.scrollWidth <= 400`))
 	b.screenshot("dashboard-narrow.png", "Settings > Environments in a 400px-wide window")
 }
+
+// TestDashboardEditsInBrowser drives the dashboard's other flows on a
+// workspace the management API set up (Acme Corp with an endpoint for
+// order.created in Production, and a key): edit an application up to its
+// five metadata pairs and list its endpoints; rename an event type and an
+// environment; revoke a key; edit an endpoint, rotate its secret and
+// replay what it missed; delete the application, told that its endpoint
+// goes with it. The store holds each change.
+func TestDashboardEditsInBrowser(t *testing.T) {
+	is := is.New(t)
+	exe := chromium(t)
+	s := start(t, filepath.Join(t.TempDir(), "nahook.db"), true, false)
+	p := newPortal(t, s) // Acme Corp; order.created and invoice.paid published in Production
+	call := func(method, path, body string, want int) any {
+		t.Helper()
+		code, v := s.call(method, p.ws+path, p.mgmt, body)
+		if code != want {
+			t.Fatalf("%s %s: %d %v, want %d", method, path, code, v, want)
+		}
+		return v
+	}
+	epURL := "https://acme.example/webhooks"
+	epID := field(call("POST", "/applications/"+p.appID+"/endpoints", `{"url": "`+epURL+`", "eventTypes": ["order.created"]}`, 201), "id").(string)
+	keyID := field(call("POST", "/api-keys", `{"name": "old"}`, 201), "id").(string)
+	types := field(call("GET", "/event-types", "", 200), "data").([]any)
+	typeID := field(types[0], "id").(string)
+
+	b := newBrowser(t, exe, s)
+	do, read := b.do, b.read
+	view := func(name string) {
+		t.Helper()
+		do("opening "+name, chromedp.Click(chromedp.CSS(`#sidebar a[href="#`+name+`"]`)),
+			chromedp.WaitVisible(chromedp.CSS("#view-"+name)))
+	}
+	app := `#apps li[data-id="` + p.appID + `"]`
+	do("signing in",
+		chromedp.Navigate(s.secrets["NAHOOK_DASHBOARD_URL"]),
+		chromedp.WaitVisible(chromedp.CSS(app)))
+
+	// The application: renamed, five pairs, its endpoints.
+	do("editing the application",
+		chromedp.Click(chromedp.CSS(app+` [data-action="edit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#app-editor")),
+		typeOver("#app-name", "Acme Corporation"))
+	for i := 1; i <= 5; i++ {
+		row := fmt.Sprintf("#metadata-rows .metadata-row:nth-child(%d)", i)
+		do("adding a pair",
+			chromedp.Click(chromedp.CSS("#metadata-add")),
+			chromedp.SendKeys(chromedp.CSS(row+" .metadata-key"), fmt.Sprintf("k%d", i)),
+			chromedp.SendKeys(chromedp.CSS(row+" .metadata-value"), fmt.Sprintf("v%d", i)))
+	}
+	is.True(eval[bool](b, query("#metadata-add")+`.disabled`)) // five at most
+	is.Equal(read("#metadata-add"), "At most 5 pairs")
+	do("saving",
+		chromedp.Click(chromedp.CSS("#app-save")),
+		chromedp.WaitNotVisible(chromedp.CSS("#app-editor")),
+		until(query(app+" h3")+`.textContent === "Acme Corporation"`))
+	stored := call("GET", "/applications/"+p.appID, "", 200)
+	is.Equal(field(stored, "name"), "Acme Corporation")
+	is.Equal(len(field(stored, "metadata").(map[string]any)), 5)
+	is.Equal(field(stored, "externalId"), "cust_123") // kept
+	do("listing its endpoints",
+		chromedp.Click(chromedp.CSS(app+` [data-action="endpoints"]`)),
+		chromedp.WaitVisible(chromedp.CSS(app+" .app-endpoints li")))
+	is.True(strings.HasPrefix(read(app+" .app-endpoints li"), epURL))
+
+	// An event type renamed.
+	view("event-types")
+	row := `#types li[data-id="` + typeID + `"]`
+	do("renaming order.created",
+		chromedp.Click(chromedp.CSS(row+` [data-action="edit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#type-editor")),
+		typeOver("#type-name", "order.placed"),
+		chromedp.Click(chromedp.CSS("#type-save")),
+		until(query(row+" h3")+`.textContent === "order.placed"`))
+	is.Equal(field(call("GET", "/event-types/"+typeID, "", 200), "name"), "order.placed")
+	is.True(eval[bool](b, query(row+` input[role="switch"]`)+`.checked`)) // still published
+
+	// A key revoked.
+	view("api-keys")
+	key := `#keys li[data-id="` + keyID + `"]`
+	do("revoking the key",
+		chromedp.Click(chromedp.CSS(key+` [data-action="revoke"]`)),
+		chromedp.Click(chromedp.CSS(key+" .confirm button.danger")),
+		until(query(key+" .status.off")+` !== null`))
+	keys := field(call("GET", "/api-keys", "", 200), "data").([]any)
+	is.True(field(keys[0], "revokedAt") != nil)
+
+	// Production renamed.
+	view("environments")
+	env := `#envs li[data-id="` + p.env + `"]`
+	do("renaming Production",
+		chromedp.Click(chromedp.CSS(env+` [data-action="rename"]`)),
+		chromedp.WaitVisible(chromedp.CSS(env+` input[name="slug"]`)),
+		typeOver(env+` input[name="name"]`, "Live"),
+		typeOver(env+` input[name="slug"]`, "live"),
+		chromedp.Click(chromedp.CSS(env+` button[type="submit"]`)),
+		until(query(env+" h3")+`.textContent.startsWith("Live")`))
+	is.Equal(eval[string](b, query(`#environment option[value="`+p.env+`"]`)+`.textContent`), "Live (default)") // the switcher too
+	stored = call("GET", "/environments/"+p.env, "", 200)
+	is.Equal(field(stored, "slug"), "live")
+
+	// The endpoint: edited, its secret rotated, what it missed replayed.
+	view("endpoints")
+	ep := `#endpoints li[data-id="` + epID + `"]`
+	do("editing the endpoint",
+		chromedp.Click(chromedp.CSS(ep+` [data-action="edit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#endpoint-editor")),
+		chromedp.SendKeys(chromedp.CSS("#endpoint-description"), "Orders"),
+		chromedp.Click(chromedp.CSS(`#endpoint-types input[value="invoice.paid"]`)),
+		chromedp.Click(chromedp.CSS("#endpoint-save")),
+		chromedp.WaitNotVisible(chromedp.CSS("#endpoint-editor")),
+		until(query(ep+" .endpoint-types")+`.textContent.includes("invoice.paid")`))
+	stored = call("GET", "/endpoints/"+epID, "", 200)
+	is.Equal(field(stored, "description"), "Orders")
+	is.Equal(fmt.Sprint(field(stored, "eventTypes")), "[order.placed invoice.paid]") // the renamed type, and the new one
+	do("rotating its secret",
+		chromedp.Click(chromedp.CSS(ep+` [data-action="secret"]`)),
+		chromedp.WaitVisible(chromedp.CSS(ep+" .secret-key")))
+	old := read(ep + " .secret-key")
+	do("confirming the rotation",
+		chromedp.Click(chromedp.CSS(ep+` [data-action="rotate"]`)),
+		chromedp.Click(chromedp.CSS(ep+" .secret .confirm button.danger")),
+		until(query(ep+" .secret-key")+`.textContent !== `+strconv.Quote(old)))
+	is.Equal(field(call("GET", "/endpoints/"+epID+"/secret", "", 200), "key"), read(ep+" .secret-key"))
+	do("replaying what it missed",
+		chromedp.Click(chromedp.CSS(ep+` [data-action="recovery"]`)),
+		chromedp.WaitVisible(chromedp.CSS(ep+" .replay-form")),
+		chromedp.Click(chromedp.CSS(ep+` .replay-form button[type="submit"]`)),
+		until(query(ep+" .replay-form .result")+`.textContent !== ""`))
+	is.Equal(read(ep+" .replay-form .result"), "No missed events since then.")
+
+	// The application deleted, with its endpoint.
+	view("portal")
+	do("deleting the application",
+		chromedp.Click(chromedp.CSS(app+` [data-action="delete"]`)),
+		chromedp.WaitVisible(chromedp.CSS(app+" .confirm")))
+	is.True(strings.Contains(read(app+" .confirm"), "Its 1 endpoint goes with it: "+epURL+" (Live)."))
+	do("confirming",
+		chromedp.Click(chromedp.CSS(app+" .confirm button.danger")),
+		chromedp.WaitVisible(chromedp.CSS("#apps-empty")))
+	is.Equal(eval[string](b, `document.activeElement.id`), "app-create")
+	call("GET", "/applications/"+p.appID, "", 404)
+	call("GET", "/endpoints/"+epID, "", 404)
+}
