@@ -368,6 +368,7 @@
     localStorage.setItem(envKey(), state.env.id);
     say("Showing the " + state.env.name + " environment.");
     notice("");
+    closeAll();
     await render();
   }
 
@@ -381,13 +382,19 @@
       if (a.dataset.view === state.view) a.setAttribute("aria-current", "page");
       else a.removeAttribute("aria-current");
     }
+    closeAll();
+    await render();
+    if (focus) $("view-" + state.view).querySelector("h2").focus();
+  }
+
+  // closeAll closes every editor, which was for another view or
+  // environment, and forgets a new key's plaintext.
+  function closeAll() {
     for (const name of Object.keys(editors)) {
       show(editors[name].section, false);
       editors[name].editing = null;
     }
     hideIssuedKey();
-    await render();
-    if (focus) $("view-" + state.view).querySelector("h2").focus();
   }
 
   async function render() {
