@@ -6,7 +6,8 @@
 // (/portal/v1/…, bearer portal session token, reaching one application's
 // endpoints in one environment), with the paths and JSON shapes of the
 // hosted service's documentation. PortalPage serves the page customers use
-// it from.
+// it from, and DashboardPage the console operators use the dashboard API
+// from.
 //
 // New returns an http.Handler a host program mounts wherever it likes:
 //

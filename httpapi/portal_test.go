@@ -249,6 +249,41 @@ func TestPortalPage(t *testing.T) {
 	is.True(strings.Contains(bodyOf(PortalPage("/custom/api"), "/x/"), `content="/custom/api"`)) // mounted elsewhere
 }
 
+// TestDashboardPage: the dashboard and its assets are served from the
+// binary like the portal's, with the same headers, the portal's look as
+// its base, and nothing from elsewhere.
+func TestDashboardPage(t *testing.T) {
+	is := is.New(t)
+	page := DashboardPage("")
+	get := func(path string) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		page.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		return rec
+	}
+	html := get("/dashboard/")
+	is.Equal(html.Code, http.StatusOK)
+	is.Equal(html.Header().Get("Content-Type"), "text/html; charset=utf-8")
+	is.True(strings.Contains(html.Body.String(), `<meta name="nahook-api" content="/api/workspaces">`))
+	is.Equal(html.Header().Get("Content-Security-Policy"), served(PortalPage(""), "/portal/").Header().Get("Content-Security-Policy"))
+	is.True(strings.Contains(html.Header().Get("Content-Security-Policy"), "script-src 'self'"))
+	is.Equal(html.Header().Get("Referrer-Policy"), "no-referrer")
+	for _, asset := range []string{"/dashboard/dashboard.js", "/dashboard/dashboard.css", "/dashboard/base.css"} {
+		res := get(asset)
+		is.Equal(res.Code, http.StatusOK)
+		is.True(!regexp.MustCompile(`(?i)(https?:)?//[a-z0-9.-]+\.[a-z]{2,}/`).MatchString(res.Body.String())) // no CDN
+	}
+	is.Equal(get("/dashboard/dashboard.js").Header().Get("Content-Type"), "text/javascript; charset=utf-8")
+	is.Equal(get("/dashboard/base.css").Body.String(), bodyOf(PortalPage(""), "/portal/portal.css")) // the portal's look
+	js := get("/dashboard/dashboard.js").Body.String()
+	is.True(strings.Contains(js, "textContent")) // API data goes in as text
+	is.True(!strings.Contains(js, "innerHTML"))  // never as HTML
+	is.Equal(get("/dashboard/portal.js").Code, http.StatusNotFound)
+	rec := httptest.NewRecorder()
+	page.ServeHTTP(rec, httptest.NewRequest("POST", "/dashboard/", nil))
+	is.Equal(rec.Code, http.StatusNotFound)
+	is.True(strings.Contains(bodyOf(DashboardPage("/custom/api"), "/x/"), `content="/custom/api"`)) // mounted elsewhere
+}
+
 func bodyOf(h http.Handler, path string) string {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
@@ -309,4 +344,11 @@ func TestPortalEndpointLimit(t *testing.T) {
 	h.want(h.do("POST", "/portal/v1/endpoints", auth, map[string]string{"url": "https://acme.example/"}), http.StatusConflict, "limit_exceeded")
 	list := h.do("GET", "/portal/v1/endpoints?limit=250", auth, nil)
 	is.Equal(len(list.body.(map[string]any)["data"].([]any)), nahook.DefaultPortalMaxEndpoints)
+}
+
+// served is what h answers a GET of path.
+func served(h http.Handler, path string) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+	return rec
 }

@@ -8,12 +8,11 @@ import (
 	"strings"
 )
 
-//go:embed portalpage
-var portalAssets embed.FS
-
-// portalPageTemplate is the page's HTML; it only fills in where the portal
-// API is.
-var portalPageTemplate = template.Must(template.ParseFS(portalAssets, "portalpage/index.html"))
+// pageAssets holds the two pages' files: the developer portal's and the
+// dashboard's.
+//
+//go:embed portalpage dashboardpage
+var pageAssets embed.FS
 
 // PortalPage returns the developer-portal page: the web page an
 // end-customer opens with a portal session's URL, to see, add, edit,
@@ -33,17 +32,34 @@ func PortalPage(api string) http.Handler {
 	if api == "" {
 		api = portalPrefix
 	}
+	return staticPage("portalpage/index.html", api, map[string]string{
+		"portal.js":  "portalpage/portal.js",
+		"portal.css": "portalpage/portal.css",
+	})
+}
+
+// pageFile is one file a page serves.
+type pageFile struct {
+	body []byte
+	kind string
+}
+
+// staticPage serves the page whose HTML template is index, told where its
+// API is, at any path ending in "/", and the assets (served name: file in
+// pageAssets) beside it, with the headers both pages need.
+func staticPage(index, api string, assets map[string]string) http.Handler {
+	tmpl := template.Must(template.ParseFS(pageAssets, index))
 	var page bytes.Buffer
-	if err := portalPageTemplate.Execute(&page, struct{ API string }{api}); err != nil {
-		panic("httpapi: portal page: " + err.Error()) // the template is ours, and fixed
+	if err := tmpl.Execute(&page, struct{ API string }{api}); err != nil {
+		panic("httpapi: " + index + ": " + err.Error()) // the template is ours, and fixed
 	}
-	files := map[string]struct {
-		body []byte
-		kind string
-	}{
-		"":           {page.Bytes(), "text/html; charset=utf-8"},
-		"portal.js":  {mustRead("portalpage/portal.js"), "text/javascript; charset=utf-8"},
-		"portal.css": {mustRead("portalpage/portal.css"), "text/css; charset=utf-8"},
+	files := map[string]pageFile{"": {page.Bytes(), "text/html; charset=utf-8"}}
+	for name, file := range assets {
+		kind := "text/css; charset=utf-8"
+		if strings.HasSuffix(name, ".js") {
+			kind = "text/javascript; charset=utf-8"
+		}
+		files[name] = pageFile{mustRead(file), kind}
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
@@ -58,7 +74,7 @@ func PortalPage(api string) http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
 		// Only the page's own script, style and API: an injected script
-		// could read the session token.
+		// could read the token.
 		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "+
 			"img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'")
 		w.Write(f.body)
@@ -66,7 +82,7 @@ func PortalPage(api string) http.Handler {
 }
 
 func mustRead(name string) []byte {
-	b, err := portalAssets.ReadFile(name)
+	b, err := pageAssets.ReadFile(name)
 	if err != nil {
 		panic("httpapi: " + err.Error())
 	}

@@ -1,15 +1,17 @@
 // Command server runs nahook's HTTP API on an embedded SQLite database, or
 // on Postgres: the management API, a dashboard API and ingestion, with the
 // paths and JSON shapes of the hosted service's documentation; and it
-// delivers the events it ingests, signed, with retries. It serves its
-// metrics, for Prometheus, at /metrics.
+// delivers the events it ingests, signed, with retries. It serves the
+// developer portal's page at /portal/, the dashboard's at /dashboard/, and
+// its metrics, for Prometheus, at /metrics.
 //
 //	go run ./examples/server                           # :8080, ./nahook.db
 //	go run ./examples/server -db 'postgres://user@localhost/app?search_path=nahook'
 //
 // On its first start on an empty database it creates a workspace, a
 // management key and a dashboard token, and prints them once as lines a
-// shell can source. Later starts print nothing secret.
+// shell can source, with a link that signs in to the dashboard. Later
+// starts print nothing secret.
 package main
 
 import (
@@ -96,6 +98,7 @@ func run(ctx context.Context, stop func(), cfg config, out io.Writer, log *slog.
 	if err != nil {
 		return err
 	}
+	dashboardURL := origin(ln.Addr()) + dashboardPath
 	st, err := opendb.Open(ctx, cfg.db)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", redact(cfg.db), err)
@@ -130,7 +133,7 @@ func run(ctx context.Context, stop func(), cfg config, out io.Writer, log *slog.
 		return err
 	}
 	defer nh.Close()
-	if err := bootstrap(ctx, nh, out); err != nil {
+	if err := bootstrap(ctx, nh, out, dashboardURL); err != nil {
 		return err
 	}
 	if err := nh.Router.Load(ctx); err != nil {
@@ -156,6 +159,13 @@ func run(ctx context.Context, stop func(), cfg config, out io.Writer, log *slog.
 	if root := strings.TrimSuffix(portalPath, "/"); root != "" {
 		mux.Handle("GET "+root, http.RedirectHandler(portalPath, http.StatusMovedPermanently))
 	}
+	// The dashboard's page; its API is the dashboard routes, which
+	// dashboardCheck guards.
+	dashboard := httpapi.DashboardPage("")
+	for _, name := range []string{"{$}", "dashboard.js", "dashboard.css", "base.css"} {
+		mux.Handle("GET "+dashboardPath+name, dashboard)
+	}
+	mux.Handle("GET "+strings.TrimSuffix(dashboardPath, "/"), http.RedirectHandler(dashboardPath, http.StatusMovedPermanently))
 	// Aggregate figures only, no customer's name or ID; still, a host
 	// would serve them where only its scraper reaches.
 	mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}))
@@ -174,7 +184,7 @@ func run(ctx context.Context, stop func(), cfg config, out io.Writer, log *slog.
 	delivered := make(chan error, 1)
 	go func() { delivered <- nh.Deliver(deliverCtx) }()
 
-	log.Info("listening", "url", "http://"+ln.Addr().String(), "portal", portalURL, "db", redact(cfg.db), "allowPrivateURLs", cfg.allowPrivate)
+	log.Info("listening", "url", "http://"+ln.Addr().String(), "portal", portalURL, "dashboard", dashboardURL, "db", redact(cfg.db), "allowPrivateURLs", cfg.allowPrivate)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {
@@ -205,12 +215,7 @@ func run(ctx context.Context, stop func(), cfg config, out io.Writer, log *slog.
 // it.
 func portalAddress(raw string, addr net.Addr) (string, string, error) {
 	if raw == "" {
-		host := "localhost"
-		if tcp, ok := addr.(*net.TCPAddr); ok && !tcp.IP.IsUnspecified() {
-			host = tcp.IP.String()
-		}
-		_, port, _ := net.SplitHostPort(addr.String())
-		raw = "http://" + net.JoinHostPort(host, port) + "/portal/"
+		raw = origin(addr) + "/portal/"
 	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Fragment != "" || u.RawQuery != "" {
@@ -225,13 +230,28 @@ func portalAddress(raw string, addr net.Addr) (string, string, error) {
 	return u.String(), u.EscapedPath(), nil
 }
 
+// dashboardPath is where the server serves the dashboard page.
+const dashboardPath = "/dashboard/"
+
+// origin is this server's address as a browser on the same machine
+// reaches it: http://localhost:PORT when it listens on every interface.
+func origin(addr net.Addr) string {
+	host := "localhost"
+	if tcp, ok := addr.(*net.TCPAddr); ok && !tcp.IP.IsUnspecified() {
+		host = tcp.IP.String()
+	}
+	_, port, _ := net.SplitHostPort(addr.String())
+	return "http://" + net.JoinHostPort(host, port)
+}
+
 // bootstrap gives an empty database a workspace, a management key and a
-// dashboard token, and prints them once. A first start that stopped
+// dashboard token, and prints them once, with the link that signs in to
+// the dashboard at dashboardURL. A first start that stopped
 // between making the workspace and printing its keys (a crash, a full
 // disk) is finished by the next: keys are issued while the first workspace
 // has none. Start the first process alone; two starting at once on an
 // empty database would each make a workspace.
-func bootstrap(ctx context.Context, nh *nahook.Client, out io.Writer) error {
+func bootstrap(ctx context.Context, nh *nahook.Client, out io.Writer, dashboardURL string) error {
 	page, err := nh.Workspaces.List(ctx, nahook.ListOptions{Limit: 1})
 	if err != nil {
 		return err
@@ -254,8 +274,12 @@ func bootstrap(ctx context.Context, nh *nahook.Client, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(out, "# nahook: first start. These are shown once; keep them.\nNAHOOK_WORKSPACE_ID=%s\nNAHOOK_MANAGEMENT_KEY=%s\nNAHOOK_DASHBOARD_TOKEN=%s\n",
-		ws.ID, mgmt.Plaintext, dash.Plaintext)
+	// The sign-in link carries both in its fragment, which the browser
+	// sends to no server. It is quoted, for its "&", so that a shell can
+	// still source the lines.
+	signIn := dashboardURL + "#workspace=" + url.QueryEscape(string(ws.ID)) + "&token=" + url.QueryEscape(dash.Plaintext)
+	_, err = fmt.Fprintf(out, "# nahook: first start. These are shown once; keep them.\nNAHOOK_WORKSPACE_ID=%s\nNAHOOK_MANAGEMENT_KEY=%s\nNAHOOK_DASHBOARD_TOKEN=%s\nNAHOOK_DASHBOARD_URL='%s'\n",
+		ws.ID, mgmt.Plaintext, dash.Plaintext, signIn)
 	return err
 }
 

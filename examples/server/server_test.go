@@ -122,14 +122,14 @@ func start(t *testing.T, db string, first, viaEnv bool, env ...string) *server {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("the server did not listen within 30s\n%s", s.stderr)
 	}
-	for first && len(s.secrets) < 3 {
+	for first && len(s.secrets) < 4 {
 		select {
 		case line := <-s.stdout:
 			if name, value, ok := strings.Cut(line, "="); ok && strings.HasPrefix(name, "NAHOOK_") {
-				s.secrets[name] = value
+				s.secrets[name] = strings.Trim(value, "'") // as a shell reads it
 			}
 		case <-time.After(10 * time.Second):
-			t.Fatalf("the first start printed %v, not the three NAHOOK_ lines", s.secrets)
+			t.Fatalf("the first start printed %v, not the four NAHOOK_ lines", s.secrets)
 		}
 	}
 	return s
