@@ -187,6 +187,22 @@ type DeliveryFilter struct {
 	NewestFirst bool
 }
 
+// IngestItem is an event for IngestBatch, with its deliveries (ID and
+// EndpointID set), as Ingest takes them.
+type IngestItem struct {
+	Event      Event
+	Deliveries []Delivery
+}
+
+// IngestResult is what IngestBatch did with one item: the event and the
+// deliveries it stored or, Replayed, those of the event first stored with
+// its idempotency key.
+type IngestResult struct {
+	Event      Event
+	Deliveries []Delivery
+	Replayed   bool
+}
+
 // EventFilter narrows ListEvents. Empty fields do not filter.
 type EventFilter struct {
 	EnvironmentID EnvironmentID
@@ -211,6 +227,14 @@ type DeliveryStore interface {
 	// however many callers race with the same key. Ingesting changes no
 	// routing version.
 	Ingest(ctx context.Context, ev Event, ds []Delivery) (stored Event, deliveries []Delivery, replayed bool, err error)
+	// IngestBatch is Ingest of every item in one transaction: it returns a
+	// result per item, in order, each as Ingest would have answered it
+	// alone. Items may share an idempotency key (within an environment):
+	// the first stores its event, the others replay it. Any error fails
+	// the whole batch and stores nothing of it; a caller that must not
+	// let one item fail the others ingests them again one by one. An
+	// empty batch is no error.
+	IngestBatch(ctx context.Context, items []IngestItem) ([]IngestResult, error)
 	// GetEvent returns the event, or ErrNotFound.
 	GetEvent(ctx context.Context, ws WorkspaceID, id EventID) (Event, error)
 	// ListEvents returns the workspace's events that match f, in ID order,

@@ -60,6 +60,7 @@ func cases() []test {
 		apiKeyTests,
 		portalSessionTests,
 		eventTests,
+		ingestBatchTests,
 		sendTxTests,
 		dispatchTests,
 		statsTests,

@@ -101,28 +101,68 @@ const notifyDeliveries = `pg_notify('` + deliveriesChannel + `', current_schema(
 // the workspace are left out by the join. The statement notifies
 // deliveriesChannel when it stores a delivery.
 func ingest(ctx context.Context, q querier, ev store.Event, ds []store.Delivery) ([]store.Delivery, bool, error) {
+	rows, err := q.Query(ctx, ingestSQL, ingestArgs(ev, ds)...)
+	return scanIngest(rows, err, ev)
+}
+
+// IngestBatch implements store.DeliveryStore: every item's ingest
+// statement sent at once, as one pipeline that Postgres runs as one
+// implicit transaction: one round trip and one commit for the batch. The
+// events first stored with an item's idempotency key, by a committed
+// transaction or earlier in the batch, are read after it.
+func (s *Store) IngestBatch(ctx context.Context, items []store.IngestItem) ([]store.IngestResult, error) {
+	if len(items) == 0 {
+		return []store.IngestResult{}, nil
+	}
+	out := make([]store.IngestResult, len(items))
+	err := s.statement(ctx, func(querier) error {
+		b := &pgx.Batch{}
+		for _, it := range items {
+			b.Queue(ingestSQL, ingestArgs(it.Event, it.Deliveries)...)
+		}
+		br := s.pool.SendBatch(ctx, b)
+		for i, it := range items {
+			rows, err := br.Query()
+			stored, inserted, err := scanIngest(rows, err, it.Event)
+			if err != nil {
+				br.Close()
+				return err
+			}
+			out[i] = store.IngestResult{Event: it.Event, Deliveries: stored, Replayed: !inserted}
+		}
+		return br.Close()
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i, r := range out {
+		if !r.Replayed {
+			continue
+		}
+		ev := items[i].Event
+		first, ds, err := s.GetEventByIdempotencyKey(ctx, ev.WorkspaceID, ev.EnvironmentID, ev.IdempotencyKey)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = store.IngestResult{Event: first, Deliveries: ds, Replayed: true}
+	}
+	return out, nil
+}
+
+// ingestArgs are ingestSQL's arguments for ev and its deliveries.
+func ingestArgs(ev store.Event, ds []store.Delivery) []any {
 	ids := make([]string, len(ds))
 	endpoints := make([]string, len(ds))
 	for i, d := range ds {
 		ids[i], endpoints[i] = string(d.ID), string(d.EndpointID)
 	}
-	rows, err := q.Query(ctx, `WITH e AS (
-			INSERT INTO events (id, workspace_id, environment_id, event_type, payload, idempotency_key, created_at, endpoint_id, application_id, broadcast)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $10, $11, $12)
-			ON CONFLICT (environment_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-			RETURNING id
-		), d AS (
-			INSERT INTO deliveries (id, workspace_id, event_id, endpoint_id, status, next_attempt_at, created_at, updated_at)
-			SELECT x.id, ep.workspace_id, e.id, ep.id, 'pending', $7, $7, $7
-			FROM e, unnest($8::text[], $9::text[]) AS x(id, endpoint_id)
-			JOIN endpoints ep ON ep.workspace_id = $2 AND ep.id = x.endpoint_id
-			RETURNING id, endpoint_id
-		)
-		SELECT e.id, d.id, d.endpoint_id,
-			CASE WHEN d.id IS NOT NULL THEN `+notifyDeliveries+`::text END
-		FROM e LEFT JOIN d ON true`,
-		ev.ID, ev.WorkspaceID, ev.EnvironmentID, null(ev.EventType), ev.Payload, null(ev.IdempotencyKey), ev.CreatedAt, ids, endpoints,
-		null(ev.EndpointID), null(ev.ApplicationID), ev.Broadcast)
+	return []any{ev.ID, ev.WorkspaceID, ev.EnvironmentID, null(ev.EventType), ev.Payload, null(ev.IdempotencyKey), ev.CreatedAt, ids, endpoints,
+		null(ev.EndpointID), null(ev.ApplicationID), ev.Broadcast}
+}
+
+// scanIngest reads what ingestSQL answered for ev: the deliveries it
+// stored, and whether it stored the event.
+func scanIngest(rows pgx.Rows, err error, ev store.Event) ([]store.Delivery, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
@@ -142,6 +182,23 @@ func ingest(ctx context.Context, q querier, ev store.Event, ds []store.Delivery)
 	}
 	return stored, inserted, rows.Err()
 }
+
+// ingestSQL stores an event and its deliveries; see ingest.
+const ingestSQL = `WITH e AS (
+			INSERT INTO events (id, workspace_id, environment_id, event_type, payload, idempotency_key, created_at, endpoint_id, application_id, broadcast)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $10, $11, $12)
+			ON CONFLICT (environment_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+			RETURNING id
+		), d AS (
+			INSERT INTO deliveries (id, workspace_id, event_id, endpoint_id, status, next_attempt_at, created_at, updated_at)
+			SELECT x.id, ep.workspace_id, e.id, ep.id, 'pending', $7, $7, $7
+			FROM e, unnest($8::text[], $9::text[]) AS x(id, endpoint_id)
+			JOIN endpoints ep ON ep.workspace_id = $2 AND ep.id = x.endpoint_id
+			RETURNING id, endpoint_id
+		)
+		SELECT e.id, d.id, d.endpoint_id,
+			CASE WHEN d.id IS NOT NULL THEN ` + notifyDeliveries + `::text END
+		FROM e LEFT JOIN d ON true`
 
 // GetEventByIdempotencyKey implements store.DeliveryStore.
 func (s *Store) GetEventByIdempotencyKey(ctx context.Context, ws store.WorkspaceID, env store.EnvironmentID, key string) (store.Event, []store.Delivery, error) {

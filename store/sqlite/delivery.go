@@ -48,6 +48,29 @@ func (s *Store) Ingest(ctx context.Context, ev store.Event, ds []store.Delivery)
 	return ev, stored, replayed, nil
 }
 
+// IngestBatch implements store.DeliveryStore: every item's ingest in one
+// transaction, one commit.
+func (s *Store) IngestBatch(ctx context.Context, items []store.IngestItem) ([]store.IngestResult, error) {
+	if len(items) == 0 {
+		return []store.IngestResult{}, nil
+	}
+	out := make([]store.IngestResult, len(items))
+	err := s.transact(ctx, func(tx *sql.Tx) error {
+		for i, it := range items {
+			ev, stored, replayed, err := ingest(ctx, tx, it.Event, it.Deliveries)
+			if err != nil {
+				return err
+			}
+			out[i] = store.IngestResult{Event: ev, Deliveries: stored, Replayed: replayed}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ingest stores the event and its deliveries in tx, the store's own
 // transaction or a host's, and returns what it stored; or, when the
 // environment already has an event with its idempotency key (committed,
