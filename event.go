@@ -220,7 +220,19 @@ func (s *EventService) record(ctx context.Context, w store.Tx, committed bool, r
 	for i := range route.NumEndpoints() {
 		ds = append(ds, Delivery{ID: DeliveryID(typeid.New(prefixDelivery)), EndpointID: route.Endpoint(i).ID})
 	}
-	stored, deliveries, replayed, err := w.Ingest(ctx, ev, ds)
+	var stored Event
+	var deliveries []Delivery
+	var replayed bool
+	var err error
+	if committed {
+		// The store's own transaction: shared with the ingests that
+		// arrive while another commit is in flight.
+		var r store.IngestResult
+		r, err = s.c.ingests.ingest(ctx, s.c.store, store.IngestItem{Event: ev, Deliveries: ds})
+		stored, deliveries, replayed = r.Event, r.Deliveries, r.Replayed
+	} else {
+		stored, deliveries, replayed, err = w.Ingest(ctx, ev, ds)
+	}
 	if err != nil {
 		return Ingested{}, err
 	}

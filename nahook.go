@@ -109,6 +109,7 @@ type Client struct {
 	deliveryHint chan struct{} // wakes Deliver: a delivery is due now
 	relayHint    chan struct{} // wakes Deliver's relay: an operational event may be recorded
 	opKey        []byte        // signs the operational webhook; nil without one
+	ingests      ingestQueue   // batches concurrent ingests into shared commits
 }
 
 // New returns a Client over st. It does no I/O; st must already be migrated
