@@ -81,9 +81,10 @@ type Ingested struct {
 // event that goes to no endpoint is still stored.
 func (s *EventService) Ingest(ctx context.Context, apiKey, eventType string, in IngestInput) (Ingested, error) {
 	ctx, start := s.c.observeIngestStart(ctx, SourceIngest)
-	got, err := s.ingest(ctx, apiKey, in, target{eventType: eventType}, func(app ApplicationID) (Route, error) {
+	r, err := s.ingest(ctx, apiKey, in, target{eventType: eventType}, func(app ApplicationID) (Route, error) {
 		return s.c.Router.resolve(ctx, apiKey, eventType, app, in.Broadcast)
 	})
+	got, err := s.settle(ctx, s.c.store, true, r, err)
 	s.c.observeIngestEnd(ctx, SourceIngest, start, got, err)
 	return got, err
 }
@@ -97,13 +98,14 @@ func (s *EventService) Ingest(ctx context.Context, apiKey, eventType string, in 
 // field that named the application.
 func (s *EventService) IngestDirect(ctx context.Context, apiKey string, endpoint EndpointID, in IngestInput) (Ingested, error) {
 	ctx, start := s.c.observeIngestStart(ctx, SourceIngestDirect)
-	got, err := s.ingest(ctx, apiKey, in, target{endpoint: endpoint}, func(app ApplicationID) (Route, error) {
+	r, err := s.ingest(ctx, apiKey, in, target{endpoint: endpoint}, func(app ApplicationID) (Route, error) {
 		route, err := s.c.Router.ResolveDirect(ctx, apiKey, endpoint)
 		if err == nil {
 			err = endpointOf(route, endpoint, app, in)
 		}
 		return route, err
 	})
+	got, err := s.settle(ctx, s.c.store, true, r, err)
 	s.c.observeIngestEnd(ctx, SourceIngestDirect, start, got, err)
 	return got, err
 }
@@ -130,12 +132,24 @@ type target struct {
 	endpoint  EndpointID
 }
 
-// ingest is Ingest and IngestDirect: resolve routes the event for the
-// application in names (by ID or external ID, looked up first), and record
-// stores it.
-func (s *EventService) ingest(ctx context.Context, apiKey string, in IngestInput, to target, resolve func(app ApplicationID) (Route, error)) (Ingested, error) {
+// routed is an ingest or send call routed and checked: an event ready to
+// store, or, answered, the answer already (a replay of the event first
+// sent with its idempotency key, which routing no longer serves).
+type routed struct {
+	item     store.IngestItem
+	in       IngestInput
+	app      ApplicationID
+	to       target
+	answered bool
+	answer   Ingested
+}
+
+// ingest is Ingest and IngestDirect up to the write: resolve routes the
+// event for the application in names (by ID or external ID, looked up
+// first), and prepare makes it an event ready to store.
+func (s *EventService) ingest(ctx context.Context, apiKey string, in IngestInput, to target, resolve func(app ApplicationID) (Route, error)) (routed, error) {
 	if err := s.checkInput(in); err != nil {
-		return Ingested{}, err
+		return routed{}, err
 	}
 	app := in.ApplicationID
 	if in.ApplicationExternalID != "" {
@@ -143,10 +157,10 @@ func (s *EventService) ingest(ctx context.Context, apiKey string, in IngestInput
 		// key is refused before anything is looked up.
 		k, err := s.c.Router.keyRoute(ctx, apiKey)
 		if err != nil {
-			return Ingested{}, err
+			return routed{}, err
 		}
 		if app, err = s.applicationByExternalID(ctx, s.c.store, k.ws.id, in.ApplicationExternalID); err != nil {
-			return Ingested{}, err
+			return routed{}, err
 		}
 	}
 	route, err := resolve(app)
@@ -155,12 +169,25 @@ func (s *EventService) ingest(ctx context.Context, apiKey string, in IngestInput
 			// A repeat must answer as the first did, even if routing has
 			// changed since (the type unpublished, the endpoint disabled).
 			if first, ok := s.replay(ctx, apiKey, in.IdempotencyKey); ok {
-				return first, sameRequest(first.Event, in, app, to)
+				return routed{answered: true, answer: first}, sameRequest(first.Event, in, app, to)
 			}
 		}
+		return routed{}, err
+	}
+	return s.prepare(ctx, s.c.store, route, in, app, to)
+}
+
+// settle finishes an ingest or send that r and err are the routing of:
+// its answer, or its error, or the event written through w as record
+// does.
+func (s *EventService) settle(ctx context.Context, w store.Tx, committed bool, r routed, err error) (Ingested, error) {
+	if r.answered {
+		return r.answer, err
+	}
+	if err != nil {
 		return Ingested{}, err
 	}
-	return s.record(ctx, s.c.store, true, route, in, app, to)
+	return s.record(ctx, w, committed, r)
 }
 
 // applicationByExternalID returns the ID of the workspace's application
@@ -184,15 +211,10 @@ func (s *EventService) applicationByExternalID(ctx context.Context, w store.Tx, 
 	return a.ID, nil
 }
 
-// record stores an event for app, routed by route to to, with a pending
-// delivery for each of the route's endpoints, through w: the store (which
-// has store.Tx's methods), or a host's transaction (SendTx). When
-// committed, what w wrote is committed already, and this process's
-// dispatchers are woken; a host's transaction commits later, and the
-// store announces it then (store.DeliveryNotifier). A repeated idempotency
-// key returns the first event, if in asks for the same.
-func (s *EventService) record(ctx context.Context, w store.Tx, committed bool, route Route, in IngestInput, app ApplicationID, to target) (Ingested, error) {
-	now := s.c.now()
+// prepare makes a routed event ready to store: the event, with a pending
+// delivery for each of the route's endpoints. An application named by ID
+// must exist in w (the store, or a host's transaction).
+func (s *EventService) prepare(ctx context.Context, w store.Tx, route Route, in IngestInput, app ApplicationID, to target) (routed, error) {
 	ev := Event{
 		ID:             EventID(typeid.New(prefixEvent)),
 		WorkspaceID:    route.WorkspaceID,
@@ -203,15 +225,15 @@ func (s *EventService) record(ctx context.Context, w store.Tx, committed bool, r
 		Broadcast:      in.Broadcast,
 		Payload:        in.Payload,
 		IdempotencyKey: in.IdempotencyKey,
-		CreatedAt:      now,
+		CreatedAt:      s.c.now(),
 	}
 	if in.ApplicationID != "" {
 		// An application that is not there would silently receive nothing.
 		if _, err := w.GetApplication(ctx, route.WorkspaceID, in.ApplicationID); err != nil {
 			if errors.Is(err, ErrNotFound) {
-				return Ingested{}, store.Missing("applicationId", in.ApplicationID)
+				return routed{}, store.Missing("applicationId", in.ApplicationID)
 			}
-			return Ingested{}, err
+			return routed{}, err
 		}
 	}
 	// The route is the event's audience already: the isolation rule chose
@@ -220,31 +242,41 @@ func (s *EventService) record(ctx context.Context, w store.Tx, committed bool, r
 	for i := range route.NumEndpoints() {
 		ds = append(ds, Delivery{ID: DeliveryID(typeid.New(prefixDelivery)), EndpointID: route.Endpoint(i).ID})
 	}
-	var stored Event
-	var deliveries []Delivery
-	var replayed bool
+	return routed{item: store.IngestItem{Event: ev, Deliveries: ds}, in: in, app: app, to: to}, nil
+}
+
+// record stores r's event and its deliveries through w: the store (which
+// has store.Tx's methods), in a commit shared with the ingests that arrive
+// meanwhile (ingestQueue), or a host's transaction (SendTx). When
+// committed, what w wrote is committed already, and this process's
+// dispatchers are woken; a host's transaction commits later, and the
+// store announces it then (store.DeliveryNotifier). A repeated idempotency
+// key returns the first event, if r asks for the same.
+func (s *EventService) record(ctx context.Context, w store.Tx, committed bool, r routed) (Ingested, error) {
+	var res store.IngestResult
 	var err error
 	if committed {
-		// The store's own transaction: shared with the ingests that
-		// arrive while another commit is in flight.
-		var r store.IngestResult
-		r, err = s.c.ingests.ingest(ctx, s.c.store, store.IngestItem{Event: ev, Deliveries: ds})
-		stored, deliveries, replayed = r.Event, r.Deliveries, r.Replayed
+		res, err = s.c.ingests.ingest(ctx, s.c.store, r.item)
 	} else {
-		stored, deliveries, replayed, err = w.Ingest(ctx, ev, ds)
+		res.Event, res.Deliveries, res.Replayed, err = w.Ingest(ctx, r.item.Event, r.item.Deliveries)
 	}
 	if err != nil {
 		return Ingested{}, err
 	}
-	if replayed {
-		if err := sameRequest(stored, in, app, to); err != nil {
+	return s.stored(r, res, committed)
+}
+
+// stored is the answer to r once the store has written it, as res says.
+func (s *EventService) stored(r routed, res store.IngestResult, committed bool) (Ingested, error) {
+	if res.Replayed {
+		if err := sameRequest(res.Event, r.in, r.app, r.to); err != nil {
 			return Ingested{}, err
 		}
 	}
-	if committed && !replayed && len(deliveries) > 0 {
+	if committed && !res.Replayed && len(res.Deliveries) > 0 {
 		s.c.nudgeDelivery()
 	}
-	return Ingested{Event: stored, Deliveries: deliveries, Replayed: replayed}, nil
+	return Ingested{Event: res.Event, Deliveries: res.Deliveries, Replayed: res.Replayed}, nil
 }
 
 // sameRequest returns ErrIdempotencyKeyReused unless first, the event an

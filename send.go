@@ -52,7 +52,8 @@ type Message struct {
 // stored.
 func (s *EventService) Send(ctx context.Context, m Message) (Ingested, error) {
 	ctx, start := s.c.observeIngestStart(ctx, SourceSend)
-	got, err := s.send(ctx, s.c.store, true, m)
+	r, err := s.send(ctx, s.c.store, true, m)
+	got, err := s.settle(ctx, s.c.store, true, r, err)
 	s.c.observeIngestEnd(ctx, SourceSend, start, got, err)
 	return got, err
 }
@@ -77,18 +78,20 @@ func (s *EventService) SendTx(ctx context.Context, tx store.Tx, m Message) (Inge
 		return Ingested{}, store.Invalid("tx", "SendTx needs the host's transaction, as postgres.Tx or sqlite.Tx returns it")
 	}
 	ctx, start := s.c.observeIngestStart(ctx, SourceSendTx)
-	got, err := s.send(ctx, tx, false, m)
+	r, err := s.send(ctx, tx, false, m)
+	got, err := s.settle(ctx, tx, false, r, err)
 	s.c.observeIngestEnd(ctx, SourceSendTx, start, got, err)
 	return got, err
 }
 
-// send is Send and SendTx: w is where the event is looked up and written,
-// the store or the host's transaction (store.Store has store.Tx's
-// methods), and committed whether what w writes is committed when it
-// returns, so that this process's dispatchers may be woken now.
-func (s *EventService) send(ctx context.Context, w store.Tx, committed bool, m Message) (Ingested, error) {
+// send is Send and SendTx up to the write: w is where the event is
+// looked up (and, by settle, written): the store or the host's transaction
+// (store.Store has store.Tx's methods); committed says whether what w
+// writes is committed when it returns, so that the host's transaction is
+// read through rather than the store.
+func (s *EventService) send(ctx context.Context, w store.Tx, committed bool, m Message) (routed, error) {
 	if err := s.checkMessage(m); err != nil {
-		return Ingested{}, err
+		return routed{}, err
 	}
 	in := IngestInput{Payload: m.Payload, IdempotencyKey: m.IdempotencyKey, ApplicationID: m.ApplicationID,
 		ApplicationExternalID: m.ApplicationExternalID, Broadcast: m.Broadcast}
@@ -97,7 +100,7 @@ func (s *EventService) send(ctx context.Context, w store.Tx, committed bool, m M
 	if m.ApplicationExternalID != "" {
 		var err error
 		if app, err = s.applicationByExternalID(ctx, w, m.WorkspaceID, m.ApplicationExternalID); err != nil {
-			return Ingested{}, err
+			return routed{}, err
 		}
 	}
 	// Routed as Router.Route and RouteDirect do, from one snapshot; in the
@@ -111,7 +114,7 @@ func (s *EventService) send(ctx context.Context, w store.Tx, committed bool, m M
 		snap, err = s.c.Router.currentIn(ctx, m.WorkspaceID, w)
 	}
 	if err != nil {
-		return Ingested{}, err
+		return routed{}, err
 	}
 	var r Route
 	if m.EndpointID != "" {
@@ -129,13 +132,13 @@ func (s *EventService) send(ctx context.Context, w store.Tx, committed bool, m M
 			// changed since.
 			if _, env, perr := snap.place(m.WorkspaceID, m.EnvironmentID); perr == nil {
 				if ev, ds, err := w.GetEventByIdempotencyKey(ctx, m.WorkspaceID, env.id, m.IdempotencyKey); err == nil {
-					return Ingested{Event: ev, Deliveries: ds, Replayed: true}, sameRequest(ev, in, app, to)
+					return routed{answered: true, answer: Ingested{Event: ev, Deliveries: ds, Replayed: true}}, sameRequest(ev, in, app, to)
 				}
 			}
 		}
-		return Ingested{}, err
+		return routed{}, err
 	}
-	return s.record(ctx, w, committed, r, in, app, to)
+	return s.prepare(ctx, w, r, in, app, to)
 }
 
 // checkMessage checks what Send is given before anything is looked up.
