@@ -141,6 +141,7 @@ var otherRoutes = []struct {
 	handle       func(a *api, w http.ResponseWriter, r *http.Request) error
 }{
 	{"POST", "/api/ingest/event/{eventType}", ingestEvent},
+	{"POST", "/api/ingest/batch", ingestBatch},
 	{"POST", "/api/ingest/{endpointId}", ingestDirect},
 	{"GET", "/openapi.json", serveOpenAPI},
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -31,6 +32,65 @@ func ingestDirect(a *api, w http.ResponseWriter, r *http.Request) error {
 		}
 		return res, err
 	})
+}
+
+// ingestBatch accepts up to 100 events in one request, stored in one
+// transaction, and answers each with its own status: 202 and what ingest
+// answers, or the error ingest would have answered, in the error shape.
+// The answer is 200 whatever the events' statuses; only what concerns
+// the whole batch (the key, the body, the number of events) fails it.
+func ingestBatch(a *api, w http.ResponseWriter, r *http.Request) error {
+	key, err := a.ingestKey(r)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Events []struct {
+			EventType             string            `json:"eventType"`
+			EndpointID            nahook.EndpointID `json:"endpointId"`
+			Payload               json.RawMessage   `json:"payload"`
+			IdempotencyKey        string            `json:"idempotencyKey"`
+			ApplicationID         string            `json:"applicationId"`
+			ApplicationExternalID string            `json:"applicationExternalId"`
+			Broadcast             bool              `json:"broadcast"`
+		} `json:"events"`
+	}
+	if err := a.decode(w, r, &in); err != nil {
+		return err
+	}
+	events := make([]nahook.BatchEvent, len(in.Events))
+	for i, e := range in.Events {
+		events[i] = nahook.BatchEvent{EventType: e.EventType, EndpointID: e.EndpointID, IngestInput: nahook.IngestInput{
+			Payload: e.Payload, IdempotencyKey: e.IdempotencyKey, ApplicationID: nahook.ApplicationID(e.ApplicationID),
+			ApplicationExternalID: e.ApplicationExternalID, Broadcast: e.Broadcast}}
+	}
+	results, err := a.nh.Events.IngestBatch(r.Context(), key, events)
+	if err != nil {
+		return err
+	}
+	out := batchResponse{Data: make([]batchItem, len(results))}
+	for i, res := range results {
+		if res.Err == nil {
+			accepted, replayed := ingestedOut(res.Ingested), res.Replayed
+			out.Data[i] = batchItem{Status: http.StatusAccepted, Replayed: &replayed, Event: &accepted}
+			continue
+		}
+		err := res.Err
+		if errors.Is(err, nahook.ErrOtherEnvironment) {
+			// As ingestDirect: another environment's endpoint is not found.
+			err = store.Missing("endpointId", events[i].EndpointID)
+		}
+		status, body, ok := brokenRule(err)
+		if !ok {
+			// No broken rule of the client's: logged, and told as little
+			// as a 500 tells.
+			a.cfg.Logger.ErrorContext(r.Context(), "httpapi: internal error in a batch", "event", i, "err", err)
+			status, body = http.StatusInternalServerError, errorBody{Code: "internal", Message: "internal error"}
+		}
+		out.Data[i] = batchItem{Status: status, Error: &body}
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
 }
 
 // ingest stores an event with the request's key: routed, and in the outbox

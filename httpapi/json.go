@@ -63,14 +63,9 @@ var statuses = []struct {
 	{nahook.ErrUnavailable, http.StatusServiceUnavailable, "unavailable"},
 }
 
-// retryAfterUnavailable is the Retry-After of a 503: soon enough for a
-// database that restarts or fails over, not so soon that clients hammer
-// one that is down.
-const retryAfterUnavailable = "2"
-
-// fail writes err as the API's error body. An error that is no broken rule
-// is a 500 whose details go to the log, never to the client.
-func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
+// brokenRule returns the status and body that answer err, when err is a
+// broken rule (statuses), and false when it is not: a 500.
+func brokenRule(err error) (int, errorBody, bool) {
 	for _, s := range statuses {
 		if !errors.Is(err, s.kind) {
 			continue
@@ -79,13 +74,27 @@ func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 		if e, ok := errors.AsType[*nahook.Error](err); ok {
 			body.Message, body.Field = e.Message, e.Field
 		}
-		if s.status == http.StatusServiceUnavailable {
+		return s.status, body, true
+	}
+	return 0, errorBody{}, false
+}
+
+// retryAfterUnavailable is the Retry-After of a 503: soon enough for a
+// database that restarts or fails over, not so soon that clients hammer
+// one that is down.
+const retryAfterUnavailable = "2"
+
+// fail writes err as the API's error body. An error that is no broken rule
+// is a 500 whose details go to the log, never to the client.
+func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if status, body, ok := brokenRule(err); ok {
+		if status == http.StatusServiceUnavailable {
 			// The details say what is down, which is the host's business;
 			// the client learns only when to come back.
 			a.cfg.Logger.WarnContext(r.Context(), "httpapi: store unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
 			w.Header().Set("Retry-After", retryAfterUnavailable)
 		}
-		writeJSON(w, s.status, errorResponse{body})
+		writeJSON(w, status, errorResponse{body})
 		return
 	}
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {

@@ -244,6 +244,21 @@ type ingestDelivery struct {
 	EndpointID nahook.EndpointID `json:"endpointId"`
 }
 
+// batchResponse answers a batch: one item per event, in order.
+type batchResponse struct {
+	Data []batchItem `json:"data"`
+}
+
+// batchItem is one event's answer in a batch: its status, and what a
+// single ingest would have answered: the event accepted (and whether it
+// was a replay, which a single ingest says in a header), or the error.
+type batchItem struct {
+	Status   int             `json:"status"`
+	Replayed *bool           `json:"replayed,omitempty"`
+	Event    *ingestResponse `json:"event,omitempty"`
+	Error    *errorBody      `json:"error,omitempty"`
+}
+
 func ingestedOut(res nahook.Ingested) ingestResponse {
 	out := ingestResponse{EventID: res.Event.ID, EventType: nullable(res.Event.EventType),
 		EnvironmentID: res.Event.EnvironmentID, Deliveries: make([]ingestDelivery, 0, len(res.Deliveries))}
