@@ -238,14 +238,25 @@ func TestPortalPage(t *testing.T) {
 	is.True(strings.Contains(html.Body.String(), `<meta name="nahook-api" content="/portal/v1">`))
 	is.True(strings.Contains(html.Header().Get("Content-Security-Policy"), "script-src 'self'"))
 	is.Equal(html.Header().Get("Referrer-Policy"), "no-referrer")
-	for _, asset := range []string{"/portal/portal.js", "/portal/portal.css"} {
+	for _, asset := range []string{"/portal/common.js", "/portal/portal.js", "/portal/portal.css"} {
 		res := get(asset)
 		is.Equal(res.Code, http.StatusOK)
 		is.True(!regexp.MustCompile(`(?i)(https?:)?//[a-z0-9.-]+\.[a-z]{2,}/`).MatchString(res.Body.String())) // no CDN
 	}
-	is.True(strings.Contains(get("/portal/portal.js").Body.String(), "textContent")) // API data goes in as text
-	is.True(!strings.Contains(get("/portal/portal.js").Body.String(), "innerHTML"))  // never as HTML
+	for _, script := range []string{"/portal/common.js", "/portal/portal.js"} {
+		is.Equal(get(script).Header().Get("Content-Type"), "text/javascript; charset=utf-8")
+		is.True(strings.Contains(get(script).Body.String(), "textContent")) // API data goes in as text
+		is.True(!strings.Contains(get(script).Body.String(), "innerHTML"))  // never as HTML
+	}
+	// The shared script loads first; the shared recovery forms are drawn
+	// with the portal's own words.
+	is.True(strings.Contains(html.Body.String(), `<script src="common.js" defer></script>
+<script src="portal.js" defer></script>`))
+	is.True(strings.Contains(html.Body.String(), `<template id="recovery-template">`))
+	is.True(strings.Contains(html.Body.String(), "failed, once your endpoint is back up.</p>"))
 	is.Equal(get("/portal/secrets.txt").Code, http.StatusNotFound)
+	is.Equal(get("/portal/templates.html").Code, http.StatusNotFound) // parsed into the page, not served
+	is.Equal(get("/portal/dashboard.js").Code, http.StatusNotFound)
 	is.True(strings.Contains(bodyOf(PortalPage("/custom/api"), "/x/"), `content="/custom/api"`)) // mounted elsewhere
 }
 
@@ -267,17 +278,24 @@ func TestDashboardPage(t *testing.T) {
 	is.Equal(html.Header().Get("Content-Security-Policy"), served(PortalPage(""), "/portal/").Header().Get("Content-Security-Policy"))
 	is.True(strings.Contains(html.Header().Get("Content-Security-Policy"), "script-src 'self'"))
 	is.Equal(html.Header().Get("Referrer-Policy"), "no-referrer")
-	for _, asset := range []string{"/dashboard/dashboard.js", "/dashboard/dashboard.css", "/dashboard/base.css"} {
+	for _, asset := range []string{"/dashboard/common.js", "/dashboard/dashboard.js", "/dashboard/dashboard.css", "/dashboard/base.css"} {
 		res := get(asset)
 		is.Equal(res.Code, http.StatusOK)
 		is.True(!regexp.MustCompile(`(?i)(https?:)?//[a-z0-9.-]+\.[a-z]{2,}/`).MatchString(res.Body.String())) // no CDN
 	}
 	is.Equal(get("/dashboard/dashboard.js").Header().Get("Content-Type"), "text/javascript; charset=utf-8")
+	is.Equal(get("/dashboard/common.js").Header().Get("Content-Type"), "text/javascript; charset=utf-8")
+	is.Equal(get("/dashboard/common.js").Body.String(), bodyOf(PortalPage(""), "/portal/common.js")) // the portal's helpers
+	is.True(strings.Contains(html.Body.String(), `<script src="common.js" defer></script>
+<script src="dashboard.js" defer></script>`))
+	is.True(strings.Contains(html.Body.String(), `<template id="recovery-template">`))
+	is.True(strings.Contains(html.Body.String(), "made in a period that failed.</p>"))
 	is.Equal(get("/dashboard/base.css").Body.String(), bodyOf(PortalPage(""), "/portal/portal.css")) // the portal's look
 	js := get("/dashboard/dashboard.js").Body.String()
 	is.True(strings.Contains(js, "textContent")) // API data goes in as text
 	is.True(!strings.Contains(js, "innerHTML"))  // never as HTML
 	is.Equal(get("/dashboard/portal.js").Code, http.StatusNotFound)
+	is.Equal(get("/dashboard/templates.html").Code, http.StatusNotFound)
 	rec := httptest.NewRecorder()
 	page.ServeHTTP(rec, httptest.NewRequest("POST", "/dashboard/", nil))
 	is.Equal(rec.Code, http.StatusNotFound)

@@ -8,11 +8,19 @@ import (
 	"strings"
 )
 
-// pageAssets holds the two pages' files: the developer portal's and the
-// dashboard's.
+// pageAssets holds the two pages' files: the developer portal's, the
+// dashboard's, and what they share (pagecommon).
 //
-//go:embed portalpage dashboardpage
+//go:embed portalpage dashboardpage pagecommon
 var pageAssets embed.FS
+
+// What both pages share: the script of the helpers both are made of,
+// served beside each page as common.js, and the templates (such as the
+// recovery forms) that each page's index.html draws from.
+const (
+	commonScript    = "pagecommon/common.js"
+	commonTemplates = "pagecommon/templates.html"
+)
 
 // PortalPage returns the developer-portal page: the web page an
 // end-customer opens with a portal session's URL, to see, add, edit,
@@ -25,8 +33,7 @@ var pageAssets embed.FS
 //
 //	mux.Handle("GET /portal/", httpapi.PortalPage(""))
 //
-// It serves its page at any path ending in "/" and its two assets beside
-// it. api is where the page finds the portal API, on the same origin;
+// It serves its page at any path ending in "/" and its assets beside it. api is where the page finds the portal API, on the same origin;
 // empty means "/portal/v1", where New serves it.
 func PortalPage(api string) http.Handler {
 	if api == "" {
@@ -44,16 +51,20 @@ type pageFile struct {
 	kind string
 }
 
-// staticPage serves the page whose HTML template is index, told where its
-// API is, at any path ending in "/", and the assets (served name: file in
-// pageAssets) beside it, with the headers both pages need.
+// staticPage serves the page whose HTML template is index (parsed with the
+// shared templates), told where its API is, at any path ending in "/", and
+// beside it the assets (served name: file in pageAssets) and the shared
+// script, common.js, with the headers both pages need.
 func staticPage(index, api string, assets map[string]string) http.Handler {
-	tmpl := template.Must(template.ParseFS(pageAssets, index))
+	tmpl := template.Must(template.ParseFS(pageAssets, index, commonTemplates))
 	var page bytes.Buffer
 	if err := tmpl.Execute(&page, struct{ API string }{api}); err != nil {
 		panic("httpapi: " + index + ": " + err.Error()) // the template is ours, and fixed
 	}
-	files := map[string]pageFile{"": {page.Bytes(), "text/html; charset=utf-8"}}
+	files := map[string]pageFile{
+		"":          {page.Bytes(), "text/html; charset=utf-8"},
+		"common.js": {mustRead(commonScript), "text/javascript; charset=utf-8"},
+	}
 	for name, file := range assets {
 		kind := "text/css; charset=utf-8"
 		if strings.HasSuffix(name, ".js") {

@@ -149,11 +149,11 @@ func run(ctx context.Context, stop func(), cfg config, out io.Writer, log *slog.
 	if err != nil {
 		return err
 	}
-	// The portal page's three files; everything else, the portal API
-	// under /portal/v1 included, is the API's.
+	// The portal page's files; everything else, the portal API under
+	// /portal/v1 included, is the API's.
 	mux := http.NewServeMux()
 	page := httpapi.PortalPage("")
-	for _, name := range []string{"{$}", "portal.js", "portal.css"} {
+	for _, name := range []string{"{$}", "common.js", "portal.js", "portal.css"} {
 		mux.Handle("GET "+portalPath+name, page)
 	}
 	if root := strings.TrimSuffix(portalPath, "/"); root != "" {
@@ -162,7 +162,7 @@ func run(ctx context.Context, stop func(), cfg config, out io.Writer, log *slog.
 	// The dashboard's page; its API is the dashboard routes, which
 	// dashboardCheck guards.
 	dashboard := httpapi.DashboardPage("")
-	for _, name := range []string{"{$}", "dashboard.js", "dashboard.css", "base.css"} {
+	for _, name := range []string{"{$}", "common.js", "dashboard.js", "dashboard.css", "base.css"} {
 		mux.Handle("GET "+dashboardPath+name, dashboard)
 	}
 	mux.Handle("GET "+strings.TrimSuffix(dashboardPath, "/"), http.RedirectHandler(dashboardPath, http.StatusMovedPermanently))

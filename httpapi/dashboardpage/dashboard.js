@@ -1,6 +1,7 @@
 // The dashboard: a workspace's operator console on the dashboard API
 // (/api/workspaces/{workspaceId}/…). No framework and no build step; every
 // value from the API reaches the page through textContent, never as HTML.
+// What it shares with the portal is in common.js, loaded before it.
 "use strict";
 
 (function () {
@@ -8,7 +9,6 @@
   const WS_KEY = "nahook-dashboard-workspace";
   const TOKEN_KEY = "nahook-dashboard-token";
   const VIEWS = ["portal", "event-types", "endpoints", "api-keys", "environments"];
-  const $ = (id) => document.getElementById(id);
 
   // The workspace and token arrive in the fragment
   // (#workspace=ws_…&token=…), which no server sees. Keep them for this tab
@@ -33,50 +33,25 @@
     view: "portal",
   };
 
-  class APIError extends Error {
-    constructor(status, body) {
-      const e = (body && body.error) || {};
-      super(e.message || "The request failed (HTTP " + status + ").");
-      this.status = status;
-      this.code = e.code;
-      this.field = e.field;
-    }
-  }
-
-  async function api(method, path, body) {
-    const init = { method, headers: { Authorization: "Bearer " + state.token } };
-    if (body !== undefined) {
-      init.headers["Content-Type"] = "application/json";
-      init.body = JSON.stringify(body);
-    }
-    let res;
-    try {
-      res = await fetch(API + "/" + encodeURIComponent(state.ws) + path, init);
-    } catch (err) {
-      throw new APIError(0, { error: { message: "The server could not be reached. Check your connection and try again." } });
-    }
-    if (res.status === 204) return null;
-    const data = await res.json().catch(() => null);
-    if (!res.ok) {
-      const err = new APIError(res.status, data);
-      if (res.status === 401) signedOut("token", "The token was refused: " + err.message + ".");
-      throw err;
-    }
-    return data;
-  }
-
-  // all fetches every page of a list.
-  async function all(path) {
-    const sep = path.includes("?") ? "&" : "?";
-    let items = [];
-    let cursor = "";
-    do {
-      const page = await api("GET", path + sep + "limit=250" + (cursor ? "&cursor=" + encodeURIComponent(cursor) : ""));
-      items = items.concat(page.data);
-      cursor = page.nextCursor;
-    } while (cursor);
-    return items;
-  }
+  const {
+    $, show, notice, when, counted, APIError, api, all, clearErrors, fieldError, submitting,
+    expand, focusIn, typeChoices, showHealth, headings, deliveryRow, deliverySummary, attemptRows, recoveryForms,
+  } = nahookPage({
+    url: (path) => API + "/" + encodeURIComponent(state.ws) + path,
+    token: () => state.token,
+    unauthorized: (err) => signedOut("token", "The token was refused: " + err.message + "."),
+    // The dashboard API names a field as name, name[i] or name.key: the
+    // .error of "metadata.plan" is metadata's. Of several inputs of one
+    // name, the index counts those sent: "eventTypes[2]" is the third
+    // checked box.
+    field(form, path) {
+      const m = /^(\w+)(?:[.[](\w+)\]?)?/.exec(path) || [];
+      const field = m[1] || "";
+      let inputs = field ? Array.from(form.querySelectorAll('[name="' + field + '"]')) : [];
+      if (inputs.length > 1 && m[2] !== undefined && /^\d+$/.test(m[2])) inputs = inputs.filter((b) => b.checked);
+      return [field, inputs[/^\d+$/.test(m[2] || "") ? Number(m[2]) : 0]];
+    },
+  });
 
   // el makes an element: props sets its class (class), text (text),
   // attributes (any other name) and listeners (on: {click: …});
@@ -94,28 +69,9 @@
     return e;
   }
 
-  function show(e, visible) {
-    e.hidden = !visible;
-  }
-
-  function notice(message, kind) {
-    const n = $("notice");
-    n.textContent = message || "";
-    n.className = "notice" + (kind ? " " + kind : "");
-    show(n, Boolean(message));
-  }
-
   // say tells assistive technology what changed, without a visible notice.
   function say(message) {
     $("status").textContent = message;
-  }
-
-  function when(iso) {
-    return new Date(iso).toLocaleString();
-  }
-
-  function counted(n, one, many) {
-    return n + " " + (n === 1 ? one : many);
   }
 
   function envName(id) {
@@ -126,57 +82,6 @@
   function appName(id) {
     const app = state.apps.find((a) => a.id === id);
     return app ? app.name : id;
-  }
-
-  // Forms: errors under the field the API names.
-
-  function clearErrors(form) {
-    for (const e of form.querySelectorAll(".error")) {
-      e.textContent = "";
-      show(e, false);
-    }
-    for (const e of form.querySelectorAll("[aria-invalid]")) e.removeAttribute("aria-invalid");
-  }
-
-  // fieldError shows the API's message in form next to the field it names
-  // (the .error whose data-field is the field's name, or its first part:
-  // "metadata.plan" is metadata's), or under the form (data-field=""), and
-  // focuses the field.
-  function fieldError(form, err) {
-    const m = /^(\w+)(?:[.[](\w+)\]?)?/.exec(err.field || "") || [];
-    const field = m[1] || "";
-    const target = (field && form.querySelector('.error[data-field="' + field + '"]')) || form.querySelector('.error[data-field=""]');
-    target.textContent = err.message;
-    show(target, true);
-    let inputs = field ? Array.from(form.querySelectorAll('[name="' + field + '"]')) : [];
-    if (inputs.length > 1 && m[2] !== undefined && /^\d+$/.test(m[2])) inputs = inputs.filter((b) => b.checked);
-    const input = inputs[/^\d+$/.test(m[2] || "") ? Number(m[2]) : 0];
-    if (input) {
-      input.setAttribute("aria-invalid", "true");
-      input.focus();
-    } else {
-      target.setAttribute("tabindex", "-1");
-      target.focus();
-    }
-  }
-
-  // submitting runs a form's request with its button disabled, showing an
-  // error under its field.
-  function submitting(form, run) {
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      clearErrors(form);
-      notice("");
-      const button = form.querySelector('button[type="submit"]');
-      button.disabled = true;
-      try {
-        await run();
-      } catch (err) {
-        if (err.status !== 401) fieldError(form, err);
-      } finally {
-        button.disabled = false;
-      }
-    });
   }
 
   // Editors: a card with a form that opens under the button that opened
@@ -248,14 +153,6 @@
     box.append(panel);
     go.focus();
     return panel;
-  }
-
-  // expand shows or hides (and empties) a panel of a card, and tells
-  // assistive technology which.
-  function expand(box, button, visible) {
-    if (!visible) box.replaceChildren();
-    show(box, visible);
-    button.setAttribute("aria-expanded", String(visible));
   }
 
   function button(text, props, onClick) {
@@ -846,19 +743,9 @@
     // An endpoint's application is set when it is made.
     show($("endpoint-app-field"), !ep);
     appOptions($("endpoint-app"), "None: the workspace's own endpoint", ep ? "" : $("endpoint-filter").value);
-    const subscribed = new Set(ep ? ep.eventTypes : []);
-    const choice = (value, label) => {
-      const box = el("input", { type: "checkbox", name: "eventTypes", value });
-      box.checked = subscribed.has(value);
-      return el("label", { class: "choice" }, box, " " + label);
-    };
-    const choices = [choice("*", "All event types")];
     // Every type of the catalogue: one not published here is accepted,
     // and received once it is published.
-    for (const et of state.types) choices.push(choice(et.name, et.name + (et.description ? ": " + et.description : "")));
-    const shown = new Set(["*"].concat(state.types.map((et) => et.name)));
-    for (const name of subscribed) if (!shown.has(name)) choices.push(choice(name, name));
-    $("endpoint-types").replaceChildren(...choices);
+    $("endpoint-types").replaceChildren(...typeChoices(state.types, new Set(ep ? ep.eventTypes : [])));
   });
 
   async function saveEndpoint() {
@@ -882,13 +769,6 @@
     await renderEndpoints();
     notice(edited ? "Endpoint saved." : "Endpoint " + ep.url + " added.", "ok");
     focusIn(ep.id, '[data-action="edit"]') || $("endpoint-create").focus();
-  }
-
-  function focusIn(id, selector) {
-    const card = document.querySelector('#endpoints li[data-id="' + CSS.escape(id) + '"]');
-    const target = card && card.querySelector(selector);
-    if (target) target.focus();
-    return Boolean(target);
   }
 
   function endpointCard(ep) {
@@ -946,34 +826,6 @@
     return li;
   }
 
-  const count = new Intl.NumberFormat("en-US");
-
-  async function showHealth(ep, li) {
-    const hour = li.querySelector(".health-hour");
-    const day = li.querySelector(".health-day");
-    try {
-      const h = await api("GET", "/endpoints/" + ep.id + "/health");
-      hour.textContent = describeWindow("Last hour", "the last hour", h.lastHour);
-      day.textContent = describeWindow("Last 24 hours", "the last 24 hours", h.lastDay);
-    } catch (err) {
-      hour.textContent = err.status === 401 ? "" : "Health figures are unavailable right now.";
-      day.textContent = "";
-    }
-  }
-
-  // describeWindow says how one window of an endpoint's attempts went; the
-  // rate is rounded down, so that one failure never shows as 100.0%.
-  function describeWindow(label, period, w) {
-    if (w.attempts === 0) return "No attempts in " + period;
-    const rate = (Math.floor(w.successRate * 1000) / 10).toFixed(1) + "%";
-    return label + ": " + rate + " of " + count.format(w.attempts) + (w.attempts === 1 ? " attempt" : " attempts") +
-      " succeeded, p50 " + latency(w.p50Ms) + ", p99 " + latency(w.p99Ms);
-  }
-
-  function latency(ms) {
-    return ms < 10000 ? count.format(ms) + " ms" : count.format(Math.round(ms / 100) / 10) + " s";
-  }
-
   async function showSecret(ep, box) {
     const s = await api("GET", "/endpoints/" + ep.id + "/secret");
     const panel = $("secret-template").content.firstElementChild.cloneNode(true);
@@ -1001,14 +853,10 @@
     }
     const table = el("table");
     table.createCaption().textContent = "The " + counted(page.data.length, "most recent delivery", "most recent deliveries");
-    const head = table.createTHead().insertRow();
-    for (const h of ["Time", "Event type", "Status", "Attempts", "Last answer", ""]) head.append(el("th", { scope: "col", text: h }));
+    headings(table, ["Time", "Event type", "Status", "Attempts", "Last answer", ""]);
     const body = table.createTBody();
     for (const d of page.data) {
-      const row = body.insertRow();
-      const answer = d.lastStatusCode ? "HTTP " + d.lastStatusCode : d.lastError || "—";
-      for (const v of [when(d.createdAt), d.eventType || "(sent directly)", d.status, String(d.attemptCount), answer]) row.insertCell().textContent = v;
-      row.cells[2].className = "delivery-" + d.status;
+      const row = deliveryRow(body, d);
       const what = (d.eventType || "direct") + " delivery of " + when(d.createdAt);
       const details = button("Attempts", { "data-action": "details", "data-delivery": d.id, "aria-expanded": "false", "aria-label": "Attempts of the " + what }, async () => {
         if (details.getAttribute("aria-expanded") === "true") {
@@ -1046,25 +894,14 @@
   async function showDelivery(ep, box, id, quiet) {
     const d = await api("GET", "/deliveries/" + encodeURIComponent(id));
     const heading = el("h4", { tabindex: "-1", text: "Attempts of the delivery of " + (d.eventType || "a direct message") + ", " + when(d.createdAt) });
-    let summary = "Status: " + d.status + " · webhook-id " + d.eventId;
-    if (d.nextAttemptAt) summary += " · next attempt " + when(d.nextAttemptAt);
-    const section = el("section", { class: "delivery-detail", "data-delivery": d.id }, heading, el("p", { class: "muted", text: summary }));
+    const section = el("section", { class: "delivery-detail", "data-delivery": d.id }, heading, el("p", { class: "muted", text: deliverySummary(d) }));
     if (d.attempts.length === 0) {
       section.append(el("p", { class: "muted", text: "Not attempted yet." }));
     } else {
       const table = el("table", { class: "attempts" });
       table.createCaption().textContent = "Every attempt, oldest first";
-      const head = table.createTHead().insertRow();
-      for (const h of ["#", "Time", "Answer", "Duration", "Body of the answer"]) head.append(el("th", { scope: "col", text: h }));
-      const body = table.createTBody();
-      for (const a of d.attempts) {
-        const row = body.insertRow();
-        const answer = a.statusCode === null ? a.error || "No answer" : "HTTP " + a.statusCode;
-        for (const v of [String(a.number), when(a.attemptedAt), answer, a.durationMs + " ms"]) row.insertCell().textContent = v;
-        const ok = a.statusCode !== null && a.statusCode >= 200 && a.statusCode < 300;
-        row.cells[2].className = ok ? "delivery-succeeded" : "delivery-failed";
-        row.insertCell().append(a.response ? el("pre", { class: "response", text: a.response }) : "—");
-      }
+      headings(table, ["#", "Time", "Answer", "Duration", "Body of the answer"]);
+      attemptRows(table.createTBody(), d.attempts);
       section.append(table);
     }
     const old = box.querySelector(".delivery-detail");
@@ -1074,41 +911,10 @@
     if (!quiet) heading.focus();
   }
 
-  // localInput is date as a datetime-local input shows it: the browser's
-  // own time zone, to the minute.
-  function localInput(date) {
-    return new Date(date.getTime() - date.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
-  }
-
   async function showRecovery(ep, box, deliveries) {
-    const forms = $("recovery-template").content.firstElementChild.cloneNode(true);
-    // Every card may show the panel: give its IDs the endpoint's.
-    const rename = (ids) => ids.split(" ").map((id) => id + "-" + ep.id).join(" ");
-    for (const e of forms.querySelectorAll("[id]")) e.id = rename(e.id);
-    for (const e of forms.querySelectorAll("label[for]")) e.htmlFor = rename(e.htmlFor);
-    for (const attr of ["aria-describedby", "aria-labelledby"]) {
-      for (const e of forms.querySelectorAll("[" + attr + "]")) e.setAttribute(attr, rename(e.getAttribute(attr)));
-    }
-    const dayAgo = localInput(new Date(Date.now() - 24 * 60 * 60 * 1000));
-    for (const input of forms.querySelectorAll('input[name="since"]')) input.value = dayAgo;
-    const recoveryForm = (form, path, told) => submitting(form, async () => {
-      const result = form.querySelector(".result");
-      result.textContent = "";
-      const body = {};
-      for (const input of form.querySelectorAll("input")) {
-        if (!input.value) continue;
-        const t = new Date(input.value);
-        body[input.name] = isNaN(t) ? input.value : t.toISOString();
-      }
-      const res = await api("POST", "/endpoints/" + ep.id + path, body);
-      if (!deliveries.hidden) await showDeliveries(ep, deliveries).catch(() => {});
-      result.textContent = told(res.queued);
-    });
-    recoveryForm(forms.querySelector(".recover-form"), "/recover", (n) =>
-      n === 0 ? "No failed deliveries in that period." : counted(n, "failed delivery", "failed deliveries") + " queued to be sent again.");
-    recoveryForm(forms.querySelector(".replay-form"), "/replay-missing", (n) =>
-      n === 0 ? "No missed events since then." : counted(n, "missed event", "missed events") + " queued to be sent.");
-    box.replaceChildren(forms);
+    box.replaceChildren(recoveryForms(ep, async () => {
+      if (!deliveries.hidden) await showDeliveries(ep, deliveries);
+    }));
   }
 
   // Explain: which endpoints of the environment an event would reach,
@@ -1150,8 +956,7 @@
     if (here.length) {
       const table = el("table", { class: "explain" });
       table.createCaption().textContent = "Every endpoint of " + state.env.name;
-      const head = table.createTHead().insertRow();
-      for (const h of ["Endpoint", "Receives it?", "Why not"]) head.append(el("th", { scope: "col", text: h }));
+      headings(table, ["Endpoint", "Receives it?", "Why not"]);
       const body = table.createTBody();
       for (const v of here) {
         const row = body.insertRow();
