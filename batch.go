@@ -58,19 +58,11 @@ func (s *EventService) IngestBatch(ctx context.Context, apiKey string, events []
 		case e.EventType != "" && e.EndpointID != "":
 			c.err = store.Invalid("endpointId", "give eventType or endpointId, not both")
 		case e.EndpointID != "":
-			c.r, c.err = s.ingest(c.ctx, apiKey, e.IngestInput, target{endpoint: e.EndpointID}, func(app ApplicationID) (Route, error) {
-				route, err := s.c.Router.ResolveDirect(c.ctx, apiKey, e.EndpointID)
-				if err == nil {
-					err = endpointOf(route, e.EndpointID, app, e.IngestInput)
-				}
-				return route, err
-			})
+			c.r, c.err = s.ingestDirect(c.ctx, apiKey, e.EndpointID, e.IngestInput)
 		case e.EventType == "":
 			c.err = store.Invalid("eventType", "give eventType, or endpointId to send the event straight to one endpoint")
 		default:
-			c.r, c.err = s.ingest(c.ctx, apiKey, e.IngestInput, target{eventType: e.EventType}, func(app ApplicationID) (Route, error) {
-				return s.c.Router.resolve(c.ctx, apiKey, e.EventType, app, e.Broadcast)
-			})
+			c.r, c.err = s.ingestTyped(c.ctx, apiKey, e.EventType, e.IngestInput)
 		}
 	}
 	return s.settleBatch(ctx, calls), nil
@@ -114,9 +106,7 @@ type batchCall struct {
 }
 
 // settleBatch writes the events of calls that are routed and not answered
-// yet in one transaction and answers each call. A batch the store refuses
-// is written again event by event, so that one event (its environment
-// deleted meanwhile, say) fails no other.
+// yet in one transaction (ingestAll) and answers each call.
 func (s *EventService) settleBatch(ctx context.Context, calls []batchCall) []BatchResult {
 	var items []store.IngestItem
 	var writing []*batchCall
@@ -127,14 +117,9 @@ func (s *EventService) settleBatch(ctx context.Context, calls []batchCall) []Bat
 		}
 	}
 	if len(items) > 0 {
-		results, err := s.c.store.IngestBatch(ctx, items)
+		results, errs := ingestAll(ctx, s.c.store, items)
 		for i, c := range writing {
-			switch {
-			case err == nil:
-				c.res = results[i]
-			default:
-				c.res.Event, c.res.Deliveries, c.res.Replayed, c.err = s.c.store.Ingest(ctx, c.r.item.Event, c.r.item.Deliveries)
-			}
+			c.res, c.err = results[i], errs[i]
 		}
 	}
 	out := make([]BatchResult, len(calls))

@@ -81,9 +81,7 @@ type Ingested struct {
 // event that goes to no endpoint is still stored.
 func (s *EventService) Ingest(ctx context.Context, apiKey, eventType string, in IngestInput) (Ingested, error) {
 	ctx, start := s.c.observeIngestStart(ctx, SourceIngest)
-	r, err := s.ingest(ctx, apiKey, in, target{eventType: eventType}, func(app ApplicationID) (Route, error) {
-		return s.c.Router.resolve(ctx, apiKey, eventType, app, in.Broadcast)
-	})
+	r, err := s.ingestTyped(ctx, apiKey, eventType, in)
 	got, err := s.settle(ctx, s.c.store, true, r, err)
 	s.c.observeIngestEnd(ctx, SourceIngest, start, got, err)
 	return got, err
@@ -98,16 +96,30 @@ func (s *EventService) Ingest(ctx context.Context, apiKey, eventType string, in 
 // field that named the application.
 func (s *EventService) IngestDirect(ctx context.Context, apiKey string, endpoint EndpointID, in IngestInput) (Ingested, error) {
 	ctx, start := s.c.observeIngestStart(ctx, SourceIngestDirect)
-	r, err := s.ingest(ctx, apiKey, in, target{endpoint: endpoint}, func(app ApplicationID) (Route, error) {
+	r, err := s.ingestDirect(ctx, apiKey, endpoint, in)
+	got, err := s.settle(ctx, s.c.store, true, r, err)
+	s.c.observeIngestEnd(ctx, SourceIngestDirect, start, got, err)
+	return got, err
+}
+
+// ingestTyped routes an event of eventType sent with apiKey: Ingest up to
+// the write.
+func (s *EventService) ingestTyped(ctx context.Context, apiKey, eventType string, in IngestInput) (routed, error) {
+	return s.ingest(ctx, apiKey, in, target{eventType: eventType}, func(app ApplicationID) (Route, error) {
+		return s.c.Router.resolve(ctx, apiKey, eventType, app, in.Broadcast)
+	})
+}
+
+// ingestDirect routes an event sent with apiKey straight to endpoint:
+// IngestDirect up to the write.
+func (s *EventService) ingestDirect(ctx context.Context, apiKey string, endpoint EndpointID, in IngestInput) (routed, error) {
+	return s.ingest(ctx, apiKey, in, target{endpoint: endpoint}, func(app ApplicationID) (Route, error) {
 		route, err := s.c.Router.ResolveDirect(ctx, apiKey, endpoint)
 		if err == nil {
 			err = endpointOf(route, endpoint, app, in)
 		}
 		return route, err
 	})
-	got, err := s.settle(ctx, s.c.store, true, r, err)
-	s.c.observeIngestEnd(ctx, SourceIngestDirect, start, got, err)
-	return got, err
 }
 
 // endpointOf returns nil unless an event for app (named in in, by ID or

@@ -120,9 +120,8 @@ func (q *ingestQueue) commit(st store.Store) {
 	}
 }
 
-// write stores the batch's items and sets each one's answer. A batch the
-// store refuses is written again item by item, so that one caller's item
-// (an environment deleted meanwhile, say) fails no other's.
+// write stores the batch's items and sets each one's answer, alone
+// through Ingest for a batch of one, else through ingestAll.
 func write(st store.Store, batch []*queuedIngest) {
 	if len(batch) == 1 {
 		w := batch[0]
@@ -136,15 +135,25 @@ func write(st store.Store, batch []*queuedIngest) {
 	for i, w := range batch {
 		items[i] = w.item
 	}
+	results, errs := ingestAll(ctx, st, items)
+	for i, w := range batch {
+		w.res, w.err = results[i], errs[i]
+	}
+}
+
+// ingestAll writes items in one IngestBatch and returns each one's result
+// or error. A batch the store refuses is written again item by item, so
+// that one item (an environment deleted meanwhile, say) fails no other.
+func ingestAll(ctx context.Context, st store.Store, items []store.IngestItem) ([]store.IngestResult, []error) {
+	errs := make([]error, len(items))
 	results, err := st.IngestBatch(ctx, items)
 	if err == nil {
-		for i, w := range batch {
-			w.res = results[i]
-		}
-		return
+		return results, errs
 	}
-	for _, w := range batch {
-		ev, ds, replayed, err := st.Ingest(ctx, w.item.Event, w.item.Deliveries)
-		w.res, w.err = store.IngestResult{Event: ev, Deliveries: ds, Replayed: replayed}, err
+	results = make([]store.IngestResult, len(items))
+	for i, it := range items {
+		r := &results[i]
+		r.Event, r.Deliveries, r.Replayed, errs[i] = st.Ingest(ctx, it.Event, it.Deliveries)
 	}
+	return results, errs
 }

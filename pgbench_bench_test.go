@@ -9,10 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/nahook/nahook"
 	"github.com/nahook/nahook/internal/pgtest"
@@ -61,24 +58,8 @@ func BenchmarkIngestVsPgbench(b *testing.B) {
 			env := must(nh.Environments.Default(ctx, ws))
 			check(nh.Router.Load(ctx))
 
-			payload := []byte(`{"orderId":"ord_1","total":4200}`)
-			var next atomic.Int64
 			b.ResetTimer()
-			start := time.Now()
-			var wg sync.WaitGroup
-			for range clients {
-				wg.Go(func() {
-					for i := next.Add(1); i <= int64(b.N); i = next.Add(1) {
-						if _, err := nh.Events.Ingest(ctx, key, "order.created",
-							nahook.IngestInput{Payload: payload, IdempotencyKey: strconv.FormatInt(i, 10)}); err != nil {
-							b.Error(err)
-							return
-						}
-					}
-				})
-			}
-			wg.Wait()
-			rate := float64(b.N) / time.Since(start).Seconds()
+			rate := ingestFrom(b, nh, key, clients)
 			b.StopTimer()
 
 			tps := pgbench(b, schema, clients, max(b.N/clients, 1), map[string]string{"ws": string(ws), "env": string(env.ID), "ep": string(ep.ID)})
