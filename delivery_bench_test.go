@@ -1,8 +1,10 @@
 package nahook_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -36,17 +38,19 @@ var benchStores = []struct {
 	}},
 }
 
-// BenchmarkDelivery ingests events through Events.Ingest from 16
-// goroutines while Deliver sends them to local receivers, with every event
-// going to 1 or to 10 endpoints, on SQLite and on Postgres. It reports the
-// ingest rate (events/s: stored in the outbox, acknowledged) and the
-// delivery rate (deliveries/s: from the first ingest until the receivers
-// have every delivery).
+// BenchmarkDelivery measures delivery on SQLite and on Postgres, with
+// every event going to 1 or to 10 local receivers that answer at once. It
+// ingests b.N events through Events.Ingest from 8 goroutines, with no
+// dispatcher running (events/s: stored in the outbox, acknowledged); then
+// runs Deliver until the receivers have every delivery (deliveries/s); then,
+// in the same run, POSTs as many requests to the same receivers from a
+// plain net/http client with the concurrency the dispatcher had: as many
+// requests in flight to one receiver as MaxInFlightPerEndpoint, and in all
+// as many as Workers (raw-deliveries/s). pct-of-raw is the dispatcher's
+// rate as a percentage of the plain client's: what signing, claiming and
+// recording every attempt costs, beside sending it.
 //
-// The receivers answer at once, so one endpoint's rate is bounded by its
-// cap on attempts in flight (DeliveryConfig.MaxInFlightPerEndpoint, 4 by
-// default) over the time a claim takes, not over the receiver's: set
-// NAHOOK_BENCH_MAX_IN_FLIGHT to run with another cap.
+// NAHOOK_BENCH_MAX_IN_FLIGHT sets MaxInFlightPerEndpoint (4 by default).
 func BenchmarkDelivery(b *testing.B) {
 	for _, s := range benchStores {
 		for _, fanout := range []int{1, 10} {
@@ -60,55 +64,87 @@ func BenchmarkDelivery(b *testing.B) {
 func benchmarkDelivery(b *testing.B, st store.Store, fanout int) {
 	ctx := context.Background()
 	defer st.Close()
-	maxInFlight, _ := strconv.Atoi(os.Getenv("NAHOOK_BENCH_MAX_IN_FLIGHT"))
-	nh := must(nahook.New(st, nahook.Config{AllowPrivateURLs: true, Logger: quiet,
-		Delivery: nahook.DeliveryConfig{MaxInFlightPerEndpoint: maxInFlight}}))
+	cfg := nahook.DeliveryConfig{Workers: 32, MaxInFlightPerEndpoint: 4} // the defaults
+	if n, _ := strconv.Atoi(os.Getenv("NAHOOK_BENCH_MAX_IN_FLIGHT")); n > 0 {
+		cfg.MaxInFlightPerEndpoint = n
+	}
+	nh := must(nahook.New(st, nahook.Config{AllowPrivateURLs: true, Logger: quiet, Delivery: cfg}))
 	defer nh.Close()
 	ws := must(nh.Workspaces.Create(ctx, nahook.WorkspaceInput{Name: "Bench"}))
 	env := must(nh.Environments.Default(ctx, ws.ID))
 	et := must(nh.EventTypes.Create(ctx, ws.ID, nahook.EventTypeInput{Name: "order.created"}))
 	check(nh.EventTypes.SetPublished(ctx, ws.ID, env.ID, et.ID, true))
 	var received atomic.Int64
-	for range fanout {
+	urls := make([]string, fanout)
+	for i := range fanout {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			received.Add(1)
 			w.WriteHeader(http.StatusNoContent)
 		}))
 		defer srv.Close()
+		urls[i] = srv.URL
 		must(nh.Endpoints.Create(ctx, ws.ID, nahook.EndpointInput{URL: srv.URL, EventTypes: []string{"order.created"}}))
 	}
 	key := must(nh.APIKeys.Create(ctx, ws.ID, nahook.APIKeyInput{})).Plaintext
 	check(nh.Router.Load(ctx))
+	payload := []byte(`{"orderId":"ord_1","total":4200}`) // as ingestFrom's
+	want := int64(b.N * fanout)
+	waitFor := func(what string) {
+		deadline := time.Now().Add(5 * time.Minute)
+		for received.Load() < want {
+			if time.Now().After(deadline) {
+				b.Fatalf("%s: %d of %d deliveries after 5 minutes", what, received.Load(), want)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+
+	b.ResetTimer()
+	eventsPerSec := ingestFrom(b, nh, key, 8)
+
 	deliverCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- nh.Deliver(deliverCtx) }()
-	defer func() { stop(); <-done }()
-
-	payload := []byte(`{"orderId": "ord_1", "customer": "cust_123", "total": 4200, "currency": "EUR"}`)
 	start := time.Now()
-	b.SetParallelism(8)
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if _, err := nh.Events.Ingest(ctx, key, "order.created", nahook.IngestInput{Payload: payload}); err != nil {
-				b.Error(err)
-				return
-			}
-		}
-	})
-	ingested := time.Since(start)
-	b.StopTimer()
-	want := int64(b.N * fanout)
-	deadline := time.Now().Add(5 * time.Minute)
-	for received.Load() < want {
-		if time.Now().After(deadline) {
-			b.Fatalf("%d of %d deliveries after 5 minutes", received.Load(), want)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	go func() { done <- nh.Deliver(deliverCtx) }()
+	waitFor("nahook")
 	delivered := time.Since(start)
-	b.ReportMetric(float64(b.N)/ingested.Seconds(), "events/s")
+	b.StopTimer()
+	stop()
+	check(<-done)
+
+	// The plain client: per receiver as many senders as the cap lets
+	// the dispatcher have in flight to it, no more than Workers in all.
+	received.Store(0)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: cfg.MaxInFlightPerEndpoint}}
+	defer client.CloseIdleConnections()
+	left := make([]atomic.Int64, fanout)
+	for i := range left {
+		left[i].Store(int64(b.N))
+	}
+	var senders sync.WaitGroup
+	start = time.Now()
+	for n := range min(cfg.Workers, fanout*cfg.MaxInFlightPerEndpoint) {
+		i := n % fanout
+		senders.Go(func() {
+			for left[i].Add(-1) >= 0 {
+				resp, err := client.Post(urls[i], "application/json", bytes.NewReader(payload))
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		})
+	}
+	senders.Wait()
+	waitFor("plain client")
+	raw := time.Since(start)
+
+	b.ReportMetric(eventsPerSec, "events/s")
 	b.ReportMetric(float64(want)/delivered.Seconds(), "deliveries/s")
+	b.ReportMetric(float64(want)/raw.Seconds(), "raw-deliveries/s")
+	b.ReportMetric(100*raw.Seconds()/delivered.Seconds(), "pct-of-raw")
 }
 
 // BenchmarkFairness measures what other endpoints' backlogs do to a

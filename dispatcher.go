@@ -117,6 +117,10 @@ type dispatcher struct {
 	// of the endpoint's attempts in flight. Without this, recording would
 	// be part of every attempt's time, and cap what one endpoint gets.
 	finished map[EndpointID][]DeliveryID
+	// recorded counts, by endpoint, the results recorded since the look
+	// at the endpoints due began (see looking): leases that look may still
+	// count as in flight, though they have ended.
+	recorded map[EndpointID]int
 
 	// served is, for each endpoint with deliveries due, the claim round in
 	// which it last got a worker; round counts the rounds. Only the
@@ -153,6 +157,7 @@ func newDispatcher(c *Client) *dispatcher {
 		wake:      make(chan struct{}, 1),
 		served:    map[EndpointID]uint64{},
 		finished:  map[EndpointID][]DeliveryID{},
+		recorded:  map[EndpointID]int{},
 		probingBy: map[owner]int{},
 	}
 }
@@ -206,8 +211,15 @@ func (d *dispatcher) run(ctx context.Context) (idle bool) {
 // attempts, until ctx ends, or, untilIdle, until nothing is due that it
 // could claim and every attempt it started is recorded; it reports the
 // latter.
+//
+// Each claim plans from a look at the endpoints with deliveries due. A
+// busy Deliver takes the look that came back with its last claim (one
+// round trip for both, on Postgres) while it is fresh; after it slept for
+// want of anything due, or when it is idle, it looks afresh.
 func (d *dispatcher) claim(ctx context.Context, results chan<- store.AttemptResult, attempts *sync.WaitGroup) bool {
 	backoff := 100 * time.Millisecond
+	var look []store.DueEndpoint // what the last claim saw due after it, unless nil
+	var lookedAt time.Time
 	for ctx.Err() == nil {
 		free, probes := d.free()
 		if free == 0 {
@@ -222,13 +234,26 @@ func (d *dispatcher) claim(ctx context.Context, results chan<- store.AttemptResu
 		// when shutdown begins meanwhile, rather than left to its lease.
 		claimCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		now := d.c.cfg.Now().UTC()
-		due, err := d.c.store.DueEndpoints(claimCtx, now, d.cfg.MaxInFlightPerEndpoint, dueEndpointsMax)
+		due, err := look, error(nil)
+		if look == nil || time.Since(lookedAt) > lookMaxAge {
+			d.looking()
+			due, err = d.c.store.DueEndpoints(claimCtx, now, d.cfg.MaxInFlightPerEndpoint, dueEndpointsMax)
+		}
+		look = nil
 		var requests []store.ClaimRequest
 		var probation map[EndpointID]*owner
 		var batch []store.Dispatch
 		if err == nil {
 			requests, probation = d.plan(due, free, probes)
-			batch, err = d.c.store.ClaimDeliveries(claimCtx, now, d.lease, requests)
+			switch {
+			case len(requests) == 0:
+			case d.untilIdle:
+				batch, err = d.c.store.ClaimDeliveries(claimCtx, now, d.lease, requests)
+			default:
+				d.looking()
+				batch, look, err = d.c.store.ClaimAndLook(claimCtx, now, d.lease, requests, d.cfg.MaxInFlightPerEndpoint, dueEndpointsMax)
+				lookedAt = time.Now()
+			}
 		}
 		cancel()
 		if err != nil {
@@ -257,14 +282,29 @@ func (d *dispatcher) claim(ctx context.Context, results chan<- store.AttemptResu
 			// Room the plan saw was gone by the claim (another process's
 			// claim, or leases not yet recorded as ended): look again
 			// soon.
+			look = nil
 			d.wait(ctx, min(d.cfg.PollInterval, 50*time.Millisecond))
 		default:
 			// Nothing due, or nothing with room: sleep until an attempt
-			// ends, an ingest wakes us, or the poll.
+			// ends, an ingest wakes us, or the poll; then look afresh.
+			look = nil
 			d.wait(ctx, d.cfg.PollInterval)
 		}
 	}
 	return false
+}
+
+// lookMaxAge is how long a look that came back with a claim may plan the
+// next one: a busy dispatcher claims again within milliseconds; one that
+// waited longer for a free worker looks afresh.
+const lookMaxAge = 20 * time.Millisecond
+
+// looking notes that a look at the endpoints due is about to be taken:
+// the results recorded from now on end leases it may count as in flight.
+func (d *dispatcher) looking() {
+	d.mu.Lock()
+	clear(d.recorded)
+	d.mu.Unlock()
 }
 
 // idle reports that no attempt is in flight and every result is recorded.
@@ -308,7 +348,7 @@ func (d *dispatcher) plan(due []store.DueEndpoint, free, probes int) ([]store.Cl
 		if e.Probation {
 			limit = 1
 		}
-		inFlight := max(e.InFlight-len(d.finished[e.EndpointID]), 0)
+		inFlight := max(e.InFlight-len(d.finished[e.EndpointID])-d.recorded[e.EndpointID], 0)
 		if room := min(limit-inFlight, e.Due); room > 0 {
 			candidates = append(candidates, candidate{DueEndpoint: e, limit: limit, room: room, served: d.served[e.EndpointID]})
 		}
@@ -441,6 +481,7 @@ func (d *dispatcher) record(results <-chan store.AttemptResult) {
 			} else {
 				d.finished[r.EndpointID] = ids
 			}
+			d.recorded[r.EndpointID]++
 		}
 		d.mu.Unlock()
 		d.signal()

@@ -266,6 +266,14 @@ type DeliveryStore interface {
 	// for an endpoint another caller is claiming for at that moment (it is
 	// skipped, not waited for).
 	ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, requests []ClaimRequest) ([]Dispatch, error)
+	// ClaimAndLook is ClaimDeliveries, then DueEndpoints(now, upTo,
+	// limit) as the endpoints stand once the claim has leased what it
+	// returns: what a dispatcher plans its next claim from, so that a
+	// busy one needs no look of its own between claims. A store across a
+	// network answers both in one round trip. If the look fails once the
+	// claim is made, it may return the claim and no endpoints: the caller
+	// then looks for itself.
+	ClaimAndLook(ctx context.Context, now time.Time, lease time.Duration, requests []ClaimRequest, upTo, limit int) ([]Dispatch, []DueEndpoint, error)
 	// RecordAttempts stores the attempts and their deliveries' new states,
 	// ending their leases, in the order given, and applies streaks, what
 	// nahook decided the attempts do to their endpoints (see Streak), all

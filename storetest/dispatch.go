@@ -58,6 +58,49 @@ var dispatchTests = []test{
 		},
 	},
 	{
+		name:     "ClaimAndLook/SeesItsClaim",
+		contract: "ClaimAndLook leases as ClaimDeliveries does, and returns DueEndpoints as it stands once the claim is made: the claimed endpoint with what is left due and its new leases, the others as they were; without requests it only looks.",
+		run: func(t *testing.T, h *harness) {
+			is := is.New(t)
+			o := h.outbox(t)
+			for i := range 4 {
+				o.ingest(t, fmt.Sprint(`{"n": `, i, `}`), "")
+			}
+			now := h.clock().Add(time.Millisecond)
+
+			claimed, due, err := h.st.ClaimAndLook(h.ctx, now, time.Minute,
+				[]store.ClaimRequest{{EndpointID: o.a.ID, Want: 3, MaxInFlight: 10}}, 10, 1000)
+			is.NoErr(err)
+			is.Equal(len(claimed), 3)
+			for _, d := range claimed {
+				is.Equal(d.Delivery.EndpointID, o.a.ID)
+			}
+			is.Equal(due, dueEndpoints(t, h.st, now, 10)) // the look is what a look after the claim sees
+			is.Equal(len(due), 2)
+			byID := map[store.EndpointID]store.DueEndpoint{}
+			for _, e := range due {
+				byID[e.EndpointID] = e
+			}
+			is.Equal(byID[o.a.ID].Due, 1)      // 4 due, 3 leased
+			is.Equal(byID[o.a.ID].InFlight, 3) // by this claim
+			is.Equal(byID[o.b.ID].Due, 4)      // untouched
+			is.Equal(byID[o.b.ID].InFlight, 0)
+
+			// The cap holds as in ClaimDeliveries: one more of a's, not two.
+			claimed, due, err = h.st.ClaimAndLook(h.ctx, now, time.Minute,
+				[]store.ClaimRequest{{EndpointID: o.a.ID, Want: 2, MaxInFlight: 4}}, 10, 1000)
+			is.NoErr(err)
+			is.Equal(len(claimed), 1)
+			is.Equal(len(due), 1) // a has nothing left due
+			is.Equal(due[0].EndpointID, o.b.ID)
+
+			claimed, due, err = h.st.ClaimAndLook(h.ctx, now, time.Minute, nil, 10, 1000)
+			is.NoErr(err)
+			is.Equal(len(claimed), 0)
+			is.Equal(due, dueEndpoints(t, h.st, now, 10))
+		},
+	},
+	{
 		name:     "ClaimDeliveries/Lease",
 		contract: "A due delivery is claimed once, with its URL, payload and signing key; claimed again only when its lease runs out; a delivery not yet due, or of a disabled endpoint, is not claimed.",
 		run: func(t *testing.T, h *harness) {

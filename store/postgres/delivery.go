@@ -276,30 +276,36 @@ func (s *Store) ListEvents(ctx context.Context, ws store.WorkspaceID, f store.Ev
 // otherwise pick, marks the dead entries it meets, so that the next count
 // passes them by.
 func (s *Store) DueEndpoints(ctx context.Context, now time.Time, upTo, limit int) ([]store.DueEndpoint, error) {
-	rows, err := s.pool.Query(ctx, `WITH RECURSIVE pending (endpoint_id, since) AS (
-			(SELECT endpoint_id, next_attempt_at FROM deliveries WHERE status = 'pending'
-				ORDER BY endpoint_id, next_attempt_at LIMIT 1)
-			UNION ALL
-			SELECT next.* FROM pending p CROSS JOIN LATERAL (
-				SELECT d.endpoint_id, d.next_attempt_at FROM deliveries d
-				WHERE d.status = 'pending' AND d.endpoint_id > p.endpoint_id
-				ORDER BY d.endpoint_id, d.next_attempt_at LIMIT 1) next
-		), due AS (
-			SELECT e.id, e.workspace_id, coalesce(e.application_id, '') AS application_id, e.probation, p.since,
-				(SELECT count(*) FROM (SELECT FROM deliveries d
-					WHERE d.endpoint_id = e.id AND d.status = 'pending' AND d.next_attempt_at <= $1 LIMIT $2) x) AS due
-			FROM pending p JOIN endpoints e ON e.id = p.endpoint_id
-			WHERE p.since <= $1 AND NOT e.disabled
-		)
-		SELECT id, workspace_id, application_id, due, (SELECT count(*) FROM (SELECT FROM deliveries d
-				WHERE d.endpoint_id = due.id AND d.leased_until > $1 LIMIT $2) x), probation, since
-		FROM due WHERE due > 0 ORDER BY since, id LIMIT $3`, now, upTo, limit)
-	return collect(rows, err, func(row pgx.Row) (store.DueEndpoint, error) {
-		var e store.DueEndpoint
-		err := row.Scan(&e.EndpointID, &e.WorkspaceID, &e.ApplicationID, &e.Due, &e.InFlight, &e.Probation, &e.DueSince)
-		e.DueSince = utc(e.DueSince)
-		return e, err
-	})
+	rows, err := s.pool.Query(ctx, dueSQL, now, upTo, limit)
+	return collect(rows, err, scanDue)
+}
+
+// dueSQL is DueEndpoints' query, its arguments now, upTo and limit.
+const dueSQL = `WITH RECURSIVE pending (endpoint_id, since) AS (
+		(SELECT endpoint_id, next_attempt_at FROM deliveries WHERE status = 'pending'
+			ORDER BY endpoint_id, next_attempt_at LIMIT 1)
+		UNION ALL
+		SELECT next.* FROM pending p CROSS JOIN LATERAL (
+			SELECT d.endpoint_id, d.next_attempt_at FROM deliveries d
+			WHERE d.status = 'pending' AND d.endpoint_id > p.endpoint_id
+			ORDER BY d.endpoint_id, d.next_attempt_at LIMIT 1) next
+	), due AS (
+		SELECT e.id, e.workspace_id, coalesce(e.application_id, '') AS application_id, e.probation, p.since,
+			(SELECT count(*) FROM (SELECT FROM deliveries d
+				WHERE d.endpoint_id = e.id AND d.status = 'pending' AND d.next_attempt_at <= $1 LIMIT $2) x) AS due
+		FROM pending p JOIN endpoints e ON e.id = p.endpoint_id
+		WHERE p.since <= $1 AND NOT e.disabled
+	)
+	SELECT id, workspace_id, application_id, due, (SELECT count(*) FROM (SELECT FROM deliveries d
+			WHERE d.endpoint_id = due.id AND d.leased_until > $1 LIMIT $2) x), probation, since
+	FROM due WHERE due > 0 ORDER BY since, id LIMIT $3`
+
+// scanDue reads a row of dueSQL.
+func scanDue(row pgx.Row) (store.DueEndpoint, error) {
+	var e store.DueEndpoint
+	err := row.Scan(&e.EndpointID, &e.WorkspaceID, &e.ApplicationID, &e.Due, &e.InFlight, &e.Probation, &e.DueSince)
+	e.DueSince = utc(e.DueSince)
+	return e, err
 }
 
 // claimLock is the first key of the advisory locks ClaimDeliveries takes,
@@ -307,16 +313,36 @@ func (s *Store) DueEndpoints(ctx context.Context, now time.Time, upTo, limit int
 // an endpoint's leases and leasing more one step, across processes.
 const claimLock = 0x6e68636c // "nhcl"
 
-// ClaimDeliveries implements store.DeliveryStore. It first takes, without
-// waiting, each requested endpoint's advisory lock, skipping those another
-// claim holds; then, in a statement of its own, so that it sees every claim
-// committed before it had the locks, counts each endpoint's leases and
-// leases what the cap leaves. FOR UPDATE SKIP LOCKED passes over deliveries
-// a recording or a retry is writing.
+// ClaimDeliveries implements store.DeliveryStore, in one round trip: a
+// transaction of two statements, sent together. The first takes, without waiting, each requested endpoint's advisory lock,
+// skipping those another claim holds, and leaves the list of endpoints it
+// locked in a setting local to the transaction (claimable). The second, a
+// statement of its own so that its snapshot sees every claim committed
+// before the locks were taken, counts each locked endpoint's leases and
+// leases what the cap leaves. FOR UPDATE SKIP LOCKED passes over
+// deliveries a recording or a retry is writing.
 func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, requests []store.ClaimRequest) ([]store.Dispatch, error) {
 	if len(requests) == 0 {
 		return nil, nil
 	}
+	claimed, _, err := s.claim(ctx, now, lease, requests, nil)
+	return claimed, err
+}
+
+// ClaimAndLook implements store.DeliveryStore: ClaimDeliveries' two
+// statements and DueEndpoints' query, sent together; the look, last in
+// the same transaction, sees the claim's leases.
+func (s *Store) ClaimAndLook(ctx context.Context, now time.Time, lease time.Duration, requests []store.ClaimRequest, upTo, limit int) ([]store.Dispatch, []store.DueEndpoint, error) {
+	if len(requests) == 0 {
+		due, err := s.DueEndpoints(ctx, now, upTo, limit)
+		return nil, due, err
+	}
+	return s.claim(ctx, now, lease, requests, []any{now, upTo, limit})
+}
+
+// claim runs ClaimDeliveries in one round trip and, with look (dueSQL's
+// arguments), DueEndpoints after it.
+func (s *Store) claim(ctx context.Context, now time.Time, lease time.Duration, requests []store.ClaimRequest, look []any) ([]store.Dispatch, []store.DueEndpoint, error) {
 	ids := make([]string, len(requests))
 	want, caps := make([]int32, len(requests)), make([]int32, len(requests))
 	finished := []string{}
@@ -326,43 +352,29 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 			finished = append(finished, string(id))
 		}
 	}
-	var out []store.Dispatch
-	err := s.transact(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT id FROM unnest($1::text[]) AS r(id) WHERE pg_try_advisory_xact_lock($2, hashtext(id))`, ids, claimLock)
-		locked, err := collect(rows, err, func(row pgx.Row) (string, error) {
-			var id string
-			return id, row.Scan(&id)
-		})
-		if err != nil || len(locked) == 0 {
-			return err
+	var claimed []store.Dispatch
+	var due []store.DueEndpoint
+	err := s.statement(ctx, func(querier) error {
+		// Read committed whatever the server's default, for the claim's
+		// own snapshot.
+		b := &pgx.Batch{}
+		b.Queue(`BEGIN ISOLATION LEVEL READ COMMITTED`)
+		b.Queue(`SELECT set_config('nahook.claimable', coalesce(string_agg(id, ','), ''), true)
+			FROM unnest($1::text[]) AS r(id) WHERE pg_try_advisory_xact_lock($2, hashtext(id))`, ids, claimLock)
+		b.Queue(claimSQL, ids, want, caps, now, now.Add(lease), finished)
+		if look != nil {
+			b.Queue(dueSQL, look...)
 		}
-		rows, err = tx.Query(ctx, `WITH r AS (
-				SELECT * FROM unnest($1::text[], $2::int[], $3::int[]) AS r(endpoint_id, want, max_in_flight)
-				WHERE r.endpoint_id = ANY($4::text[])
-			), quota AS (
-				SELECT r.endpoint_id, least(r.want, r.max_in_flight - (SELECT count(*) FROM (SELECT FROM deliveries l
-					WHERE l.endpoint_id = r.endpoint_id AND l.leased_until > $5 AND l.id <> ALL($7::text[]) LIMIT r.max_in_flight) x)) AS n
-				FROM r JOIN endpoints e ON e.id = r.endpoint_id
-				WHERE NOT e.disabled
-			), picked AS (
-				SELECT d.id FROM quota q CROSS JOIN LATERAL (
-					SELECT d.id FROM deliveries d
-					WHERE d.endpoint_id = q.endpoint_id AND d.status = 'pending' AND d.next_attempt_at <= $5
-					ORDER BY d.next_attempt_at
-					LIMIT greatest(q.n, 0)
-					FOR UPDATE SKIP LOCKED
-				) d
-			), leased AS (
-				UPDATE deliveries d SET next_attempt_at = $6, leased_until = $6 FROM picked WHERE d.id = picked.id
-				RETURNING d.*
-			)
-			SELECT `+deliveryColumns+`, e.url, ev.payload, `+keyColumns+`
-			FROM leased d
-			JOIN events ev ON ev.id = d.event_id
-			JOIN endpoints e ON e.id = d.endpoint_id
-			LEFT JOIN endpoint_keys k ON k.endpoint_id = d.endpoint_id
-			ORDER BY d.created_at, d.id`, ids, want, caps, locked, now, now.Add(lease), finished)
-		out, err = collect(rows, err, func(row pgx.Row) (store.Dispatch, error) {
+		b.Queue(`COMMIT`)
+		br := s.pool.SendBatch(ctx, b)
+		defer br.Close()
+		for range 2 {
+			if _, err := br.Exec(); err != nil {
+				return err
+			}
+		}
+		rows, err := br.Query()
+		claimed, err = collect(rows, err, func(row pgx.Row) (store.Dispatch, error) {
 			var d store.Dispatch
 			var ds deliveryScan
 			var ks keysScan
@@ -370,10 +382,55 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 			d.Delivery, d.Keys = ds.delivery(), ks.keys()
 			return d, err
 		})
-		return err
+		if err != nil {
+			return err
+		}
+		if look != nil {
+			rows, err := br.Query()
+			if due, err = collect(rows, err, scanDue); err != nil {
+				return err
+			}
+		}
+		if _, err := br.Exec(); err != nil {
+			return err
+		}
+		return br.Close()
 	})
-	return out, err
+	if err != nil {
+		return nil, nil, err
+	}
+	return claimed, due, nil
 }
+
+// claimSQL leases deliveries of the endpoints whose claim locks the
+// transaction holds (the setting nahook.claimable), up to each request's
+// want and within its cap, and returns them ready to send.
+const claimSQL = `WITH r AS (
+		SELECT * FROM unnest($1::text[], $2::int[], $3::int[]) AS r(endpoint_id, want, max_in_flight)
+		WHERE r.endpoint_id = ANY(string_to_array(current_setting('nahook.claimable'), ','))
+	), quota AS (
+		SELECT r.endpoint_id, least(r.want, r.max_in_flight - (SELECT count(*) FROM (SELECT FROM deliveries l
+			WHERE l.endpoint_id = r.endpoint_id AND l.leased_until > $4 AND l.id <> ALL($6::text[]) LIMIT r.max_in_flight) x)) AS n
+		FROM r JOIN endpoints e ON e.id = r.endpoint_id
+		WHERE NOT e.disabled
+	), picked AS (
+		SELECT d.id FROM quota q CROSS JOIN LATERAL (
+			SELECT d.id FROM deliveries d
+			WHERE d.endpoint_id = q.endpoint_id AND d.status = 'pending' AND d.next_attempt_at <= $4
+			ORDER BY d.next_attempt_at
+			LIMIT greatest(q.n, 0)
+			FOR UPDATE SKIP LOCKED
+		) d
+	), leased AS (
+		UPDATE deliveries d SET next_attempt_at = $5, leased_until = $5 FROM picked WHERE d.id = picked.id
+		RETURNING d.*
+	)
+	SELECT ` + deliveryColumns + `, e.url, ev.payload, ` + keyColumns + `
+	FROM leased d
+	JOIN events ev ON ev.id = d.event_id
+	JOIN endpoints e ON e.id = d.endpoint_id
+	LEFT JOIN endpoint_keys k ON k.endpoint_id = d.endpoint_id
+	ORDER BY d.created_at, d.id`
 
 // keyColumns reads an endpoint's signing keys, as "k".
 const keyColumns = `k.current_key, k.previous_key, k.previous_until`

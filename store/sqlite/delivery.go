@@ -270,6 +270,22 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 	return out, err
 }
 
+// ClaimAndLook implements store.DeliveryStore: the claim, then the look,
+// each as on its own; neither crosses a network. A look that fails after
+// the claim committed returns no endpoints rather than an error: the
+// leases are the caller's all the same, and its next look is its own.
+func (s *Store) ClaimAndLook(ctx context.Context, now time.Time, lease time.Duration, requests []store.ClaimRequest, upTo, limit int) ([]store.Dispatch, []store.DueEndpoint, error) {
+	claimed, err := s.ClaimDeliveries(ctx, now, lease, requests)
+	if err != nil {
+		return nil, nil, err
+	}
+	due, err := s.DueEndpoints(ctx, now, upTo, limit)
+	if err != nil {
+		return claimed, nil, nil
+	}
+	return claimed, due, nil
+}
+
 // deliveryScan receives deliveryColumns, for queries that read more.
 type deliveryScan struct {
 	d                store.Delivery
