@@ -16,6 +16,13 @@ import (
 // travel together, and its callers wait for all of them.
 const maxIngestBatch = 128
 
+// maxIngestBatchBytes bounds the payload bytes one commit takes (its first
+// event's, whatever their size), for the same reason: without it, a
+// customer sending megabyte payloads from many goroutines would fill every
+// commit with them, and the small events of everyone else waiting with
+// them would wait for a hundred megabytes to be written.
+const maxIngestBatchBytes = 4 << 20
+
 // ingestBatchTimeout bounds a batch's commit. A batch of one is the
 // caller's alone and runs under the caller's ctx; a larger one serves
 // callers whose contexts differ, so it runs under none of them.
@@ -89,13 +96,19 @@ func (q *ingestQueue) ingest(ctx context.Context, st store.Store, item store.Ing
 // first), answers its callers, and hands the lead to the next in line.
 func (q *ingestQueue) commit(st store.Store) {
 	q.mu.Lock()
-	n := min(len(q.waiting), maxIngestBatch)
-	batch := make([]*queuedIngest, 0, n)
-	for _, w := range q.waiting[:n] {
-		if !w.abandoned {
-			w.taken = true
-			batch = append(batch, w)
+	n, size := 0, 0
+	var batch []*queuedIngest
+	for _, w := range q.waiting[:min(len(q.waiting), maxIngestBatch)] {
+		if w.abandoned {
+			n++
+			continue
 		}
+		if size += len(w.item.Event.Payload); size > maxIngestBatchBytes && len(batch) > 0 {
+			break
+		}
+		w.taken = true
+		batch = append(batch, w)
+		n++
 	}
 	q.mu.Unlock()
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -188,4 +189,26 @@ func TestIngestQueueBoundsBatches(t *testing.T) {
 	is.Equal(len(st.batches), 2)
 	is.Equal(len(st.batches[0]), maxIngestBatch)
 	is.Equal(len(st.batches[1]), 5)
+}
+
+// A batch takes at most maxIngestBatchBytes of payloads, or its first
+// event whatever its size: the rest go in the next batches, in order.
+func TestIngestQueueBoundsBatchBytes(t *testing.T) {
+	is := is.New(t)
+	var q ingestQueue
+	st := &batchStore{}
+	big := strings.Repeat("x", maxIngestBatchBytes/2)
+	huge := strings.Repeat("x", maxIngestBatchBytes+1)
+	payloads := []string{big, "small", big, "small", huge, "small", "small"}
+	results, errs, release := queueWhileHeld(t, &q, st, func(int) context.Context { return context.Background() }, payloads)
+	release()
+	for _, err := range errs {
+		is.NoErr(err)
+	}
+	is.Equal(st.batches, [][]EventID{
+		{"msg_0", "msg_1"}, // the next big one would pass the bound
+		{"msg_2", "msg_3"}, // and so would the huge one,
+		{"msg_5", "msg_6"}, // which went alone, through Ingest, being first
+	})
+	is.Equal(results[4].Event.ID, EventID("msg_4"))
 }
