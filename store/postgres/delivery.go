@@ -452,38 +452,81 @@ func (s *keysScan) keys() store.EndpointKeys {
 }
 
 // RecordAttempts implements store.DeliveryStore, in a few statements for
-// the whole batch: a dispatcher records hundreds of attempts a second.
+// the whole batch: a dispatcher records hundreds of attempts a second. A
+// batch whose writes need nothing read first (each delivery once, no
+// operational event asked for, no endpoint to disable: a busy
+// dispatcher's usual batch) is one round trip.
 func (s *Store) RecordAttempts(ctx context.Context, results []store.AttemptResult, streaks []store.Streak) error {
 	if len(results) == 0 && len(streaks) == 0 {
 		return nil
 	}
+	rs := rounds(results)
+	if len(rs) <= 1 && !readsBeforeRecording(results, streaks) {
+		return s.statement(ctx, func(querier) error {
+			b := &pgx.Batch{}
+			b.Queue(`BEGIN ISOLATION LEVEL READ COMMITTED`)
+			for _, w := range recordingWrites(results, streaks) {
+				b.Queue(w.sql, w.args...)
+			}
+			b.Queue(`COMMIT`)
+			return s.pool.SendBatch(ctx, b).Close()
+		})
+	}
 	return s.transact(ctx, func(tx pgx.Tx) error {
 		// A delivery attempted twice in one batch (its lease ran out
 		// between) is recorded in rounds, one attempt per delivery each.
-		recorded := make([]store.AttemptResult, 0, len(results))
-		for _, round := range rounds(results) {
+		for _, round := range rs {
 			exhausted, err := lockExhausted(ctx, tx, round)
 			if err != nil {
 				return err
 			}
-			ids, err := recordRound(ctx, tx, round)
-			if err != nil {
+			if _, err := tx.Exec(ctx, recordRoundSQL, recordRoundArgs(round)...); err != nil {
 				return err
-			}
-			for _, r := range round {
-				if ids[r.DeliveryID] {
-					recorded = append(recorded, r)
-				}
 			}
 			if err := insertOperationalEvents(ctx, tx, exhausted); err != nil {
 				return err
 			}
 		}
-		if err := recordHealth(ctx, tx, recorded); err != nil {
-			return err
+		if len(results) > 0 {
+			if _, err := tx.Exec(ctx, healthSQL, healthArgs(results)...); err != nil {
+				return err
+			}
 		}
 		return recordStreaks(ctx, tx, streaks)
 	})
+}
+
+// readsBeforeRecording reports whether recording the batch must read
+// before it writes: to report operational events (what the batch changes),
+// or to disable endpoints (whose workspaces' routing then changes).
+func readsBeforeRecording(results []store.AttemptResult, streaks []store.Streak) bool {
+	for _, r := range results {
+		if r.Report && r.Status == store.DeliveryFailed {
+			return true
+		}
+	}
+	for _, st := range streaks {
+		if st.Report || !st.Ended && !st.DisableIfFailingSince.IsZero() {
+			return true
+		}
+	}
+	return false
+}
+
+// write is a statement and its arguments.
+type write struct {
+	sql  string
+	args []any
+}
+
+// recordingWrites are the statements that record a batch of one round
+// that reads nothing first (see readsBeforeRecording), in order.
+func recordingWrites(results []store.AttemptResult, streaks []store.Streak) []write {
+	var ws []write
+	if len(results) > 0 {
+		ws = append(ws, write{recordRoundSQL, recordRoundArgs(results)}, write{healthSQL, healthArgs(results)})
+	}
+	return append(ws, streakWrites(streaks)...)
 }
 
 // rounds splits results so that no round names a delivery twice, keeping
@@ -506,12 +549,31 @@ func rounds(results []store.AttemptResult) [][]store.AttemptResult {
 	return out
 }
 
-// recordRound moves each delivery on and records its attempt, numbered
+// recordRoundSQL moves each delivery on and records its attempt, numbered
 // after those recorded (a dispatcher whose lease ran out may record after
 // the one that claimed the delivery again). A delivery already final
 // stays so: a late result does not undo the attempt that settled it. A
-// delivery that no longer exists is skipped; it returns those recorded.
-func recordRound(ctx context.Context, tx pgx.Tx, round []store.AttemptResult) (map[store.DeliveryID]bool, error) {
+// delivery that no longer exists is skipped. Its arguments are
+// recordRoundArgs'; a round names each delivery once.
+const recordRoundSQL = `WITH r AS (
+		SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::bigint[], $6::int[], $7::text[], $8::text[])
+			AS r(delivery_id, status, next_attempt_at, attempted_at, duration_ms, status_code, response, error)
+	), d AS (
+		UPDATE deliveries SET
+			attempts = deliveries.attempts + 1,
+			status = CASE WHEN deliveries.status = 'pending' THEN r.status ELSE deliveries.status END,
+			next_attempt_at = CASE WHEN deliveries.status = 'pending' THEN r.next_attempt_at ELSE deliveries.next_attempt_at END,
+			last_attempt_at = r.attempted_at, last_status_code = r.status_code, last_error = r.error, updated_at = r.attempted_at,
+			leased_until = NULL
+		FROM r WHERE deliveries.id = r.delivery_id
+		RETURNING deliveries.id, deliveries.attempts
+	)
+	INSERT INTO delivery_attempts (delivery_id, number, attempted_at, duration_ms, status_code, response, error)
+	SELECT d.id, d.attempts, r.attempted_at, r.duration_ms, r.status_code, r.response, r.error
+	FROM d JOIN r ON r.delivery_id = d.id`
+
+// recordRoundArgs are recordRoundSQL's arguments for round.
+func recordRoundArgs(round []store.AttemptResult) []any {
 	n := len(round)
 	ids, statuses, responses := make([]string, n), make([]string, n), make([]string, n)
 	at, next := make([]time.Time, n), make([]*time.Time, n)
@@ -530,36 +592,7 @@ func recordRound(ctx context.Context, tx pgx.Tx, round []store.AttemptResult) (m
 			errs[i] = &e
 		}
 	}
-	rows, err := tx.Query(ctx, `WITH r AS (
-			SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::bigint[], $6::int[], $7::text[], $8::text[])
-				AS r(delivery_id, status, next_attempt_at, attempted_at, duration_ms, status_code, response, error)
-		), d AS (
-			UPDATE deliveries SET
-				attempts = deliveries.attempts + 1,
-				status = CASE WHEN deliveries.status = 'pending' THEN r.status ELSE deliveries.status END,
-				next_attempt_at = CASE WHEN deliveries.status = 'pending' THEN r.next_attempt_at ELSE deliveries.next_attempt_at END,
-				last_attempt_at = r.attempted_at, last_status_code = r.status_code, last_error = r.error, updated_at = r.attempted_at,
-				leased_until = NULL
-			FROM r WHERE deliveries.id = r.delivery_id
-			RETURNING deliveries.id, deliveries.attempts
-		)
-		INSERT INTO delivery_attempts (delivery_id, number, attempted_at, duration_ms, status_code, response, error)
-		SELECT d.id, d.attempts, r.attempted_at, r.duration_ms, r.status_code, r.response, r.error
-		FROM d JOIN r ON r.delivery_id = d.id
-		RETURNING delivery_id`,
-		ids, statuses, next, at, durations, codes, responses, errs)
-	recorded, err := collect(rows, err, func(row pgx.Row) (store.DeliveryID, error) {
-		var id store.DeliveryID
-		return id, row.Scan(&id)
-	})
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[store.DeliveryID]bool, len(recorded))
-	for _, id := range recorded {
-		out[id] = true
-	}
-	return out, nil
+	return []any{ids, statuses, next, at, durations, codes, responses, errs}
 }
 
 // recordStreaks applies streaks to their endpoints; a disabled endpoint's
@@ -570,40 +603,18 @@ func recordStreaks(ctx context.Context, tx pgx.Tx, streaks []store.Streak) error
 	if err != nil {
 		return err
 	}
-	var ended, failing, disabling []string
-	var since, lastFailure, disableIfSince []time.Time
-	var restart, endedProbation, failingProbation []bool
-	var failures []int32
-	for _, st := range streaks {
-		if st.Ended {
-			ended = append(ended, string(st.EndpointID))
-			endedProbation = append(endedProbation, st.Probation)
-			continue
+	for _, w := range streakWrites(streaks) {
+		if _, err := tx.Exec(ctx, w.sql, w.args...); err != nil {
+			return err
 		}
-		failing = append(failing, string(st.EndpointID))
-		since = append(since, st.Since)
-		restart = append(restart, st.Restart)
-		failingProbation = append(failingProbation, st.Probation)
-		failures = append(failures, int32(st.Failures))
-		if !st.DisableIfFailingSince.IsZero() {
+	}
+	var disabling []string
+	var lastFailure, disableIfSince []time.Time
+	for _, st := range streaks {
+		if !st.Ended && !st.DisableIfFailingSince.IsZero() {
 			disabling = append(disabling, string(st.EndpointID))
 			lastFailure = append(lastFailure, st.LastFailure)
 			disableIfSince = append(disableIfSince, st.DisableIfFailingSince)
-		}
-	}
-	if len(ended) > 0 {
-		if _, err := tx.Exec(ctx, `UPDATE endpoints e SET failing_since = NULL, probation = f.probation, failures = 0
-			FROM unnest($1::text[], $2::bool[]) AS f(id, probation)
-			WHERE e.id = f.id AND (e.failing_since IS NOT NULL OR e.probation <> f.probation OR e.failures <> 0)`, ended, endedProbation); err != nil {
-			return err
-		}
-	}
-	if len(failing) > 0 {
-		if _, err := tx.Exec(ctx, `UPDATE endpoints e SET failing_since = CASE WHEN f.restart THEN f.since ELSE coalesce(e.failing_since, f.since) END,
-				probation = f.probation, failures = CASE WHEN f.restart THEN f.failures ELSE e.failures + f.failures END
-			FROM unnest($1::text[], $2::timestamptz[], $3::bool[], $4::bool[], $5::int[]) AS f(id, since, restart, probation, failures) WHERE e.id = f.id`,
-			failing, since, restart, failingProbation, failures); err != nil {
-			return err
 		}
 	}
 	disabled := map[store.EndpointID]bool{}
@@ -629,6 +640,42 @@ func recordStreaks(ctx context.Context, tx pgx.Tx, streaks []store.Streak) error
 		}
 	}
 	return reportStreaks(ctx, tx, streaks, before, disabled)
+}
+
+// streakWrites are the statements that apply streaks to their endpoints'
+// failure counts and probation: one for the streaks that ended, one for
+// those that go on.
+func streakWrites(streaks []store.Streak) []write {
+	var ended, failing []string
+	var since []time.Time
+	var restart, endedProbation, failingProbation []bool
+	var failures []int32
+	for _, st := range streaks {
+		if st.Ended {
+			ended = append(ended, string(st.EndpointID))
+			endedProbation = append(endedProbation, st.Probation)
+			continue
+		}
+		failing = append(failing, string(st.EndpointID))
+		since = append(since, st.Since)
+		restart = append(restart, st.Restart)
+		failingProbation = append(failingProbation, st.Probation)
+		failures = append(failures, int32(st.Failures))
+	}
+	var ws []write
+	if len(ended) > 0 {
+		ws = append(ws, write{`UPDATE endpoints e SET failing_since = NULL, probation = f.probation, failures = 0
+			FROM unnest($1::text[], $2::bool[]) AS f(id, probation)
+			WHERE e.id = f.id AND (e.failing_since IS NOT NULL OR e.probation <> f.probation OR e.failures <> 0)`,
+			[]any{ended, endedProbation}})
+	}
+	if len(failing) > 0 {
+		ws = append(ws, write{`UPDATE endpoints e SET failing_since = CASE WHEN f.restart THEN f.since ELSE coalesce(e.failing_since, f.since) END,
+				probation = f.probation, failures = CASE WHEN f.restart THEN f.failures ELSE e.failures + f.failures END
+			FROM unnest($1::text[], $2::timestamptz[], $3::bool[], $4::bool[], $5::int[]) AS f(id, since, restart, probation, failures) WHERE e.id = f.id`,
+			[]any{failing, since, restart, failingProbation, failures}})
+	}
+	return ws
 }
 
 // GetDelivery implements store.DeliveryStore.

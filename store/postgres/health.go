@@ -9,28 +9,31 @@ import (
 	"github.com/nahook/nahook/store"
 )
 
-// recordHealth adds the recorded results to the endpoint-health rollup in
-// one statement, an upsert of the rows they add to, in key order (see
-// store.HealthRows).
-func recordHealth(ctx context.Context, tx pgx.Tx, recorded []store.AttemptResult) error {
-	rows := store.HealthRows(recorded)
-	if len(rows) == 0 {
-		return nil
+// healthSQL adds attempts to the endpoint-health rollup: those of
+// healthArgs' results whose deliveries exist (the ones recorded, in the
+// transaction that recorded them), summed by endpoint, minute and latency
+// bucket, and written in that order (bytewise, as store.HealthRows sorts),
+// so that batches recorded at once lock shared rows in one order and
+// cannot deadlock on them.
+const healthSQL = `INSERT INTO endpoint_health AS h (endpoint_id, minute, latency_ms, attempts, succeeded)
+	SELECT r.e, r.m, r.l, count(*), count(*) FILTER (WHERE r.s)
+	FROM unnest($1::text[], $2::text[], $3::bigint[], $4::int[], $5::bool[]) AS r(d, e, m, l, s)
+	WHERE EXISTS (SELECT FROM deliveries WHERE id = r.d)
+	GROUP BY r.e, r.m, r.l
+	ORDER BY r.e COLLATE "C", r.m, r.l
+	ON CONFLICT (endpoint_id, minute, latency_ms) DO UPDATE SET
+		attempts = h.attempts + excluded.attempts, succeeded = h.succeeded + excluded.succeeded`
+
+// healthArgs are healthSQL's arguments for results.
+func healthArgs(results []store.AttemptResult) []any {
+	n := len(results)
+	ds, eps, minutes, latencies, succeeded := make([]string, n), make([]string, n), make([]int64, n), make([]int32, n), make([]bool, n)
+	for i, r := range results {
+		ds[i], eps[i] = string(r.DeliveryID), string(r.EndpointID)
+		minutes[i], latencies[i] = store.HealthMinute(r.Attempt.AttemptedAt), int32(store.LatencyBucket(r.Attempt.Duration).Milliseconds())
+		succeeded[i] = r.Attempt.Succeeded()
 	}
-	n := len(rows)
-	eps, minutes, latencies := make([]string, n), make([]int64, n), make([]int32, n)
-	attempts, succeeded := make([]int32, n), make([]int32, n)
-	for i, r := range rows {
-		eps[i], minutes[i], latencies[i] = string(r.EndpointID), r.Minute, int32(r.Latency.Milliseconds())
-		attempts[i], succeeded[i] = int32(r.Attempts), int32(r.Succeeded)
-	}
-	_, err := tx.Exec(ctx, `INSERT INTO endpoint_health AS h (endpoint_id, minute, latency_ms, attempts, succeeded)
-		SELECT e, m, l, a, s FROM unnest($1::text[], $2::bigint[], $3::int[], $4::int[], $5::int[]) WITH ORDINALITY AS r(e, m, l, a, s, i)
-		ORDER BY i
-		ON CONFLICT (endpoint_id, minute, latency_ms) DO UPDATE SET
-			attempts = h.attempts + excluded.attempts, succeeded = h.succeeded + excluded.succeeded`,
-		eps, minutes, latencies, attempts, succeeded)
-	return err
+	return []any{ds, eps, minutes, latencies, succeeded}
 }
 
 // EndpointHealth implements store.HealthStore: the sums over the
