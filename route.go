@@ -167,7 +167,7 @@ func resolve(s *snapshot, apiKey, eventType string, app ApplicationID, broadcast
 	if k == nil {
 		return Route{}, errUnknownKey
 	}
-	return routeType(k.wsID, k.ws, k.env, k.id, eventType, app, broadcast)
+	return routeType(k.wsID, k.ws, k.envID, k.types, k.id, eventType, app, broadcast)
 }
 
 // route is Route's answer from s: resolve with the key's hash and lookup
@@ -179,17 +179,18 @@ func route(s *snapshot, q RouteQuery) (Route, error) {
 	}
 	// The workspace's ID is the query's, found equal: reading w's would
 	// cost a cache miss on a large snapshot.
-	return routeType(q.WorkspaceID, w, env, "", q.EventType, q.ApplicationID, q.Broadcast)
+	return routeType(q.WorkspaceID, w, env.id, env.types, "", q.EventType, q.ApplicationID, q.Broadcast)
 }
 
-// routeType is where an event of the named type, sent in env of w (whose
-// ID is ws) for app or broadcast, goes. It reads w only to refuse.
-func routeType(ws WorkspaceID, w *wsRoutes, env *envRoutes, key APIKeyID, eventType string, app ApplicationID, broadcast bool) (Route, error) {
+// routeType is where an event of the named type, sent in environment env
+// of w (whose ID is ws, and types env's published types) for app or
+// broadcast, goes. It reads w only to refuse.
+func routeType(ws WorkspaceID, w *wsRoutes, env EnvironmentID, types typeTable, key APIKeyID, eventType string, app ApplicationID, broadcast bool) (Route, error) {
 	if app != "" && broadcast {
 		return Route{}, errBroadcastForApplication
 	}
-	if tr := env.routes[eventType]; tr != nil {
-		return Route{WorkspaceID: ws, EnvironmentID: env.id, KeyID: key,
+	if tr := types.find(eventType); tr != nil {
+		return Route{WorkspaceID: ws, EnvironmentID: env, KeyID: key,
 			EventTypeID: tr.id, EventType: tr.name, ApplicationID: app, Broadcast: broadcast,
 			endpoints: tr.targets(app, broadcast)}, nil
 	}
@@ -198,7 +199,7 @@ func routeType(ws WorkspaceID, w *wsRoutes, env *envRoutes, key APIKeyID, eventT
 			Message: fmt.Sprintf("the workspace has no event type %s", quote(eventType))}
 	}
 	return Route{}, &Error{Kind: ErrNotPublished, Field: "eventType",
-		Message: fmt.Sprintf("event type %s is not published in environment %s", quote(eventType), env.id)}
+		Message: fmt.Sprintf("event type %s is not published in environment %s", quote(eventType), env)}
 }
 
 // resolveDirect is ResolveDirect's answer from s.
