@@ -155,16 +155,24 @@ type envRoutes struct {
 
 // typeRoute is where an event of one type goes in one environment, for
 // each audience an event can have, worked out in advance so that choosing
-// costs a map read at most: every list is in ID order and shares nothing
+// costs a lookup at most: every list is in ID order and shares nothing
 // with callers.
+//
+// It is a slot of its environment's typeTable, and laid out in two cache
+// lines (TestTypeRouteLayout): the first holds all that finding the type
+// and routing an event for no application read, so that such a route
+// reads one line of the table and the bytes of the type's name; the
+// second, the audiences of broadcasts and applications.
 type typeRoute struct {
-	id   EventTypeID
+	hash uint64 // the name's, with typeSeed; 0 in an empty slot
 	name string
-	// all is every subscribed endpoint: a broadcast's audience.
-	all []Target
+	id   EventTypeID
 	// unowned are those of all without an application: the audience of an
 	// event sent for no application.
 	unowned []Target
+
+	// all is every subscribed endpoint: a broadcast's audience.
+	all []Target
 	// apps are those of all owned by each application: the audience of an
 	// event sent for it. byApp is the same while the snapshot is built.
 	apps  idIndex[[]Target]

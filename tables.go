@@ -73,24 +73,24 @@ func (t keyTable) each(fn func(keySlot)) {
 	}
 }
 
-// typeTable finds the route of an event type published in one environment
-// by its name. Names are chosen by customers, so they are hashed with a
-// seed no one outside the process knows: a workspace cannot make its
-// types collide on purpose to slow every lookup into its environment.
-type typeTable []typeSlot // a power of two long, at most three quarters full
-
-// typeSlot holds the name's hash, so that probing past another type reads
-// neither its name nor its route, and the name itself, so that comparing
-// it and reading the route are two loads the processor makes at once.
-type typeSlot struct {
-	hash  uint64
-	name  string
-	route *typeRoute // nil in an empty slot
-}
+// typeTable holds the routes of the event types published in one
+// environment, found by name. Names are chosen by customers, so they are
+// hashed with a seed no one outside the process knows: a workspace cannot
+// make its types collide on purpose to slow every lookup into its
+// environment. Each slot is a whole typeRoute, so that a lookup reads the
+// route where it finds it, and a slot's hash, in its first bytes, lets a
+// probe pass another type without reading that type's name.
+type typeTable []typeRoute // a power of two long, at most three quarters full
 
 // typeSeed seeds the hash of event type names, for the life of the
 // process: tables built at different times are read with the same hash.
 var typeSeed = maphash.MakeSeed()
+
+// typeHash is the hash of an event type name in a typeTable: never 0,
+// which marks an empty slot.
+func typeHash(name string) uint64 {
+	return maphash.String(typeSeed, name) | 1
+}
 
 // newTypeTable indexes routes by name.
 func newTypeTable(routes map[string]*typeRoute) typeTable {
@@ -99,29 +99,30 @@ func newTypeTable(routes map[string]*typeRoute) typeTable {
 	}
 	t := make(typeTable, tableSize(len(routes)))
 	for name, tr := range routes {
-		h := maphash.String(typeSeed, name)
-		i := int(h & uint64(len(t)-1))
-		for t[i].route != nil {
+		h := typeHash(name)
+		i := int(h>>1) & (len(t) - 1)
+		for t[i].hash != 0 {
 			i = (i + 1) & (len(t) - 1)
 		}
-		t[i] = typeSlot{hash: h, name: name, route: tr}
+		t[i] = *tr
+		t[i].hash, t[i].name = h, name
 	}
 	return t
 }
 
 // find returns the route of the named type, or nil if it is not published
-// in the environment.
+// in the environment. The route is the table's own.
 func (t typeTable) find(name string) *typeRoute {
 	if len(t) == 0 {
 		return nil
 	}
-	h := maphash.String(typeSeed, name)
-	for i := int(h & uint64(len(t)-1)); ; i = (i + 1) & (len(t) - 1) {
-		switch s := &t[i]; {
-		case s.route == nil:
+	h := typeHash(name)
+	for i := int(h>>1) & (len(t) - 1); ; i = (i + 1) & (len(t) - 1) {
+		switch tr := &t[i]; {
+		case tr.hash == 0:
 			return nil
-		case s.hash == h && s.name == name:
-			return s.route
+		case tr.hash == h && tr.name == name:
+			return tr
 		}
 	}
 }
