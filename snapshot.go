@@ -115,10 +115,11 @@ func (s *snapshot) each(fn func(*wsRoutes)) {
 	}
 }
 
-// keyRoute is where an environment key sends events. Resolve reads its
-// first fields and nothing else of the key's workspace and environment
-// before the event type's slot: each pointer followed is a cache miss
-// that the next one waits for.
+// keyRoute is where an environment key sends events. The snapshot's key
+// table holds a copy in the key's slot, where Resolve reads it, and
+// nothing else of the key's workspace and environment, before the event
+// type's slot: each pointer followed is a cache miss that the next one
+// waits for.
 type keyRoute struct {
 	id APIKeyID
 	// wsID, envID and types are ws.id, env.id and env.types, held here so
@@ -360,7 +361,7 @@ func (s *snapshot) with(built map[WorkspaceID]*wsRoutes, gone []WorkspaceID) *sn
 			placeShard(id)[k] = place{w: w, env: env}
 		}
 		for h, k := range w.keys {
-			keysAdded[h[0]] = append(keysAdded[h[0]], keySlot{hash: h, route: k})
+			keysAdded[h[0]] = append(keysAdded[h[0]], keySlot{hash: h, route: *k})
 			keysTouched[h[0]] = true
 		}
 	}

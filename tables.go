@@ -18,12 +18,15 @@ import (
 // keyTable finds the route of an active environment key by its hash. The
 // hash is a SHA-256 digest, uniformly random whoever picks the keys, so
 // the table indexes by its bytes as they are instead of hashing them
-// again; a slot holds the whole digest, compared in full.
+// again; a slot holds the whole digest, compared in full, and the key's
+// route itself, so that a lookup reads two adjacent cache lines
+// (TestKeySlotLayout) and follows no pointer.
 type keyTable []keySlot // a power of two long, at most three quarters full
 
 type keySlot struct {
 	hash  store.KeyHash
-	route *keyRoute // nil in an empty slot
+	route keyRoute // route.ws is nil in an empty slot
+	_     [8]byte  // to 128 bytes, so that no slot reaches into a third line
 }
 
 // newKeyTable returns a table holding the given slots; of two with the
@@ -35,7 +38,7 @@ func newKeyTable(slots []keySlot) keyTable {
 	t := make(keyTable, tableSize(len(slots)))
 	for _, s := range slots {
 		i := t.home(&s.hash)
-		for t[i].route != nil && t[i].hash != s.hash {
+		for t[i].route.ws != nil && t[i].hash != s.hash {
 			i = (i + 1) & (len(t) - 1)
 		}
 		t[i] = s
@@ -49,17 +52,18 @@ func (t keyTable) home(h *store.KeyHash) int {
 	return int(binary.LittleEndian.Uint64(h[1:9]) & uint64(len(t)-1))
 }
 
-// find returns the route of the key with hash h, or nil.
+// find returns the route of the key with hash h, or nil. The route is the
+// table's own.
 func (t keyTable) find(h *store.KeyHash) *keyRoute {
 	if len(t) == 0 {
 		return nil
 	}
 	for i := t.home(h); ; i = (i + 1) & (len(t) - 1) {
 		switch s := &t[i]; {
-		case s.route == nil:
+		case s.route.ws == nil:
 			return nil
 		case s.hash == *h:
-			return s.route
+			return &s.route
 		}
 	}
 }
@@ -67,7 +71,7 @@ func (t keyTable) find(h *store.KeyHash) *keyRoute {
 // each calls fn for every slot in use.
 func (t keyTable) each(fn func(keySlot)) {
 	for _, s := range t {
-		if s.route != nil {
+		if s.route.ws != nil {
 			fn(s)
 		}
 	}

@@ -33,7 +33,7 @@ func TestKeyTableCollisions(t *testing.T) {
 		h[0] = 7
 		h[1] = byte(i % 3) // the home slot comes from bytes 1 to 8
 		h[20] = byte(i)
-		slots = append(slots, keySlot{hash: h, route: &keyRoute{id: APIKeyID(fmt.Sprint("key_", i))}})
+		slots = append(slots, keySlot{hash: h, route: keyRoute{ws: &wsRoutes{}, id: APIKeyID(fmt.Sprint("key_", i))}})
 	}
 	table := newKeyTable(slots)
 	for i, s := range slots {
@@ -50,7 +50,7 @@ func TestKeyTableCollisions(t *testing.T) {
 		t.Errorf("an empty table found %v", got.id)
 	}
 	// Of two slots with one hash, the later wins, as in a map.
-	again := newKeyTable(append(slots, keySlot{hash: slots[4].hash, route: &keyRoute{id: "key_new"}}))
+	again := newKeyTable(append(slots, keySlot{hash: slots[4].hash, route: keyRoute{ws: &wsRoutes{}, id: "key_new"}}))
 	if got := again.find(&slots[4].hash); got == nil || got.id != "key_new" {
 		t.Errorf("a hash given twice finds %v; want the later", got)
 	}
@@ -78,5 +78,13 @@ func TestTypeTableFind(t *testing.T) {
 	}
 	if got := typeTable(nil).find("order.created"); got != nil {
 		t.Errorf("an empty table found %s", got.name)
+	}
+}
+
+// A keySlot is two cache lines: a lookup reads the digest and the key's
+// route, adjacent, in one go.
+func TestKeySlotLayout(t *testing.T) {
+	if size := unsafe.Sizeof(keySlot{}); size != 128 {
+		t.Errorf("a keySlot is %d bytes; want 128, two cache lines", size)
 	}
 }
