@@ -106,7 +106,9 @@ func (s *EventService) IngestDirect(ctx context.Context, apiKey string, endpoint
 // the write.
 func (s *EventService) ingestTyped(ctx context.Context, apiKey, eventType string, in IngestInput) (routed, error) {
 	return s.ingest(ctx, apiKey, in, target{eventType: eventType}, func(app ApplicationID) (Route, error) {
-		return s.c.Router.resolve(ctx, apiKey, eventType, app, in.Broadcast)
+		var rt Route
+		err := s.c.Router.resolve(&rt, ctx, apiKey, eventType, app, in.Broadcast)
+		return rt, err
 	})
 }
 

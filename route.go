@@ -160,45 +160,56 @@ func reaches(owner, app ApplicationID, broadcast bool) bool {
 }
 
 // resolve is Resolve's answer from s, for an event sent for app, or
-// broadcast. It allocates only to report an event type it cannot route: a
-// route, or a refused key, costs nothing.
-func resolve(s *snapshot, apiKey, eventType string, app ApplicationID, broadcast bool) (Route, error) {
+// broadcast, written to *rt; on error *rt is left as it was. It allocates
+// only to report an event type it cannot route: a route, or a refused
+// key, costs nothing.
+//
+// The answer is written through rt, here and in route and routeType,
+// rather than returned, because a Route is seventeen words: returned, it
+// is copied again at every return on the way to the caller, and these
+// copies cost more than the lookups do.
+func resolve(rt *Route, s *snapshot, apiKey, eventType string, app ApplicationID, broadcast bool) error {
 	k := s.key(apiKey)
 	if k == nil {
-		return Route{}, errUnknownKey
+		return errUnknownKey
 	}
-	return routeType(k.wsID, k.ws, k.env, k.id, eventType, app, broadcast)
+	return routeType(rt, k, eventType, app, broadcast)
 }
 
-// route is Route's answer from s: resolve with the key's hash and lookup
-// replaced by the workspace and environment the query names.
-func route(s *snapshot, q RouteQuery) (Route, error) {
+// route is Route's answer from s, written to *rt as resolve writes it:
+// resolve with the key's hash and lookup replaced by the workspace and
+// environment the query names.
+func route(rt *Route, s *snapshot, q RouteQuery) error {
 	w, env, err := s.place(q.WorkspaceID, q.EnvironmentID)
 	if err != nil {
-		return Route{}, err
+		return err
 	}
 	// The workspace's ID is the query's, found equal: reading w's would
 	// cost a cache miss on a large snapshot.
-	return routeType(q.WorkspaceID, w, env, "", q.EventType, q.ApplicationID, q.Broadcast)
+	return routeType(rt, &keyRoute{wsID: q.WorkspaceID, envID: env.id, types: env.types, ws: w, env: env},
+		q.EventType, q.ApplicationID, q.Broadcast)
 }
 
-// routeType is where an event of the named type, sent in env of w (whose
-// ID is ws) for app or broadcast, goes. It reads w only to refuse.
-func routeType(ws WorkspaceID, w *wsRoutes, env *envRoutes, key APIKeyID, eventType string, app ApplicationID, broadcast bool) (Route, error) {
+// routeType writes to *rt where an event of the named type goes, sent
+// for app or broadcast from the workspace and environment of from: a
+// key's route, or, for a keyless call, one with no key ID. It reads
+// from.ws only to refuse.
+func routeType(rt *Route, from *keyRoute, eventType string, app ApplicationID, broadcast bool) error {
 	if app != "" && broadcast {
-		return Route{}, errBroadcastForApplication
+		return errBroadcastForApplication
 	}
-	if tr := env.routes[eventType]; tr != nil {
-		return Route{WorkspaceID: ws, EnvironmentID: env.id, KeyID: key,
+	if tr := from.types.find(eventType); tr != nil {
+		*rt = Route{WorkspaceID: from.wsID, EnvironmentID: from.envID, KeyID: from.id,
 			EventTypeID: tr.id, EventType: tr.name, ApplicationID: app, Broadcast: broadcast,
-			endpoints: tr.targets(app, broadcast)}, nil
+			endpoints: tr.targets(app, broadcast)}
+		return nil
 	}
-	if w.types[eventType] == nil {
-		return Route{}, &Error{Kind: ErrUnknownEventType, Field: "eventType",
+	if from.ws.types[eventType] == nil {
+		return &Error{Kind: ErrUnknownEventType, Field: "eventType",
 			Message: fmt.Sprintf("the workspace has no event type %s", quote(eventType))}
 	}
-	return Route{}, &Error{Kind: ErrNotPublished, Field: "eventType",
-		Message: fmt.Sprintf("event type %s is not published in environment %s", quote(eventType), env.id)}
+	return &Error{Kind: ErrNotPublished, Field: "eventType",
+		Message: fmt.Sprintf("event type %s is not published in environment %s", quote(eventType), from.envID)}
 }
 
 // resolveDirect is ResolveDirect's answer from s.

@@ -70,6 +70,20 @@ func pureSnapshot() *snapshot {
 	return (&snapshot{}).with(build(data), nil)
 }
 
+// pureResolve and pureRoute are resolve and route returning the answer
+// they write.
+func pureResolve(s *snapshot, apiKey, eventType string, app ApplicationID, broadcast bool) (Route, error) {
+	var r Route
+	err := resolve(&r, s, apiKey, eventType, app, broadcast)
+	return r, err
+}
+
+func pureRoute(s *snapshot, q RouteQuery) (Route, error) {
+	var r Route
+	err := route(&r, s, q)
+	return r, err
+}
+
 func routeIDs(r Route) []EndpointID {
 	var ids []EndpointID
 	for i := range r.NumEndpoints() {
@@ -96,7 +110,7 @@ func TestResolvePure(t *testing.T) {
 		{"unknown key", pureUnknownKey, "order.created", nil, ErrUnauthorized},
 		{"malformed key", "Bearer " + pureStagingKey, "order.created", nil, ErrUnauthorized},
 	} {
-		r, err := resolve(s, c.key, c.eventType, "", false)
+		r, err := pureResolve(s, c.key, c.eventType, "", false)
 		if !errors.Is(err, c.err) || (c.err == nil) != (err == nil) {
 			t.Errorf("%s: error = %v, want %v", c.name, err, c.err)
 			continue
@@ -105,7 +119,7 @@ func TestResolvePure(t *testing.T) {
 			t.Errorf("%s: endpoints %v, want %v", c.name, got, c.want)
 		}
 	}
-	r, _ := resolve(s, pureStagingKey, "order.created", "", false)
+	r, _ := pureResolve(s, pureStagingKey, "order.created", "", false)
 	if r.WorkspaceID != "ws_1" || r.EnvironmentID != "env_stg" || r.KeyID != "key_s" || r.EventTypeID != "et_created" || r.EventType != "order.created" ||
 		r.Endpoint(0) != (Target{ID: "ep_1exact", URL: "https://ep_1exact.example/"}) {
 		t.Errorf("route = %+v", r)
@@ -133,7 +147,7 @@ func TestResolveIsolationPure(t *testing.T) {
 		{"an application and broadcast", "app_1", true, "order.created", nil, ErrInvalid},
 		{"the type rules come first", "app_1", false, "order.lost", nil, ErrUnknownEventType},
 	} {
-		r, err := resolve(s, pureStagingKey, c.eventType, c.app, c.broadcast)
+		r, err := pureResolve(s, pureStagingKey, c.eventType, c.app, c.broadcast)
 		if !errors.Is(err, c.err) || (c.err == nil) != (err == nil) {
 			t.Errorf("%s: error = %v, want %v", c.name, err, c.err)
 			continue
@@ -146,7 +160,7 @@ func TestResolveIsolationPure(t *testing.T) {
 		}
 		// The keyless route answers the same from the workspace and
 		// environment the key names.
-		kr, kerr := route(s, RouteQuery{WorkspaceID: "ws_1", EnvironmentID: "env_stg", ApplicationID: c.app, Broadcast: c.broadcast, EventType: c.eventType})
+		kr, kerr := pureRoute(s, RouteQuery{WorkspaceID: "ws_1", EnvironmentID: "env_stg", ApplicationID: c.app, Broadcast: c.broadcast, EventType: c.eventType})
 		if !errors.Is(kerr, c.err) || (c.err == nil) != (kerr == nil) || !slices.Equal(routeIDs(kr), c.want) || kr.KeyID != "" {
 			t.Errorf("%s: route = %v, %v; resolve %v, %v", c.name, routeIDs(kr), kerr, routeIDs(r), err)
 		}
@@ -173,7 +187,7 @@ func TestRoutePure(t *testing.T) {
 		{"another workspace's event type", RouteQuery{WorkspaceID: "ws_2", EventType: "order.created"}, nil, ErrUnknownEventType, "eventType"},
 		{"an application and broadcast", RouteQuery{WorkspaceID: "ws_1", ApplicationID: "app_1", Broadcast: true, EventType: "order.created"}, nil, ErrInvalid, "broadcast"},
 	} {
-		r, err := route(s, c.q)
+		r, err := pureRoute(s, c.q)
 		var e *Error
 		if !errors.Is(err, c.err) || (c.err == nil) != (err == nil) || (err != nil && (!errors.As(err, &e) || e.Field != c.field)) {
 			t.Errorf("%s: error = %v, want %v naming %q", c.name, err, c.err, c.field)
@@ -183,7 +197,7 @@ func TestRoutePure(t *testing.T) {
 			t.Errorf("%s: endpoints %v, want %v", c.name, got, c.want)
 		}
 	}
-	r, _ := route(s, RouteQuery{WorkspaceID: "ws_1", EventType: "order.created"})
+	r, _ := pureRoute(s, RouteQuery{WorkspaceID: "ws_1", EventType: "order.created"})
 	if r.WorkspaceID != "ws_1" || r.EnvironmentID != "env_prod" || r.KeyID != "" || r.EventTypeID != "et_created" || r.EventType != "order.created" {
 		t.Errorf("route = %+v", r)
 	}
@@ -297,7 +311,7 @@ func TestExplainPure(t *testing.T) {
 	for _, key := range []string{pureStagingKey, pureProdKey, pureOtherKey} {
 		for _, evt := range []string{"order.created", "order.item.shipped", "order.refunded", "invoice.paid", "order.lost"} {
 			for _, a := range audiences {
-				r, _ := resolve(s, key, evt, a.ApplicationID, a.Broadcast)
+				r, _ := pureResolve(s, key, evt, a.ApplicationID, a.Broadcast)
 				x, err := explain(s, key, evt, a)
 				if err != nil {
 					t.Fatal(err)
@@ -325,7 +339,7 @@ func TestResolvePureAllocations(t *testing.T) {
 	s := pureSnapshot()
 	for _, key := range []string{pureStagingKey, pureUnknownKey, "nhk_short"} {
 		n := testing.AllocsPerRun(100, func() {
-			r, _ := resolve(s, key, "order.created", "app_1", false)
+			r, _ := pureResolve(s, key, "order.created", "app_1", false)
 			_ = r.NumEndpoints()
 		})
 		if n != 0 {
@@ -338,7 +352,7 @@ func TestResolvePureAllocations(t *testing.T) {
 		{WorkspaceID: "ws_1", EnvironmentID: "env_stg", Broadcast: true, EventType: "order.created"},
 	} {
 		n := testing.AllocsPerRun(100, func() {
-			r, _ := route(s, q)
+			r, _ := pureRoute(s, q)
 			_ = r.NumEndpoints()
 		})
 		if n != 0 {

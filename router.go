@@ -63,16 +63,19 @@ func newRouter(c *Client) *Router {
 // active environment key (ErrUnauthorized). A published type nobody
 // subscribes to routes to no endpoint, without error.
 func (r *Router) Resolve(ctx context.Context, apiKey, eventType string) (Route, error) {
-	return r.resolve(ctx, apiKey, eventType, "", false)
+	var rt Route
+	err := r.resolve(&rt, ctx, apiKey, eventType, "", false)
+	return rt, err
 }
 
-// resolve is Resolve for an event sent for app, or broadcast.
-func (r *Router) resolve(ctx context.Context, apiKey, eventType string, app ApplicationID, broadcast bool) (Route, error) {
+// resolve is Resolve for an event sent for app, or broadcast, written to
+// *rt: see the function resolve for why.
+func (r *Router) resolve(rt *Route, ctx context.Context, apiKey, eventType string, app ApplicationID, broadcast bool) error {
 	s, err := r.current(ctx, apiKey)
 	if err != nil {
-		return Route{}, err
+		return err
 	}
-	return resolve(s, apiKey, eventType, app, broadcast)
+	return resolve(rt, s, apiKey, eventType, app, broadcast)
 }
 
 // ResolveDirect returns the route of an event sent with apiKey straight to
@@ -116,7 +119,9 @@ func (r *Router) Route(ctx context.Context, q RouteQuery) (Route, error) {
 	if err != nil {
 		return Route{}, err
 	}
-	return route(s, q)
+	var rt Route
+	err = route(&rt, s, q)
+	return rt, err
 }
 
 // RouteDirect is ResolveDirect for trusted host code: the route of an event

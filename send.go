@@ -123,7 +123,7 @@ func (s *EventService) send(ctx context.Context, w store.Tx, committed bool, m M
 			err = endpointOf(r, m.EndpointID, app, in)
 		}
 	} else {
-		r, err = route(snap, RouteQuery{WorkspaceID: m.WorkspaceID, EnvironmentID: m.EnvironmentID,
+		err = route(&r, snap, RouteQuery{WorkspaceID: m.WorkspaceID, EnvironmentID: m.EnvironmentID,
 			ApplicationID: app, Broadcast: m.Broadcast, EventType: m.EventType})
 	}
 	if err != nil {

@@ -16,9 +16,9 @@ import (
 // changed, so readers need no lock. Both of its maps are sharded, so that
 // a change copies only the shards it touches, not one entry per tenant.
 type snapshot struct {
-	// keys maps active environment keys by hash, sharded on the hash's
+	// keys finds active environment keys by hash, sharded on the hash's
 	// first byte.
-	keys [256]map[store.KeyHash]*keyRoute
+	keys [256]keyTable
 	// workspaces is sharded on wsShard: reloads read it.
 	workspaces [256]map[idKey]*wsRoutes
 	// places finds an environment by workspace and environment ID (zero
@@ -115,13 +115,20 @@ func (s *snapshot) each(fn func(*wsRoutes)) {
 	}
 }
 
+// keyRoute is where an environment key sends events. The snapshot's key
+// table holds a copy in the key's slot, where Resolve reads it, and
+// nothing else of the key's workspace and environment, before the event
+// type's slot: each pointer followed is a cache miss that the next one
+// waits for.
 type keyRoute struct {
 	id APIKeyID
-	// wsID is ws.id, held here so that a route reads no more of ws than
-	// its answer needs.
-	wsID WorkspaceID
-	ws   *wsRoutes
-	env  *envRoutes
+	// wsID, envID and types are ws.id, env.id and env.types, held here so
+	// that a route reads no more of ws and env than its answer needs.
+	wsID  WorkspaceID
+	envID EnvironmentID
+	types typeTable
+	ws    *wsRoutes
+	env   *envRoutes
 }
 
 type wsRoutes struct {
@@ -140,23 +147,33 @@ type wsRoutes struct {
 
 type envRoutes struct {
 	id EnvironmentID
-	// routes holds every event type published in the environment, by name,
+	// types holds every event type published in the environment, by name,
 	// with the endpoints it goes to: wildcards are expanded here, once.
+	// routes is the same while the snapshot is built.
+	types  typeTable
 	routes map[string]*typeRoute
 }
 
 // typeRoute is where an event of one type goes in one environment, for
 // each audience an event can have, worked out in advance so that choosing
-// costs a map read at most: every list is in ID order and shares nothing
+// costs a lookup at most: every list is in ID order and shares nothing
 // with callers.
+//
+// It is a slot of its environment's typeTable, and laid out in two cache
+// lines (TestTypeRouteLayout): the first holds all that finding the type
+// and routing an event for no application read, so that such a route
+// reads one line of the table and the bytes of the type's name; the
+// second, the audiences of broadcasts and applications.
 type typeRoute struct {
-	id   EventTypeID
+	hash uint64 // the name's, with typeSeed; 0 in an empty slot
 	name string
-	// all is every subscribed endpoint: a broadcast's audience.
-	all []Target
+	id   EventTypeID
 	// unowned are those of all without an application: the audience of an
 	// event sent for no application.
 	unowned []Target
+
+	// all is every subscribed endpoint: a broadcast's audience.
+	all []Target
 	// apps are those of all owned by each application: the audience of an
 	// event sent for it. byApp is the same while the snapshot is built.
 	apps  idIndex[[]Target]
@@ -273,7 +290,7 @@ func (s *snapshot) key(apiKey string) *keyRoute {
 		return nil
 	}
 	h := hashKey(apiKey)
-	return s.keys[h[0]][h]
+	return s.keys[h[0]].find(&h)
 }
 
 // hashKey hashes a key's plaintext through a buffer on the stack, so that
@@ -291,17 +308,12 @@ func hashKey(plaintext string) store.KeyHash {
 // versions and the gone ones removed; everything else is shared with s.
 func (s *snapshot) with(built map[WorkspaceID]*wsRoutes, gone []WorkspaceID) *snapshot {
 	next := &snapshot{keys: s.keys, workspaces: s.workspaces, places: s.places}
-	var keysCopied, wsCopied, placesCopied [256]bool
-	keyShard := func(b byte) map[store.KeyHash]*keyRoute {
-		if !keysCopied[b] {
-			next.keys[b] = maps.Clone(next.keys[b])
-			if next.keys[b] == nil {
-				next.keys[b] = map[store.KeyHash]*keyRoute{}
-			}
-			keysCopied[b] = true
-		}
-		return next.keys[b]
-	}
+	var wsCopied, placesCopied [256]bool
+	// The key tables a change touches are built again, without the keys
+	// of the workspaces dropped and with those of the ones built.
+	var keysTouched [256]bool
+	var keysAdded [256][]keySlot
+	keysDropped := map[store.KeyHash]bool{}
 	wsShardOf := func(id WorkspaceID) map[idKey]*wsRoutes {
 		b := wsShard(id)
 		if !wsCopied[b] {
@@ -327,7 +339,8 @@ func (s *snapshot) with(built map[WorkspaceID]*wsRoutes, gone []WorkspaceID) *sn
 	drop := func(id WorkspaceID) {
 		if old := next.workspace(id); old != nil {
 			for h := range old.keys {
-				delete(keyShard(h[0]), h)
+				keysDropped[h] = true
+				keysTouched[h[0]] = true
 			}
 			for k := range old.placeKeys {
 				delete(placeShard(id), k)
@@ -348,8 +361,21 @@ func (s *snapshot) with(built map[WorkspaceID]*wsRoutes, gone []WorkspaceID) *sn
 			placeShard(id)[k] = place{w: w, env: env}
 		}
 		for h, k := range w.keys {
-			keyShard(h[0])[h] = k
+			keysAdded[h[0]] = append(keysAdded[h[0]], keySlot{hash: h, route: *k})
+			keysTouched[h[0]] = true
 		}
+	}
+	for b, touched := range keysTouched {
+		if !touched {
+			continue
+		}
+		var slots []keySlot
+		s.keys[b].each(func(k keySlot) {
+			if !keysDropped[k.hash] {
+				slots = append(slots, k)
+			}
+		})
+		next.keys[b] = newKeyTable(append(slots, keysAdded[b]...))
 	}
 	return next
 }
@@ -444,6 +470,10 @@ func build(data store.Routing) map[WorkspaceID]*wsRoutes {
 			for _, tr := range env.routes {
 				tr.apps, tr.byApp = newIDIndex(tr.byApp), nil
 			}
+			env.types, env.routes = newTypeTable(env.routes), nil
+		}
+		for _, k := range w.keys {
+			k.envID, k.types = k.env.id, k.env.types
 		}
 	}
 	return out
