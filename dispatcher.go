@@ -234,7 +234,8 @@ func (d *dispatcher) claim(ctx context.Context, results chan<- store.AttemptResu
 		// when shutdown begins meanwhile, rather than left to its lease.
 		claimCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		now := d.c.cfg.Now().UTC()
-		due, err := look, error(nil)
+		due := look
+		var err error
 		if look == nil || time.Since(lookedAt) > lookMaxAge {
 			d.looking()
 			due, err = d.c.store.DueEndpoints(claimCtx, now, d.cfg.MaxInFlightPerEndpoint, dueEndpointsMax)

@@ -308,19 +308,28 @@ func scanDue(row pgx.Row) (store.DueEndpoint, error) {
 	return e, err
 }
 
+// pipelineBegin opens the transaction of a pipeline: statements sent
+// together, ending with COMMIT, in one round trip. It names READ
+// COMMITTED, as transact does, whatever the server's default: each
+// statement then reads a snapshot of its own, which a claim's count of
+// leases after its locks relies on. A statement that fails leaves the
+// connection in the failed transaction, and the pool closes it.
+const pipelineBegin = `BEGIN ISOLATION LEVEL READ COMMITTED`
+
 // claimLock is the first key of the advisory locks ClaimDeliveries takes,
 // one per endpoint (the second is a hash of its ID): what makes counting
 // an endpoint's leases and leasing more one step, across processes.
 const claimLock = 0x6e68636c // "nhcl"
 
 // ClaimDeliveries implements store.DeliveryStore, in one round trip: a
-// transaction of two statements, sent together. The first takes, without waiting, each requested endpoint's advisory lock,
+// transaction of two statements, sent together (see pipelineBegin). The
+// first takes, without waiting, each requested endpoint's advisory lock,
 // skipping those another claim holds, and leaves the list of endpoints it
-// locked in a setting local to the transaction (claimable). The second, a
-// statement of its own so that its snapshot sees every claim committed
-// before the locks were taken, counts each locked endpoint's leases and
-// leases what the cap leaves. FOR UPDATE SKIP LOCKED passes over
-// deliveries a recording or a retry is writing.
+// locked in a setting local to the transaction (nahook.claimable). The
+// second, a statement of its own so that its snapshot sees every claim
+// committed before the locks were taken, counts each locked endpoint's
+// leases and leases what the cap leaves. FOR UPDATE SKIP LOCKED passes
+// over deliveries a recording or a retry is writing.
 func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, requests []store.ClaimRequest) ([]store.Dispatch, error) {
 	if len(requests) == 0 {
 		return nil, nil
@@ -355,10 +364,8 @@ func (s *Store) claim(ctx context.Context, now time.Time, lease time.Duration, r
 	var claimed []store.Dispatch
 	var due []store.DueEndpoint
 	err := s.statement(ctx, func(querier) error {
-		// Read committed whatever the server's default, for the claim's
-		// own snapshot.
 		b := &pgx.Batch{}
-		b.Queue(`BEGIN ISOLATION LEVEL READ COMMITTED`)
+		b.Queue(pipelineBegin)
 		b.Queue(`SELECT set_config('nahook.claimable', coalesce(string_agg(id, ','), ''), true)
 			FROM unnest($1::text[]) AS r(id) WHERE pg_try_advisory_xact_lock($2, hashtext(id))`, ids, claimLock)
 		b.Queue(claimSQL, ids, want, caps, now, now.Add(lease), finished)
@@ -368,7 +375,7 @@ func (s *Store) claim(ctx context.Context, now time.Time, lease time.Duration, r
 		b.Queue(`COMMIT`)
 		br := s.pool.SendBatch(ctx, b)
 		defer br.Close()
-		for range 2 {
+		for range 2 { // BEGIN, the locks
 			if _, err := br.Exec(); err != nil {
 				return err
 			}
@@ -464,7 +471,7 @@ func (s *Store) RecordAttempts(ctx context.Context, results []store.AttemptResul
 	if len(rs) <= 1 && !readsBeforeRecording(results, streaks) {
 		return s.statement(ctx, func(querier) error {
 			b := &pgx.Batch{}
-			b.Queue(`BEGIN ISOLATION LEVEL READ COMMITTED`)
+			b.Queue(pipelineBegin)
 			for _, w := range recordingWrites(results, streaks) {
 				b.Queue(w.sql, w.args...)
 			}
