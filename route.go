@@ -169,11 +169,11 @@ func reaches(owner, app ApplicationID, broadcast bool) bool {
 // is copied again at every return on the way to the caller, and these
 // copies cost more than the lookups do.
 func resolve(rt *Route, s *snapshot, apiKey, eventType string, app ApplicationID, broadcast bool) error {
-	k := s.key(apiKey)
+	k := s.keySlot(apiKey)
 	if k == nil {
 		return errUnknownKey
 	}
-	return routeType(rt, k, eventType, app, broadcast)
+	return routeType(rt, k.types, k.route, eventType, app, broadcast)
 }
 
 // route is Route's answer from s, written to *rt as resolve writes it:
@@ -186,22 +186,26 @@ func route(rt *Route, s *snapshot, q RouteQuery) error {
 	}
 	// The workspace's ID is the query's, found equal: reading w's would
 	// cost a cache miss on a large snapshot.
-	return routeType(rt, &keyRoute{wsID: q.WorkspaceID, envID: env.id, types: env.types, ws: w, env: env},
+	return routeType(rt, env.types, &keyRoute{wsID: q.WorkspaceID, envID: env.id, types: env.types, ws: w, env: env},
 		q.EventType, q.ApplicationID, q.Broadcast)
 }
 
 // routeType writes to *rt where an event of the named type goes, sent
 // for app or broadcast from the workspace and environment of from: a
-// key's route, or, for a keyless call, one with no key ID. It reads
-// from.ws only to refuse.
-func routeType(rt *Route, from *keyRoute, eventType string, app ApplicationID, broadcast bool) error {
+// key's route, or, for a keyless call, one with no key ID. types is
+// from.types, passed apart so that a key's lookup need not wait for from
+// to be read (keySlot). It reads from.ws only to refuse.
+func routeType(rt *Route, types typeTable, from *keyRoute, eventType string, app ApplicationID, broadcast bool) error {
 	if app != "" && broadcast {
 		return errBroadcastForApplication
 	}
-	if tr := from.types.find(eventType); tr != nil {
-		*rt = Route{WorkspaceID: from.wsID, EnvironmentID: from.envID, KeyID: from.id,
-			EventTypeID: tr.id, EventType: tr.name, ApplicationID: app, Broadcast: broadcast,
-			endpoints: tr.targets(app, broadcast)}
+	if tr := types.find(eventType); tr != nil {
+		// Field by field: a composite literal is built on the stack and
+		// then copied whole.
+		rt.WorkspaceID, rt.EnvironmentID, rt.KeyID = from.wsID, from.envID, from.id
+		rt.EventTypeID, rt.EventType = tr.id, tr.name
+		rt.ApplicationID, rt.Broadcast = app, broadcast
+		rt.endpoints = tr.targets(app, broadcast)
 		return nil
 	}
 	if from.ws.types[eventType] == nil {

@@ -159,11 +159,12 @@ type envRoutes struct {
 // costs a lookup at most: every list is in ID order and shares nothing
 // with callers.
 //
-// It is a slot of its environment's typeTable, and laid out in two cache
-// lines (TestTypeRouteLayout): the first holds all that finding the type
-// and routing an event for no application read, so that such a route
-// reads one line of the table and the bytes of the type's name; the
-// second, the audiences of broadcasts and applications.
+// It is a slot of its environment's typeTable (TestTypeRouteLayout): its
+// first cache line holds all that finding the type and routing an event
+// for no application read but the name's bytes, and head holds those, for
+// a name of up to 32 bytes, in the slot itself. Every load of such a
+// route is at a known offset from the slot, so all are issued together
+// once the slot is known: none waits for a pointer read by another.
 type typeRoute struct {
 	hash uint64 // the name's, with typeSeed; 0 in an empty slot
 	name string
@@ -171,6 +172,9 @@ type typeRoute struct {
 	// unowned are those of all without an application: the audience of an
 	// event sent for no application.
 	unowned []Target
+	// head is the start of name, compared in place of the bytes name
+	// points to (sameName).
+	head [32]byte
 
 	// all is every subscribed endpoint: a broadcast's audience.
 	all []Target
@@ -286,6 +290,15 @@ func (ep *endpointInfo) subscribes(eventType string) bool {
 // shape is checked before hashing: a string of the right length with other
 // characters hashes to nothing the snapshot holds.
 func (s *snapshot) key(apiKey string) *keyRoute {
+	if k := s.keySlot(apiKey); k != nil {
+		return k.route
+	}
+	return nil
+}
+
+// keySlot is key's slot in its table, for resolve: it holds the table of
+// the key's types beside the route.
+func (s *snapshot) keySlot(apiKey string) *keySlot {
 	if len(apiKey) != len(EnvironmentKeyPrefix)+keyChars || apiKey[:len(EnvironmentKeyPrefix)] != EnvironmentKeyPrefix {
 		return nil
 	}
@@ -361,7 +374,7 @@ func (s *snapshot) with(built map[WorkspaceID]*wsRoutes, gone []WorkspaceID) *sn
 			placeShard(id)[k] = place{w: w, env: env}
 		}
 		for h, k := range w.keys {
-			keysAdded[h[0]] = append(keysAdded[h[0]], keySlot{hash: h, route: *k})
+			keysAdded[h[0]] = append(keysAdded[h[0]], keySlot{hash: h, types: k.types, route: k})
 			keysTouched[h[0]] = true
 		}
 	}

@@ -18,15 +18,16 @@ import (
 // keyTable finds the route of an active environment key by its hash. The
 // hash is a SHA-256 digest, uniformly random whoever picks the keys, so
 // the table indexes by its bytes as they are instead of hashing them
-// again; a slot holds the whole digest, compared in full, and the key's
-// route itself, so that a lookup reads two adjacent cache lines
-// (TestKeySlotLayout) and follows no pointer.
+// again. A slot, one cache line (TestKeySlotLayout), holds the whole
+// digest, compared in full, the key's route, and the table of its
+// environment's types: routing an event looks its type up in that table
+// as soon as the slot is read, while the route is read alongside.
 type keyTable []keySlot // a power of two long, at most three quarters full
 
 type keySlot struct {
 	hash  store.KeyHash
-	route keyRoute // route.ws is nil in an empty slot
-	_     [8]byte  // to 128 bytes, so that no slot reaches into a third line
+	types typeTable // route.types
+	route *keyRoute // nil in an empty slot
 }
 
 // newKeyTable returns a table holding the given slots; of two with the
@@ -38,7 +39,7 @@ func newKeyTable(slots []keySlot) keyTable {
 	t := make(keyTable, tableSize(len(slots)))
 	for _, s := range slots {
 		i := t.home(&s.hash)
-		for t[i].route.ws != nil && t[i].hash != s.hash {
+		for t[i].route != nil && t[i].hash != s.hash {
 			i = (i + 1) & (len(t) - 1)
 		}
 		t[i] = s
@@ -52,26 +53,34 @@ func (t keyTable) home(h *store.KeyHash) int {
 	return int(binary.LittleEndian.Uint64(h[1:9]) & uint64(len(t)-1))
 }
 
-// find returns the route of the key with hash h, or nil. The route is the
+// find returns the slot of the key with hash h, or nil. The slot is the
 // table's own.
-func (t keyTable) find(h *store.KeyHash) *keyRoute {
+func (t keyTable) find(h *store.KeyHash) *keySlot {
 	if len(t) == 0 {
 		return nil
 	}
 	for i := t.home(h); ; i = (i + 1) & (len(t) - 1) {
 		switch s := &t[i]; {
-		case s.route.ws == nil:
+		case s.route == nil:
 			return nil
-		case s.hash == *h:
-			return &s.route
+		case sameHash(&s.hash, h):
+			return s
 		}
 	}
+}
+
+// sameHash is s == h, compared a word at a time in line: == on two arrays
+// of 32 bytes is a call to the runtime's memequal.
+func sameHash(s, h *store.KeyHash) bool {
+	le := binary.LittleEndian
+	return le.Uint64(s[0:]) == le.Uint64(h[0:]) && le.Uint64(s[8:]) == le.Uint64(h[8:]) &&
+		le.Uint64(s[16:]) == le.Uint64(h[16:]) && le.Uint64(s[24:]) == le.Uint64(h[24:])
 }
 
 // each calls fn for every slot in use.
 func (t keyTable) each(fn func(keySlot)) {
 	for _, s := range t {
-		if s.route.ws != nil {
+		if s.route != nil {
 			fn(s)
 		}
 	}
@@ -110,6 +119,7 @@ func newTypeTable(routes map[string]*typeRoute) typeTable {
 		}
 		t[i] = *tr
 		t[i].hash, t[i].name = h, name
+		copy(t[i].head[:], name)
 	}
 	return t
 }
@@ -125,10 +135,23 @@ func (t typeTable) find(name string) *typeRoute {
 		switch tr := &t[i]; {
 		case tr.hash == 0:
 			return nil
-		case tr.hash == h && tr.name == name:
+		case tr.hash == h && tr.sameName(name):
 			return tr
 		}
 	}
+}
+
+// sameName reports whether the slot's type is called name, reading the
+// bytes of tr.name, a load that must wait for the slot's, only for a
+// name longer than head.
+func (tr *typeRoute) sameName(name string) bool {
+	if len(name) != len(tr.name) {
+		return false
+	}
+	if len(name) <= len(tr.head) {
+		return string(tr.head[:len(name)]) == name
+	}
+	return string(tr.head[:]) == name[:len(tr.head)] && tr.name[len(tr.head):] == name[len(tr.head):]
 }
 
 // tableSize is the length of a table for n entries: the power of two that
