@@ -121,6 +121,11 @@ type dispatcher struct {
 	// at the endpoints due began (see looking): leases that look may still
 	// count as in flight, though they have ended.
 	recorded map[EndpointID]int
+	// claimed counts, by endpoint, what claims planned from that look
+	// leased since (see claimedSince), and exhausted holds the endpoints
+	// that gave one of them fewer than it asked for.
+	claimed   map[EndpointID]int
+	exhausted map[EndpointID]bool
 
 	// served is, for each endpoint with deliveries due, the claim round in
 	// which it last got a worker; round counts the rounds. Only the
@@ -158,6 +163,8 @@ func newDispatcher(c *Client) *dispatcher {
 		served:    map[EndpointID]uint64{},
 		finished:  map[EndpointID][]DeliveryID{},
 		recorded:  map[EndpointID]int{},
+		claimed:   map[EndpointID]int{},
+		exhausted: map[EndpointID]bool{},
 		probingBy: map[owner]int{},
 	}
 }
@@ -213,12 +220,15 @@ func (d *dispatcher) run(ctx context.Context) (idle bool) {
 // latter.
 //
 // Each claim plans from a look at the endpoints with deliveries due. A
-// busy Deliver takes the look that came back with its last claim (one
-// round trip for both, on Postgres) while it is fresh; after it slept for
-// want of anything due, or when it is idle, it looks afresh.
+// busy Deliver plans several claims from one look while it is fresh,
+// counting what it claimed since (see claimedSince), and takes the next
+// look with the claim that finds it half stale (one round trip for both,
+// on Postgres): a look costs the store more than the claim it plans.
+// After it slept for want of anything due, when a claim planned from an
+// earlier look finds nothing, or when it is idle, it looks afresh.
 func (d *dispatcher) claim(ctx context.Context, results chan<- store.AttemptResult, attempts *sync.WaitGroup) bool {
 	backoff := 100 * time.Millisecond
-	var look []store.DueEndpoint // what the last claim saw due after it, unless nil
+	var look []store.DueEndpoint // the endpoints due at the last look, unless nil
 	var lookedAt time.Time
 	for ctx.Err() == nil {
 		free, probes := d.free()
@@ -234,30 +244,38 @@ func (d *dispatcher) claim(ctx context.Context, results chan<- store.AttemptResu
 		// when shutdown begins meanwhile, rather than left to its lease.
 		claimCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		now := d.c.cfg.Now().UTC()
-		due := look
 		var err error
+		fresh := false // the look was taken for this claim
 		if look == nil || time.Since(lookedAt) > lookMaxAge {
 			d.looking()
-			due, err = d.c.store.DueEndpoints(claimCtx, now, d.cfg.MaxInFlightPerEndpoint, dueEndpointsMax)
+			look, err = d.c.store.DueEndpoints(claimCtx, now, d.cfg.MaxInFlightPerEndpoint, dueEndpointsMax)
+			lookedAt, fresh = time.Now(), true
 		}
-		look = nil
 		var requests []store.ClaimRequest
 		var probation map[EndpointID]*owner
 		var batch []store.Dispatch
 		if err == nil {
-			requests, probation = d.plan(due, free, probes)
+			requests, probation = d.plan(look, free, probes)
 			switch {
 			case len(requests) == 0:
 			case d.untilIdle:
 				batch, err = d.c.store.ClaimDeliveries(claimCtx, now, d.lease, requests)
-			default:
+			case time.Since(lookedAt) > lookMaxAge/2:
+				// The look would be stale by the next claim: take the
+				// next one with this claim. It sees this claim's leases,
+				// so nothing is counted as claimed since.
 				d.looking()
 				batch, look, err = d.c.store.ClaimAndLook(claimCtx, now, d.lease, requests, d.cfg.MaxInFlightPerEndpoint, dueEndpointsMax)
 				lookedAt = time.Now()
+			default:
+				if batch, err = d.c.store.ClaimDeliveries(claimCtx, now, d.lease, requests); err == nil {
+					d.claimedSince(requests, batch)
+				}
 			}
 		}
 		cancel()
 		if err != nil {
+			look = nil
 			if ctx.Err() == nil {
 				d.c.cfg.Logger.Warn("nahook: claiming deliveries failed", "err", err, "retry in", backoff)
 				d.wait(ctx, backoff)
@@ -279,6 +297,10 @@ func (d *dispatcher) claim(ctx context.Context, results chan<- store.AttemptResu
 		case d.untilIdle && d.idle():
 			// The last results were recorded while it looked: look again,
 			// at leases they ended.
+		case !fresh:
+			// Planned from an earlier look, whose deliveries due may be
+			// gone: look again before sleeping.
+			look = nil
 		case len(requests) > 0:
 			// Room the plan saw was gone by the claim (another process's
 			// claim, or leases not yet recorded as ended): look again
@@ -291,13 +313,16 @@ func (d *dispatcher) claim(ctx context.Context, results chan<- store.AttemptResu
 			look = nil
 			d.wait(ctx, d.cfg.PollInterval)
 		}
+		if d.untilIdle {
+			look = nil // DeliverDue looks before every claim
+		}
 	}
 	return false
 }
 
-// lookMaxAge is how long a look that came back with a claim may plan the
-// next one: a busy dispatcher claims again within milliseconds; one that
-// waited longer for a free worker looks afresh.
+// lookMaxAge is how long one look may plan claims: a busy dispatcher
+// claims again within milliseconds; an endpoint that falls due meanwhile
+// waits this long at most for the next look.
 const lookMaxAge = 20 * time.Millisecond
 
 // looking notes that a look at the endpoints due is about to be taken:
@@ -305,7 +330,28 @@ const lookMaxAge = 20 * time.Millisecond
 func (d *dispatcher) looking() {
 	d.mu.Lock()
 	clear(d.recorded)
+	clear(d.claimed)
+	clear(d.exhausted)
 	d.mu.Unlock()
+}
+
+// claimedSince notes what a claim planned from an earlier look leased, by
+// endpoint: leases that look does not count as in flight, and deliveries
+// it counted as due. An endpoint that gave fewer than asked for has no
+// more due for this dispatcher until the next look.
+func (d *dispatcher) claimedSince(requests []store.ClaimRequest, batch []store.Dispatch) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	got := map[EndpointID]int{}
+	for _, job := range batch {
+		got[job.Delivery.EndpointID]++
+	}
+	for _, r := range requests {
+		d.claimed[r.EndpointID] += got[r.EndpointID]
+		if got[r.EndpointID] < r.Want {
+			d.exhausted[r.EndpointID] = true
+		}
+	}
 }
 
 // idle reports that no attempt is in flight and every result is recorded.
@@ -349,8 +395,18 @@ func (d *dispatcher) plan(due []store.DueEndpoint, free, probes int) ([]store.Cl
 		if e.Probation {
 			limit = 1
 		}
-		inFlight := max(e.InFlight-len(d.finished[e.EndpointID])-d.recorded[e.EndpointID], 0)
-		if room := min(limit-inFlight, e.Due); room > 0 {
+		if d.exhausted[e.EndpointID] {
+			continue
+		}
+		claimed := d.claimed[e.EndpointID]
+		inFlight := max(e.InFlight+claimed-len(d.finished[e.EndpointID])-d.recorded[e.EndpointID], 0)
+		due := e.Due - claimed
+		if e.Due >= d.cfg.MaxInFlightPerEndpoint {
+			// Counted only up to the cap, which looks ask for: more may
+			// be due than the look saw. A claim finds out.
+			due = limit
+		}
+		if room := min(limit-inFlight, due); room > 0 {
 			candidates = append(candidates, candidate{DueEndpoint: e, limit: limit, room: room, served: d.served[e.EndpointID]})
 		}
 	}
