@@ -223,8 +223,8 @@ func (d *dispatcher) run(ctx context.Context) (idle bool) {
 // busy Deliver plans several claims from one look while it is fresh,
 // counting what it claimed since (see claimedSince), and takes the next
 // look with the claim that finds it half stale (one round trip for both,
-// on Postgres): a look costs the store more than the claim it plans.
-// After it slept for want of anything due, when a claim planned from an
+// on Postgres), so that the store's work for a look is shared by the
+// claims it plans. After it slept for want of anything due, when a claim planned from an
 // earlier look finds nothing, or when it is idle, it looks afresh.
 func (d *dispatcher) claim(ctx context.Context, results chan<- store.AttemptResult, attempts *sync.WaitGroup) bool {
 	backoff := 100 * time.Millisecond
