@@ -10,15 +10,7 @@ import (
 // as in flight at their endpoints, and as no longer due; an endpoint that
 // gave fewer than asked for is left alone until the next look.
 func TestPlanCountsWhatWasClaimedSinceTheLook(t *testing.T) {
-	d := &dispatcher{
-		cfg:       DeliveryConfig{Workers: 32, MaxInFlightPerEndpoint: 4, ProbeWorkers: 4},
-		served:    map[EndpointID]uint64{},
-		finished:  map[EndpointID][]DeliveryID{},
-		recorded:  map[EndpointID]int{},
-		claimed:   map[EndpointID]int{},
-		exhausted: map[EndpointID]bool{},
-		probingBy: map[owner]int{},
-	}
+	d := newDispatcher(&Client{cfg: Config{Delivery: DeliveryConfig{Workers: 32, MaxInFlightPerEndpoint: 4, ProbeWorkers: 4}}})
 	look := []store.DueEndpoint{
 		{EndpointID: "ep_a", Due: 4, InFlight: 1}, // 4: counted up to the cap, more may be due
 		{EndpointID: "ep_b", Due: 2},
