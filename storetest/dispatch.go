@@ -427,7 +427,11 @@ var dispatchRaces = []test{
 						if time.Now().After(deadline) {
 							return fmt.Errorf("round %d: %d of %d deliveries recorded after %v", round, delivered.Load(), events, raceDeadline)
 						}
-						ds, err := st.ClaimDeliveries(h.ctx, now, time.Minute, []store.ClaimRequest{{EndpointID: o.a.ID, Want: 2, MaxInFlight: maxInFlight}})
+						var ds []store.Dispatch
+						err := retried(deadline, func() (err error) {
+							ds, err = st.ClaimDeliveries(h.ctx, now, time.Minute, []store.ClaimRequest{{EndpointID: o.a.ID, Want: 2, MaxInFlight: maxInFlight}})
+							return err
+						})
 						if err != nil {
 							return err
 						}
@@ -438,8 +442,11 @@ var dispatchRaces = []test{
 							// Out of flight before the lease ends, as a dispatcher's
 							// attempt is, so the count here never trails the store's.
 							inFlight.Add(-1)
-							if err := recordAttempts(h.ctx, st, []store.AttemptResult{{DeliveryID: d.Delivery.ID, WorkspaceID: o.ws.ID, EndpointID: o.a.ID,
-								Attempt: store.Attempt{AttemptedAt: now, StatusCode: 200}, Status: nahook.DeliverySucceeded}}, 0); err != nil {
+							result := store.AttemptResult{DeliveryID: d.Delivery.ID, WorkspaceID: o.ws.ID, EndpointID: o.a.ID,
+								Attempt: store.Attempt{AttemptedAt: now, StatusCode: 200}, Status: nahook.DeliverySucceeded}
+							if err := retried(deadline, func() error {
+								return recordAttempts(h.ctx, st, []store.AttemptResult{result}, 0)
+							}); err != nil {
 								return err
 							}
 							delivered.Add(1)
@@ -476,13 +483,21 @@ var dispatchRaces = []test{
 					for {
 						// Until nothing is due: a claim that finds another
 						// one at an endpoint comes back empty-handed.
-						if due, err := st.DueEndpoints(h.ctx, now, 1, 10); err != nil || len(due) == 0 {
+						var due []store.DueEndpoint
+						if err := retried(deadline, func() (err error) {
+							due, err = st.DueEndpoints(h.ctx, now, 1, 10)
+							return err
+						}); err != nil || len(due) == 0 {
 							return err
 						}
 						if time.Now().After(deadline) {
 							return fmt.Errorf("round %d: deliveries still due after %v of claiming", round, raceDeadline)
 						}
-						batch, err := claim(h.ctx, st, now, time.Minute, 7, 1000)
+						var batch []store.Dispatch
+						err := retried(deadline, func() (err error) {
+							batch, err = claim(h.ctx, st, now, time.Minute, 7, 1000)
+							return err
+						})
 						if err != nil {
 							return err
 						}

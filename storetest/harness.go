@@ -502,6 +502,23 @@ func race(n int, fn func(i int) error) []error {
 // every run.
 const raceRounds = 8
 
+// retried runs op until it succeeds, fails otherwise than with
+// store.ErrUnavailable, or deadline passes. A store unavailable for a
+// moment asks to be tried again shortly, and a dispatcher does so: two
+// stores sharing one SQLite file report it when one's writer waits out
+// BusyTimeout behind the other's, which a slow run (-race) makes likelier.
+// The race cases check what stores do when they answer, not that they
+// always do at once.
+func retried(deadline time.Time, op func() error) error {
+	for {
+		err := op()
+		if err == nil || !errors.Is(err, store.ErrUnavailable) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // tally counts errs by kind; any other error fails the case.
 func tally(t *testing.T, errs []error, kinds ...error) map[error]int {
 	t.Helper()
