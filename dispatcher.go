@@ -126,6 +126,10 @@ type dispatcher struct {
 	// that gave one of them fewer than it asked for.
 	claimed   map[EndpointID]int
 	exhausted map[EndpointID]bool
+	// probation holds, by endpoint, what the last result recorded since
+	// that look did to its probation: newer than what the look saw, for
+	// the claims planned from it.
+	probation map[EndpointID]bool
 
 	// served is, for each endpoint with deliveries due, the claim round in
 	// which it last got a worker; round counts the rounds. Only the
@@ -165,6 +169,7 @@ func newDispatcher(c *Client) *dispatcher {
 		recorded:  map[EndpointID]int{},
 		claimed:   map[EndpointID]int{},
 		exhausted: map[EndpointID]bool{},
+		probation: map[EndpointID]bool{},
 		probingBy: map[owner]int{},
 	}
 }
@@ -245,7 +250,7 @@ func (d *dispatcher) claim(ctx context.Context, results chan<- store.AttemptResu
 		claimCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		now := d.c.cfg.Now().UTC()
 		var err error
-		fresh := false // the look was taken for this claim
+		fresh := false // the look was taken for this claim, or with it
 		if look == nil || time.Since(lookedAt) > lookMaxAge {
 			d.looking()
 			look, err = d.c.store.DueEndpoints(claimCtx, now, d.cfg.MaxInFlightPerEndpoint, dueEndpointsMax)
@@ -266,7 +271,7 @@ func (d *dispatcher) claim(ctx context.Context, results chan<- store.AttemptResu
 				// so nothing is counted as claimed since.
 				d.looking()
 				batch, look, err = d.c.store.ClaimAndLook(claimCtx, now, d.lease, requests, d.cfg.MaxInFlightPerEndpoint, dueEndpointsMax)
-				lookedAt = time.Now()
+				lookedAt, fresh = time.Now(), look != nil
 			default:
 				if batch, err = d.c.store.ClaimDeliveries(claimCtx, now, d.lease, requests); err == nil {
 					d.claimedSince(requests, batch)
@@ -299,7 +304,8 @@ func (d *dispatcher) claim(ctx context.Context, results chan<- store.AttemptResu
 			// at leases they ended.
 		case !fresh:
 			// Planned from an earlier look, whose deliveries due may be
-			// gone: look again before sleeping.
+			// gone, or which may not show those that fell due since: look
+			// again before sleeping.
 			look = nil
 		case len(requests) > 0:
 			// Room the plan saw was gone by the claim (another process's
@@ -332,6 +338,7 @@ func (d *dispatcher) looking() {
 	clear(d.recorded)
 	clear(d.claimed)
 	clear(d.exhausted)
+	clear(d.probation)
 	d.mu.Unlock()
 }
 
@@ -391,6 +398,9 @@ func (d *dispatcher) plan(due []store.DueEndpoint, free, probes int) ([]store.Cl
 	defer d.mu.Unlock()
 	candidates := make([]candidate, 0, len(due))
 	for _, e := range due {
+		if p, ok := d.probation[e.EndpointID]; ok {
+			e.Probation = p
+		}
 		limit := d.cfg.MaxInFlightPerEndpoint
 		if e.Probation {
 			limit = 1
@@ -539,6 +549,7 @@ func (d *dispatcher) record(results <-chan store.AttemptResult) {
 				d.finished[r.EndpointID] = ids
 			}
 			d.recorded[r.EndpointID]++
+			d.probation[r.EndpointID] = r.Probation // the last one's counts, as in the store
 		}
 		d.mu.Unlock()
 		d.signal()

@@ -8,7 +8,9 @@ import (
 
 // Claims planned from one look count what earlier claims from it leased:
 // as in flight at their endpoints, and as no longer due; an endpoint that
-// gave fewer than asked for is left alone until the next look.
+// gave fewer than asked for is left alone until the next look; and what
+// results recorded since did to an endpoint's probation counts over what
+// the look saw.
 func TestPlanCountsWhatWasClaimedSinceTheLook(t *testing.T) {
 	d := newDispatcher(&Client{cfg: Config{Delivery: DeliveryConfig{Workers: 32, MaxInFlightPerEndpoint: 4, ProbeWorkers: 4}}})
 	look := []store.DueEndpoint{
@@ -63,4 +65,18 @@ func TestPlanCountsWhatWasClaimedSinceTheLook(t *testing.T) {
 	d.looking()
 	requests, _ = d.plan(look, 32, 0)
 	check("a new look", wants(requests), map[EndpointID]int{"ep_a": 3, "ep_b": 2, "ep_c": 1})
+
+	// Results recorded since the look put ep_a and ep_b on probation:
+	// one attempt in flight at most, and a probe's worker for it.
+	d.probation["ep_a"], d.probation["ep_b"] = true, true
+	requests, probation := d.plan(look, 32, 4)
+	check("on probation since", wants(requests), map[EndpointID]int{"ep_b": 1, "ep_c": 1})
+	if len(probation) != 1 || probation["ep_b"] == nil {
+		t.Fatalf("planned probes: %v; want ep_b's", probation)
+	}
+	// And one taken off probation since is planned in full.
+	look[1].Probation = true
+	d.probation["ep_b"] = false
+	requests, _ = d.plan(look, 32, 4)
+	check("off probation since", wants(requests), map[EndpointID]int{"ep_b": 2, "ep_c": 1})
 }
