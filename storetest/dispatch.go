@@ -435,6 +435,13 @@ var dispatchRaces = []test{
 						if err != nil {
 							return err
 						}
+						if len(ds) == 0 {
+							// As a dispatcher waits before claiming again: a
+							// claimer of one store looping on empty claims
+							// could keep the other store's writer out of a
+							// shared SQLite file for as long as it likes.
+							time.Sleep(time.Millisecond)
+						}
 						n := inFlight.Add(int64(len(ds)))
 						for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
 						}
@@ -500,6 +507,9 @@ var dispatchRaces = []test{
 						})
 						if err != nil {
 							return err
+						}
+						if len(batch) == 0 {
+							time.Sleep(time.Millisecond) // as a dispatcher waits: see MaxInFlightUnderRace
 						}
 						mu.Lock()
 						for _, d := range batch {
