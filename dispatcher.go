@@ -229,8 +229,9 @@ func (d *dispatcher) run(ctx context.Context) (idle bool) {
 // counting what it claimed since (see claimedSince), and takes the next
 // look with the claim that finds it half stale (one round trip for both,
 // on Postgres), so that the store's work for a look is shared by the
-// claims it plans. After it slept for want of anything due, when a claim planned from an
-// earlier look finds nothing, or when it is idle, it looks afresh.
+// claims it plans. After it slept for want of anything due, when a claim
+// planned from an earlier look finds nothing, or when it is idle, it
+// looks afresh.
 func (d *dispatcher) claim(ctx context.Context, results chan<- store.AttemptResult, attempts *sync.WaitGroup) bool {
 	backoff := 100 * time.Millisecond
 	var look []store.DueEndpoint // the endpoints due at the last look, unless nil
@@ -398,15 +399,15 @@ func (d *dispatcher) plan(due []store.DueEndpoint, free, probes int) ([]store.Cl
 	defer d.mu.Unlock()
 	candidates := make([]candidate, 0, len(due))
 	for _, e := range due {
+		if d.exhausted[e.EndpointID] {
+			continue
+		}
 		if p, ok := d.probation[e.EndpointID]; ok {
 			e.Probation = p
 		}
 		limit := d.cfg.MaxInFlightPerEndpoint
 		if e.Probation {
 			limit = 1
-		}
-		if d.exhausted[e.EndpointID] {
-			continue
 		}
 		claimed := d.claimed[e.EndpointID]
 		inFlight := max(e.InFlight+claimed-len(d.finished[e.EndpointID])-d.recorded[e.EndpointID], 0)

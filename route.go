@@ -186,15 +186,15 @@ func route(rt *Route, s *snapshot, q RouteQuery) error {
 	}
 	// The workspace's ID is the query's, found equal: reading w's would
 	// cost a cache miss on a large snapshot.
-	return routeType(rt, env.types, &keyRoute{wsID: q.WorkspaceID, envID: env.id, types: env.types, ws: w, env: env},
+	return routeType(rt, env.types, &keyRoute{wsID: q.WorkspaceID, envID: env.id, ws: w, env: env},
 		q.EventType, q.ApplicationID, q.Broadcast)
 }
 
 // routeType writes to *rt where an event of the named type goes, sent
 // for app or broadcast from the workspace and environment of from: a
 // key's route, or, for a keyless call, one with no key ID. types is
-// from.types, passed apart so that a key's lookup need not wait for from
-// to be read (keySlot). It reads from.ws only to refuse.
+// from.env.types, passed apart so that a key's lookup need not wait for
+// from to be read (keySlot). It reads from.ws only to refuse.
 func routeType(rt *Route, types typeTable, from *keyRoute, eventType string, app ApplicationID, broadcast bool) error {
 	if app != "" && broadcast {
 		return errBroadcastForApplication

@@ -122,11 +122,11 @@ func (s *snapshot) each(fn func(*wsRoutes)) {
 // waits for.
 type keyRoute struct {
 	id APIKeyID
-	// wsID, envID and types are ws.id, env.id and env.types, held here so
-	// that a route reads no more of ws and env than its answer needs.
+	// wsID and envID are ws.id and env.id, held here so that a route reads
+	// no more of ws and env than its answer needs; env.types is held in the
+	// key's slot (keySlot).
 	wsID  WorkspaceID
 	envID EnvironmentID
-	types typeTable
 	ws    *wsRoutes
 	env   *envRoutes
 }
@@ -374,7 +374,7 @@ func (s *snapshot) with(built map[WorkspaceID]*wsRoutes, gone []WorkspaceID) *sn
 			placeShard(id)[k] = place{w: w, env: env}
 		}
 		for h, k := range w.keys {
-			keysAdded[h[0]] = append(keysAdded[h[0]], keySlot{hash: h, types: k.types, route: k})
+			keysAdded[h[0]] = append(keysAdded[h[0]], keySlot{hash: h, types: k.env.types, route: k})
 			keysTouched[h[0]] = true
 		}
 	}
@@ -486,7 +486,7 @@ func build(data store.Routing) map[WorkspaceID]*wsRoutes {
 			env.types, env.routes = newTypeTable(env.routes), nil
 		}
 		for _, k := range w.keys {
-			k.envID, k.types = k.env.id, k.env.types
+			k.envID = k.env.id
 		}
 	}
 	return out

@@ -26,7 +26,7 @@ type keyTable []keySlot // a power of two long, at most three quarters full
 
 type keySlot struct {
 	hash  store.KeyHash
-	types typeTable // route.types
+	types typeTable // route.env.types
 	route *keyRoute // nil in an empty slot
 }
 
