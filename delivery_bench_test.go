@@ -48,7 +48,11 @@ var benchStores = []struct {
 // requests in flight to one receiver as MaxInFlightPerEndpoint, and in all
 // as many as Workers (raw-deliveries/s). pct-of-raw is the dispatcher's
 // rate as a percentage of the plain client's: what signing, claiming and
-// recording every attempt costs, beside sending it.
+// recording every attempt costs, beside sending it. On Linux it also
+// reports the machine's CPU time, every process and core, per delivery
+// (cpu-us/delivery) and per plain request (raw-cpu-us/request): once the
+// cores are all busy, the rates are in their inverse ratio. Set beside
+// BenchmarkDeliveryWrites, the store's floor, they bound pct-of-raw.
 //
 // NAHOOK_BENCH_MAX_IN_FLIGHT sets MaxInFlightPerEndpoint (4 by default).
 func BenchmarkDelivery(b *testing.B) {
@@ -104,10 +108,13 @@ func benchmarkDelivery(b *testing.B, st store.Store, fanout int) {
 
 	deliverCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
+	busy, busyErr := busyTime()
 	start := time.Now()
 	go func() { done <- nh.Deliver(deliverCtx) }()
 	waitFor("nahook")
 	delivered := time.Since(start)
+	deliverBusy, _ := busyTime()
+	deliverBusy -= busy
 	b.StopTimer()
 	stop()
 	check(<-done)
@@ -122,6 +129,7 @@ func benchmarkDelivery(b *testing.B, st store.Store, fanout int) {
 		left[i].Store(int64(b.N))
 	}
 	var senders sync.WaitGroup
+	busy, _ = busyTime()
 	start = time.Now()
 	for n := range min(cfg.Workers, fanout*cfg.MaxInFlightPerEndpoint) {
 		i := n % fanout
@@ -140,11 +148,19 @@ func benchmarkDelivery(b *testing.B, st store.Store, fanout int) {
 	senders.Wait()
 	waitFor("plain client")
 	raw := time.Since(start)
+	rawBusy, _ := busyTime()
+	rawBusy -= busy
 
 	b.ReportMetric(eventsPerSec, "events/s")
 	b.ReportMetric(float64(want)/delivered.Seconds(), "deliveries/s")
 	b.ReportMetric(float64(want)/raw.Seconds(), "raw-deliveries/s")
 	b.ReportMetric(100*raw.Seconds()/delivered.Seconds(), "pct-of-raw")
+	if busyErr == nil {
+		// The machine's CPU for each: what bounds the rates when the
+		// cores are all busy.
+		b.ReportMetric(float64(deliverBusy.Microseconds())/float64(want), "cpu-us/delivery")
+		b.ReportMetric(float64(rawBusy.Microseconds())/float64(want), "raw-cpu-us/request")
+	}
 }
 
 // BenchmarkFairness measures what other endpoints' backlogs do to a
