@@ -6,6 +6,7 @@ import (
 
 	"github.com/matryer/is"
 
+	"github.com/nahook/nahook"
 	"github.com/nahook/nahook/internal/typeid"
 	"github.com/nahook/nahook/store"
 )
@@ -77,6 +78,47 @@ var ingestBatchTests = []test{
 			_, err = h.st.GetEvent(h.ctx, o.ws.ID, good.ID)
 			is.True(errors.Is(err, store.ErrNotFound)) // the good one went with the bad
 			is.Equal(len(h.deliveriesTo(t, o.ws.ID, o.a.ID)), 0)
+		},
+	},
+	{
+		name: "IngestBatch/SkipsDeletedEndpoints",
+		contract: "In a batch as alone, a delivery to an endpoint deleted since the event was routed, or to an endpoint of another workspace, " +
+			"is left out rather than failing the batch; each item's other deliveries are answered in the order given.",
+		run: func(t *testing.T, h *harness) {
+			is := is.New(t)
+			o := h.outbox(t)
+			theirs := h.endpoint(t, h.workspace(t).ID, nahook.EndpointInput{})
+			now := h.at()
+			item := func(endpoints ...store.EndpointID) store.IngestItem {
+				it := store.IngestItem{Event: store.Event{ID: store.EventID(typeid.New("msg")), WorkspaceID: o.ws.ID, EnvironmentID: o.env.ID,
+					EventType: "order.created", Payload: []byte(`{}`), CreatedAt: now}}
+				for _, ep := range endpoints {
+					it.Deliveries = append(it.Deliveries, store.Delivery{ID: store.DeliveryID(typeid.New("dlv")), EndpointID: ep})
+				}
+				return it
+			}
+			items := []store.IngestItem{
+				item(o.b.ID, "ep_01kaaaaaaaaaaaaaaaaaaaaaaa", o.a.ID, theirs.ID),
+				item(theirs.ID),
+				item(o.a.ID, o.b.ID),
+			}
+			got, err := h.st.IngestBatch(h.ctx, items)
+			is.NoErr(err)
+			is.Equal(len(got), 3)
+			endpoints := func(r store.IngestResult) []store.EndpointID {
+				var eps []store.EndpointID
+				for _, d := range r.Deliveries {
+					eps = append(eps, d.EndpointID)
+				}
+				return eps
+			}
+			is.Equal(endpoints(got[0]), []store.EndpointID{o.b.ID, o.a.ID})
+			is.Equal(len(got[1].Deliveries), 0) // stored, with nothing to deliver
+			is.True(!got[1].Replayed)
+			is.Equal(endpoints(got[2]), []store.EndpointID{o.a.ID, o.b.ID})
+			list, err := h.st.ListDeliveries(h.ctx, theirs.WorkspaceID, store.DeliveryFilter{}, store.PageRequest{Limit: 100})
+			is.NoErr(err)
+			is.Equal(len(list), 0) // nothing reached the other workspace
 		},
 	},
 }

@@ -105,32 +105,41 @@ func ingest(ctx context.Context, q querier, ev store.Event, ds []store.Delivery)
 	return scanIngest(rows, err, ev)
 }
 
-// IngestBatch implements store.DeliveryStore: every item's ingest
-// statement sent at once, as one pipeline that Postgres runs as one
-// implicit transaction: one round trip and one commit for the batch. The
-// events first stored with an item's idempotency key, by a committed
+// IngestBatch implements store.DeliveryStore: one statement for the whole
+// batch (ingestBatchSQL), so one round trip and one commit, and the
+// store's work per statement (planning, starting the executor, the
+// trigger queue of the foreign keys) done once rather than once an item.
+// The events first stored with an item's idempotency key, by a committed
 // transaction or earlier in the batch, are read after it.
 func (s *Store) IngestBatch(ctx context.Context, items []store.IngestItem) ([]store.IngestResult, error) {
 	if len(items) == 0 {
 		return []store.IngestResult{}, nil
 	}
 	out := make([]store.IngestResult, len(items))
-	err := s.statement(ctx, func(querier) error {
-		b := &pgx.Batch{}
-		for _, it := range items {
-			b.Queue(ingestSQL, ingestArgs(it.Event, it.Deliveries)...)
+	err := s.statement(ctx, func(q querier) error {
+		rows, err := q.Query(ctx, ingestBatchSQL, ingestBatchArgs(items)...)
+		if err != nil {
+			return err
 		}
-		br := s.pool.SendBatch(ctx, b)
+		defer rows.Close()
+		at := make(map[string]int, len(items))
 		for i, it := range items {
-			rows, err := br.Query()
-			stored, inserted, err := scanIngest(rows, err, it.Event)
-			if err != nil {
-				br.Close()
+			at[string(it.Event.ID)] = i
+			out[i] = store.IngestResult{Event: it.Event, Deliveries: []store.Delivery{}, Replayed: true}
+		}
+		for rows.Next() {
+			var eventID string
+			var id, endpoint *string
+			if err := rows.Scan(&eventID, &id, &endpoint, nil); err != nil {
 				return err
 			}
-			out[i] = store.IngestResult{Event: it.Event, Deliveries: stored, Replayed: !inserted}
+			r := &out[at[eventID]]
+			r.Replayed = false
+			if id != nil {
+				r.Deliveries = append(r.Deliveries, store.PendingDelivery(r.Event, store.DeliveryID(*id), store.EndpointID(*endpoint)))
+			}
 		}
-		return br.Close()
+		return rows.Err()
 	})
 	if err != nil {
 		return nil, err
@@ -147,6 +156,65 @@ func (s *Store) IngestBatch(ctx context.Context, items []store.IngestItem) ([]st
 		out[i] = store.IngestResult{Event: first, Deliveries: ds, Replayed: true}
 	}
 	return out, nil
+}
+
+// ingestBatchSQL stores a batch of events and their deliveries, as
+// ingestSQL does one: the events in the batch's order, so that of two
+// items with one idempotency key the first is stored; the deliveries of
+// the events stored, to the endpoints still in the workspace. It answers a
+// row for each event stored, with each of its deliveries, these in the
+// order given. Its arguments are ingestBatchArgs'.
+const ingestBatchSQL = `WITH x AS (
+			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::text[], $7::timestamptz[],
+				$8::text[], $9::text[], $10::bool[]) WITH ORDINALITY
+				AS x(id, workspace_id, environment_id, event_type, payload, idempotency_key, created_at, endpoint_id, application_id, broadcast, n)
+		), e AS (
+			INSERT INTO events (id, workspace_id, environment_id, event_type, payload, idempotency_key, created_at, endpoint_id, application_id, broadcast)
+			SELECT id, workspace_id, environment_id, event_type, payload, idempotency_key, created_at, endpoint_id, application_id, broadcast
+			FROM x ORDER BY n
+			ON CONFLICT (environment_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+			RETURNING id, workspace_id, created_at
+		), y AS (
+			SELECT * FROM unnest($11::text[], $12::text[], $13::text[]) WITH ORDINALITY AS y(id, event_id, endpoint_id, n)
+		), d AS (
+			INSERT INTO deliveries (id, workspace_id, event_id, endpoint_id, status, next_attempt_at, created_at, updated_at)
+			SELECT y.id, ep.workspace_id, e.id, ep.id, 'pending', e.created_at, e.created_at, e.created_at
+			FROM y JOIN e ON e.id = y.event_id
+			JOIN endpoints ep ON ep.workspace_id = e.workspace_id AND ep.id = y.endpoint_id
+			RETURNING id, event_id, endpoint_id
+		)
+		SELECT e.id, d.id, d.endpoint_id,
+			CASE WHEN d.id IS NOT NULL THEN ` + notifyDeliveries + `::text END
+		FROM e LEFT JOIN (d JOIN y ON y.id = d.id) ON d.event_id = e.id
+		ORDER BY y.n`
+
+// ingestBatchArgs are ingestBatchSQL's arguments for items: a column of
+// the events' each, then the deliveries' IDs, events and endpoints.
+func ingestBatchArgs(items []store.IngestItem) []any {
+	n := len(items)
+	ids, workspaces, environments := make([]string, n), make([]string, n), make([]string, n)
+	types, keys, endpoints, apps := make([]*string, n), make([]*string, n), make([]*string, n), make([]*string, n)
+	payloads, created, broadcast := make([][]byte, n), make([]time.Time, n), make([]bool, n)
+	var dIDs, dEvents, dEndpoints []string
+	for i, it := range items {
+		ev := it.Event
+		ids[i], workspaces[i], environments[i] = string(ev.ID), string(ev.WorkspaceID), string(ev.EnvironmentID)
+		types[i], keys[i], endpoints[i], apps[i] = nullable(ev.EventType), nullable(ev.IdempotencyKey), nullable(ev.EndpointID), nullable(ev.ApplicationID)
+		payloads[i], created[i], broadcast[i] = ev.Payload, ev.CreatedAt, ev.Broadcast
+		for _, d := range it.Deliveries {
+			dIDs, dEvents, dEndpoints = append(dIDs, string(d.ID)), append(dEvents, string(ev.ID)), append(dEndpoints, string(d.EndpointID))
+		}
+	}
+	return []any{ids, workspaces, environments, types, payloads, keys, created, endpoints, apps, broadcast, dIDs, dEvents, dEndpoints}
+}
+
+// nullable is s, or nil for "": an array element that is SQL NULL.
+func nullable[T ~string](s T) *string {
+	if s == "" {
+		return nil
+	}
+	v := string(s)
+	return &v
 }
 
 // ingestArgs are ingestSQL's arguments for ev and its deliveries.
