@@ -152,8 +152,8 @@ INSERT INTO delivery_attempts (delivery_id, number, attempted_at, duration_ms, s
 SELECT d.id, d.attempts, now(), 1, 204, '' FROM d;
 `
 
-// BenchmarkDeliveryWrites measures, with pgbench, the Postgres CPU that
-// the two writes every delivery takes cost on their own: its lease (a
+// BenchmarkDeliveryWrites measures, with pgbench, what the two writes
+// every delivery needs cost Postgres in CPU on their own: its lease (a
 // claim's update) and its record (the attempt's row, the delivery's new
 // state), each batched 15 deliveries to a commit as a busy dispatcher
 // batches them, from 4 clients. It is a floor under the store's share of
