@@ -102,7 +102,11 @@ const notifyDeliveries = `pg_notify('` + deliveriesChannel + `', current_schema(
 // deliveriesChannel when it stores a delivery.
 func ingest(ctx context.Context, q querier, ev store.Event, ds []store.Delivery) ([]store.Delivery, bool, error) {
 	rows, err := q.Query(ctx, ingestSQL, ingestArgs(ev, ds)...)
-	return scanIngest(rows, err, ev)
+	out, err := scanIngested(rows, err, []store.IngestItem{{Event: ev}})
+	if err != nil {
+		return nil, false, err
+	}
+	return out[0].Deliveries, !out[0].Replayed, nil
 }
 
 // IngestBatch implements store.DeliveryStore: one statement for the whole
@@ -115,31 +119,11 @@ func (s *Store) IngestBatch(ctx context.Context, items []store.IngestItem) ([]st
 	if len(items) == 0 {
 		return []store.IngestResult{}, nil
 	}
-	out := make([]store.IngestResult, len(items))
+	var out []store.IngestResult
 	err := s.statement(ctx, func(q querier) error {
 		rows, err := q.Query(ctx, ingestBatchSQL, ingestBatchArgs(items)...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		at := make(map[string]int, len(items))
-		for i, it := range items {
-			at[string(it.Event.ID)] = i
-			out[i] = store.IngestResult{Event: it.Event, Deliveries: []store.Delivery{}, Replayed: true}
-		}
-		for rows.Next() {
-			var eventID string
-			var id, endpoint *string
-			if err := rows.Scan(&eventID, &id, &endpoint, nil); err != nil {
-				return err
-			}
-			r := &out[at[eventID]]
-			r.Replayed = false
-			if id != nil {
-				r.Deliveries = append(r.Deliveries, store.PendingDelivery(r.Event, store.DeliveryID(*id), store.EndpointID(*endpoint)))
-			}
-		}
-		return rows.Err()
+		out, err = scanIngested(rows, err, items)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -228,27 +212,34 @@ func ingestArgs(ev store.Event, ds []store.Delivery) []any {
 		null(ev.EndpointID), null(ev.ApplicationID), ev.Broadcast}
 }
 
-// scanIngest reads what ingestSQL answered for ev: the deliveries it
-// stored, and whether it stored the event.
-func scanIngest(rows pgx.Rows, err error, ev store.Event) ([]store.Delivery, bool, error) {
+// scanIngested reads what ingestSQL or ingestBatchSQL answered for items:
+// a row for each event stored, with each of its deliveries. An item whose
+// event has no row was not stored (its idempotency key was taken), and is
+// answered Replayed, for the caller to read the first event.
+func scanIngested(rows pgx.Rows, err error, items []store.IngestItem) ([]store.IngestResult, error) {
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	defer rows.Close()
-	stored := []store.Delivery{}
-	inserted := false
+	out := make([]store.IngestResult, len(items))
+	at := make(map[string]int, len(items))
+	for i, it := range items {
+		at[string(it.Event.ID)] = i
+		out[i] = store.IngestResult{Event: it.Event, Deliveries: []store.Delivery{}, Replayed: true}
+	}
 	for rows.Next() {
-		inserted = true
 		var eventID string
 		var id, endpoint *string
 		if err := rows.Scan(&eventID, &id, &endpoint, nil); err != nil {
-			return nil, false, err
+			return nil, err
 		}
+		r := &out[at[eventID]]
+		r.Replayed = false
 		if id != nil {
-			stored = append(stored, store.PendingDelivery(ev, store.DeliveryID(*id), store.EndpointID(*endpoint)))
+			r.Deliveries = append(r.Deliveries, store.PendingDelivery(r.Event, store.DeliveryID(*id), store.EndpointID(*endpoint)))
 		}
 	}
-	return stored, inserted, rows.Err()
+	return out, rows.Err()
 }
 
 // ingestSQL stores an event and its deliveries; see ingest.
